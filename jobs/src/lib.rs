@@ -1,0 +1,15 @@
+//! Typed jobs and everything they run on: the hardened runner, the DrChrono
+//! client, the domain upserts and the migrations.
+//!
+//! Nothing here answers HTTP; handlers in `server` only enqueue.
+
+pub mod context;
+pub mod domain;
+pub mod drchrono;
+pub mod jobs;
+pub mod migrate;
+pub mod registry;
+pub mod runner;
+pub mod time;
+
+pub use context::{JobContext, JobSettings};

@@ -1,0 +1,9 @@
+//! Every job the service runs. A new job is one file in `jobs/` plus one line here.
+
+use crate::{JobContext, jobs, runner::Registry};
+
+pub fn all() -> Registry<JobContext> {
+    Registry::new()
+        .register::<jobs::UpsertPatient>()
+        .register::<jobs::FetchPatient>()
+}

@@ -1,0 +1,117 @@
+//! Service configuration, read once from the environment (a `.env` file is
+//! honoured). `drchrono-sync --help` lists every variable.
+
+use clap::Args;
+use std::{net::SocketAddr, time::Duration};
+
+/// Settings shared by every role.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Postgres connection string. `cargo xtask db url` finds or starts a local server.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// HTTP listen address. `PORT` alone also works (binds 0.0.0.0:PORT).
+    #[arg(long, env = "BIND_ADDR")]
+    pub bind_addr: Option<SocketAddr>,
+
+    #[arg(long, env = "PORT", hide = true)]
+    pub port: Option<u16>,
+
+    /// The DrChrono webhook's secret token; required by the DrChrono endpoint.
+    #[arg(long, env = "DRCHRONO_WEBHOOK_SECRET", hide_env_values = true)]
+    pub drchrono_webhook_secret: Option<String>,
+
+    /// DrChrono API origin (the sandbox's address in tests).
+    #[arg(long, env = "DRCHRONO_API_BASE", default_value = "https://drchrono.com")]
+    pub drchrono_api_base: String,
+
+    /// First access token, used by jobs that read the API.
+    #[arg(long, env = "DRCHRONO_ACCESS_TOKEN", hide_env_values = true)]
+    pub drchrono_access_token: Option<String>,
+
+    /// IANA time zone for DrChrono's naive timestamps.
+    #[arg(long, env = "PRACTICE_TIMEZONE", default_value = "America/New_York")]
+    pub practice_timezone: chrono_tz::Tz,
+
+    /// Bearer token for /admin and other operator endpoints; they are off without it.
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Largest webhook body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "WEBHOOK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub webhook_max_body_bytes: usize,
+
+    /// `text` or `json`.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub runner: RunnerSettings,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Job runner tuning.
+#[derive(Debug, Clone, Args)]
+pub struct RunnerSettings {
+    /// Seconds between worker heartbeats.
+    #[arg(long, env = "JOB_HEARTBEAT_SECS", default_value_t = 10)]
+    pub job_heartbeat_secs: u64,
+
+    /// Missed heartbeats after which a worker's jobs are rescued (3 x 10 s = 30 s).
+    #[arg(long, env = "JOB_MISSED_HEARTBEATS", default_value_t = 3)]
+    pub job_missed_heartbeats: usize,
+
+    /// Fallback poll interval in ms; bounds how late a delayed job or a retry starts.
+    #[arg(long, env = "JOB_POLL_MS", default_value_t = 500)]
+    pub job_poll_ms: u64,
+
+    /// Jobs fetched per round trip.
+    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 50)]
+    pub job_batch_size: usize,
+
+    /// Comma-separated queues this process works (all when unset).
+    #[arg(long, env = "JOB_QUEUES", value_delimiter = ',')]
+    pub job_queues: Option<Vec<String>>,
+}
+
+impl Settings {
+    pub fn database_url(&self) -> anyhow::Result<&str> {
+        self.database_url.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "DATABASE_URL is not set; set it, or run `cargo xtask db url` to find or start a local Postgres"
+            )
+        })
+    }
+
+    pub fn bind_addr(&self) -> SocketAddr {
+        self.bind_addr
+            .or_else(|| self.port.map(|p| SocketAddr::from(([0, 0, 0, 0], p))))
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    pub fn job_settings(&self) -> jobs::JobSettings {
+        jobs::JobSettings {
+            drchrono_api_base: self.drchrono_api_base.clone(),
+            drchrono_access_token: self.drchrono_access_token.clone(),
+            practice_timezone: self.practice_timezone,
+        }
+    }
+
+    pub fn runner_config(&self) -> jobs::runner::RunnerConfig {
+        let r = &self.runner;
+        jobs::runner::RunnerConfig {
+            heartbeat_interval: Duration::from_secs(r.job_heartbeat_secs.max(1)),
+            missed_heartbeats: r.job_missed_heartbeats.max(2),
+            poll_interval: Duration::from_millis(r.job_poll_ms.max(10)),
+            batch_size: r.job_batch_size.max(1),
+            queues: r.job_queues.clone(),
+            ..Default::default()
+        }
+    }
+}

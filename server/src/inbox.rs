@@ -1,0 +1,104 @@
+//! The webhook inbox (`webhook_deliveries`): every delivery is stored, in the
+//! same transaction as the job it enqueues, before the sender gets its 2xx.
+
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+use sqlx::PgExecutor;
+
+/// A delivery as received, before it is judged.
+pub struct Delivery<'a> {
+    pub source: &'static str,
+    pub delivery_id: Option<&'a str>,
+    pub event: Option<&'a str>,
+    pub object_id: Option<i64>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub verified: bool,
+}
+
+/// Headers are kept for the audit, except secrets.
+fn headers_json(headers: &HeaderMap) -> Value {
+    let mut map = Map::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        let shown = if is_secret_header(name) {
+            "<redacted>".to_string()
+        } else {
+            value.to_str().unwrap_or("<binary>").to_string()
+        };
+        map.insert(name.to_string(), Value::String(shown));
+    }
+    Value::Object(map)
+}
+
+fn is_secret_header(name: &str) -> bool {
+    matches!(name, "authorization" | "x-drchrono-signature" | "x-deepcura-secret" | "cookie")
+}
+
+/// Stores the delivery with its outcome; returns the inbox id.
+pub async fn record<'e>(
+    db: impl PgExecutor<'e>,
+    d: &Delivery<'_>,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO webhook_deliveries \
+         (source, delivery_id, event, object_id, headers, body, verified, outcome, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(d.source)
+    .bind(d.delivery_id)
+    .bind(d.event)
+    .bind(d.object_id)
+    .bind(headers_json(d.headers))
+    .bind(d.body)
+    .bind(d.verified)
+    .bind(outcome)
+    .bind(reason)
+    .fetch_one(db)
+    .await
+}
+
+/// Records which job a delivery produced, and whether it was new.
+pub async fn set_job<'e>(db: impl PgExecutor<'e>, id: i64, job_id: &str, outcome: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhook_deliveries SET job_id = $2, outcome = $3 WHERE id = $1")
+        .bind(id)
+        .bind(job_id)
+        .bind(outcome)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The job a previous delivery with this id produced, if any.
+pub async fn job_of_delivery<'e>(
+    db: impl PgExecutor<'e>,
+    source: &str,
+    delivery_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT job_id FROM webhook_deliveries WHERE source = $1 AND delivery_id = $2 \
+         AND job_id IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(source)
+    .bind(delivery_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The active job holding a dedup key, to report on a duplicate delivery.
+pub async fn active_job_with_key<'e>(
+    db: impl PgExecutor<'e>,
+    job_type: &str,
+    key: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = $2 \
+         AND status IN ('Pending', 'Queued', 'Running', 'Failed') LIMIT 1",
+    )
+    .bind(job_type)
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,84 @@
+//! The drchrono-sync service. Each role (`serve`, `work`, `schedule`, or
+//! `all` of them) is a function here; `main.rs` only parses the command line.
+
+pub mod config;
+pub mod error;
+mod inbox;
+pub mod routes;
+
+use anyhow::Context as _;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+use tokio::{net::TcpListener, sync::watch};
+
+pub use config::Settings;
+
+/// What every HTTP handler reads.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+}
+
+pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
+    let url = settings.database_url()?;
+    PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .context("cannot connect to DATABASE_URL; is Postgres running? (`cargo xtask db url` finds or starts one)")
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    jobs::migrate::run(pool).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// Serves HTTP on `listener` until `shutdown` turns true.
+pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    if state.settings.drchrono_webhook_secret.is_none() {
+        tracing::warn!("DRCHRONO_WEBHOOK_SECRET is not set: the DrChrono webhook endpoint answers 503");
+    }
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(%addr, "HTTP listening");
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        })
+        .await
+        .context("HTTP server failed")
+}
+
+/// Runs every registered job queue until `shutdown` turns true.
+pub async fn work(pool: PgPool, settings: &Settings, shutdown: watch::Receiver<bool>) {
+    let ctx = jobs::JobContext::new(pool.clone(), settings.job_settings());
+    let registry = jobs::registry::all();
+    tracing::info!(queues = ?registry.names(), "job workers starting");
+    registry.run(pool, ctx, settings.runner_config(), shutdown).await;
+}
+
+/// The scheduler role; reconciliation schedules arrive with the scheduler crate.
+pub async fn schedule(pool: PgPool, shutdown: watch::Receiver<bool>) {
+    scheduler::run(pool, shutdown).await;
+}
+
+/// A watch channel that turns true on Ctrl-C or SIGTERM.
+pub fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler installs");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}

@@ -1,0 +1,102 @@
+//! `drchrono-sync`: keeps a practice's data in step with DrChrono.
+
+use clap::{Parser, Subcommand};
+use server::{AppState, Settings, config::LogFormat};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "drchrono-sync", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    role: Option<Role>,
+
+    /// Do not apply migrations at start.
+    #[arg(long, global = true)]
+    no_migrate: bool,
+
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// HTTP, job workers and scheduler in one process (the default).
+    All,
+    /// HTTP only: webhooks, health, operator endpoints.
+    Serve,
+    /// Job workers only.
+    Work,
+    /// The cron scheduler only.
+    Schedule,
+    /// Apply every migration and exit.
+    Migrate,
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,apalis=warn,apalis_core=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_tracing(cli.settings.log_format);
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let role = cli.role.unwrap_or(Role::All);
+    let settings = cli.settings;
+    let pool = server::connect(&settings).await?;
+    if role == Role::Migrate || !cli.no_migrate {
+        server::migrate(&pool).await?;
+    }
+    if role == Role::Migrate {
+        return Ok(());
+    }
+    let shutdown = server::shutdown_signal();
+    let state = AppState { pool: pool.clone(), settings: Arc::new(settings.clone()) };
+    let http = async {
+        let listener = tokio::net::TcpListener::bind(settings.bind_addr()).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {}: {e}; set BIND_ADDR to a free address", settings.bind_addr())
+        })?;
+        server::serve(state, listener, shutdown.clone()).await
+    };
+    match role {
+        Role::Serve => http.await,
+        Role::Work => {
+            server::work(pool, &settings, shutdown.clone()).await;
+            Ok(())
+        }
+        Role::Schedule => {
+            server::schedule(pool, shutdown.clone()).await;
+            Ok(())
+        }
+        Role::All | Role::Migrate => {
+            let (h, (), ()) = tokio::join!(
+                http,
+                server::work(pool.clone(), &settings, shutdown.clone()),
+                server::schedule(pool.clone(), shutdown.clone())
+            );
+            h
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,142 @@
+//! `GET|POST /webhooks/drchrono` (alias `/api/webhook`).
+//!
+//! Handlers never call DrChrono: they verify, store the delivery and enqueue
+//! its job in one transaction, then answer. A 2xx means the event is durable.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use jobs::runner::{BackgroundJob, enqueue};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    drchrono_auth::{delivery_is_authentic, hmac_hex, valid_msg},
+    drchrono_events::{Route, object_id, route},
+};
+use crate::{
+    AppState,
+    error::ApiError,
+    inbox::{self, Delivery},
+};
+
+const SOURCE: &str = "drchrono";
+
+#[derive(Deserialize)]
+pub struct Verify {
+    msg: Option<String>,
+}
+
+fn secret(state: &AppState) -> Result<&str, ApiError> {
+    state
+        .settings
+        .drchrono_webhook_secret
+        .as_deref()
+        .ok_or(ApiError::NotConfigured("DRCHRONO_WEBHOOK_SECRET is not set on the service"))
+}
+
+/// The verification handshake DrChrono performs when a webhook is saved.
+pub async fn verify(State(state): State<AppState>, Query(q): Query<Verify>) -> Result<Response, ApiError> {
+    let secret = secret(&state)?;
+    let msg = q.msg.unwrap_or_default();
+    if !valid_msg(&msg) {
+        return Err(ApiError::BadRequest(format!(
+            "msg must be 1 to {} characters of letters, digits or -_.:=",
+            super::drchrono_auth::MAX_MSG_LEN
+        )));
+    }
+    Ok(Json(json!({ "secret_token": hmac_hex(secret, msg.as_bytes()) })).into_response())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let secret = secret(&state)?;
+    let mut delivery = Delivery {
+        source: SOURCE,
+        delivery_id: header(&headers, "x-drchrono-delivery"),
+        event: header(&headers, "x-drchrono-event"),
+        object_id: None,
+        headers: &headers,
+        body: &body,
+        verified: delivery_is_authentic(secret, header(&headers, "x-drchrono-signature"), &body),
+    };
+    if !delivery.verified {
+        inbox::record(&state.pool, &delivery, "rejected_auth", Some("signature does not match")).await?;
+        tracing::warn!(delivery_id = delivery.delivery_id, "DrChrono delivery rejected: bad signature");
+        return Err(ApiError::Unauthorized);
+    }
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) | Err(_) => {
+            let reason = "body is not a JSON object";
+            inbox::record(&state.pool, &delivery, "malformed", Some(reason)).await?;
+            return Err(ApiError::BadRequest(reason.into()));
+        }
+    };
+    let body_event = parsed.get("event").and_then(Value::as_str).map(str::to_string);
+    let event = delivery.event.map(str::to_string).or(body_event).unwrap_or_default();
+    delivery.event = Some(&event);
+    delivery.object_id = object_id(&parsed);
+    accept(&state, &delivery, route(&event, &parsed)).await
+}
+
+/// Stores the delivery and enqueues its job in one transaction.
+async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Response, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    if let Some(previous) = match d.delivery_id {
+        Some(id) => inbox::job_of_delivery(&mut *tx, SOURCE, id).await?,
+        None => None,
+    } {
+        let id = inbox::record(&mut *tx, d, "duplicate", Some("delivery id seen before")).await?;
+        tx.commit().await?;
+        return Ok(accepted(id, Some(&previous), "duplicate"));
+    }
+    let (outcome, reason) = match &route {
+        Route::Ping => ("ping", None),
+        Route::Unhandled(why) => ("unhandled", Some(*why)),
+        _ => ("accepted", None),
+    };
+    let id = inbox::record(&mut *tx, d, outcome, reason).await?;
+    let job_id = match route {
+        Route::Ping | Route::Unhandled(_) => None,
+        Route::FetchPatient(ref job) => Some(enqueue_or_existing(&mut tx, id, job).await?),
+        Route::UpsertPatient { .. } => {
+            let job = route.upsert_job(id).expect("route is an upsert");
+            Some(enqueue_or_existing(&mut tx, id, &job).await?)
+        }
+    };
+    tx.commit().await?;
+    tracing::info!(inbox_id = id, event = d.event, object_id = d.object_id, outcome, "DrChrono delivery stored");
+    Ok(accepted(id, job_id.as_deref(), outcome))
+}
+
+/// Enqueues `job`, or, when an active job already holds its key, points the
+/// delivery at that job and marks it a duplicate.
+async fn enqueue_or_existing<J: BackgroundJob>(
+    tx: &mut sqlx::PgConnection,
+    inbox_id: i64,
+    job: &J,
+) -> Result<String, ApiError> {
+    if let Some(job_id) = enqueue(&mut *tx, job).await? {
+        inbox::set_job(&mut *tx, inbox_id, &job_id, "accepted").await?;
+        return Ok(job_id);
+    }
+    let key = job.dedup_key().unwrap_or_default();
+    let existing = inbox::active_job_with_key(&mut *tx, J::NAME, &key)
+        .await?
+        .unwrap_or_default();
+    inbox::set_job(&mut *tx, inbox_id, &existing, "duplicate").await?;
+    Ok(existing)
+}
+
+fn accepted(inbox_id: i64, job_id: Option<&str>, outcome: &str) -> Response {
+    let body = json!({ "status": "accepted", "delivery_id": inbox_id, "job_id": job_id, "outcome": outcome });
+    (StatusCode::OK, Json(body)).into_response()
+}

@@ -1,0 +1,21 @@
+//! The HTTP surface. Handlers validate, store and enqueue; they do no other work.
+
+mod drchrono;
+mod drchrono_auth;
+mod drchrono_events;
+mod health;
+
+use axum::{Router, extract::DefaultBodyLimit, routing::get};
+
+use crate::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings.webhook_max_body_bytes;
+    Router::new()
+        .route("/webhooks/drchrono", get(drchrono::verify).post(drchrono::deliver))
+        .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
