@@ -1,1 +1,6 @@
+//! One integration test binary, run by `cargo xtask test`, against a real
+//! Postgres (a fresh database per test) and the sandbox DrChrono over HTTP.
 
+mod runner_limits;
+mod runner_payloads;
+mod runner_retry;

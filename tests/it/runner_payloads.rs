@@ -1,0 +1,70 @@
+//! Bad payloads fail one job only; queue names are stable (defects 5 and 6).
+
+use integration_tests::{
+    db::fresh_db,
+    test_jobs::{Noop, fast_config, registry, start},
+    wait,
+};
+use jobs::runner::{BackgroundJob, enqueue};
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+async fn insert_raw(pool: &sqlx::PgPool, id: &str, queue: &str, payload: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO apalis.jobs (id, job_type, job, max_attempts) VALUES ($1, $2, $3, 5)")
+        .bind(id)
+        .bind(queue)
+        .bind(payload)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn a_payload_of_the_wrong_shape_fails_its_job_and_the_queue_runs_on() {
+    let db = fresh_db().await;
+    let bad = ulid::Ulid::new().to_string();
+    insert_raw(&db.pool, &bad, Noop::NAME, br#"{"not_a_tag": 1}"#).await.unwrap();
+    let w = start(&db.pool, fast_config());
+    wait::job_status(&db.pool, &bad, "Killed", LIMIT).await;
+
+    let good = enqueue(&db.pool, &Noop { tag: "after-bad".into(), key: None }).await.unwrap().unwrap();
+    wait::job_status(&db.pool, &good, "Done", LIMIT).await;
+    assert_eq!(w.ctx.ran(), vec!["after-bad".to_string()]);
+
+    let (class, message): (String, String) =
+        sqlx::query_as("SELECT error_class, message FROM job_attempts WHERE job_id = $1")
+            .bind(&bad)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(class, "bad_payload");
+    assert_eq!(message, "arguments do not decode as test_noop: missing field `tag`");
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_json_never_enter_the_queue() {
+    let db = fresh_db().await;
+    let err = insert_raw(&db.pool, &ulid::Ulid::new().to_string(), Noop::NAME, b"\xff\xfe not json")
+        .await
+        .expect_err("the table refuses non-JSON payloads");
+    assert!(err.to_string().contains("invalid"), "{err}");
+}
+
+#[tokio::test]
+async fn queue_names_are_the_stable_snake_case_job_names() {
+    let names = registry().names();
+    for name in &names {
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{name} is not snake_case"
+        );
+    }
+    let prod = jobs::registry::all().names();
+    assert_eq!(prod, vec!["upsert_patient", "fetch_patient"]);
+
+    let db = fresh_db().await;
+    enqueue(&db.pool, &Noop { tag: "t".into(), key: None }).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT job_type FROM apalis.jobs").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(stored, "test_noop", "the row's queue is the job's NAME, not a Rust type path");
+}

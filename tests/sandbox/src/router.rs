@@ -1,0 +1,110 @@
+//! Routes, plus the gate every DrChrono-facing request passes: count it,
+//! apply faults, check the bearer token. `/_sandbox/*` is the test's own
+//! back door and is neither counted nor authenticated.
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::{Request, State},
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
+};
+
+use crate::{faults, oauth, patients, reply, state::Shared};
+
+pub(crate) fn build(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/o/token/", post(oauth::token))
+        // DrChrono's docs write the token URL with the slash; tolerate a
+        // client that drops it rather than 404 on a typo nobody can see.
+        .route("/o/token", post(oauth::token))
+        .route("/api/patients", get(patients::list))
+        .route("/api/patients/", get(patients::list))
+        .route("/api/patients/{id}", get(patients::get))
+        .route("/api/patients/{id}/", get(patients::get))
+        .route("/_sandbox/stats", get(stats))
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+}
+
+#[derive(PartialEq)]
+enum Kind {
+    Api,
+    Token,
+    Other,
+}
+
+fn kind(path: &str) -> Kind {
+    if path == "/api" || path.starts_with("/api/") {
+        Kind::Api
+    } else if path == "/o/token" || path.starts_with("/o/token/") {
+        Kind::Token
+    } else {
+        Kind::Other
+    }
+}
+
+async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let kind = kind(request.uri().path());
+    if kind == Kind::Other {
+        return next.run(request).await;
+    }
+    let (edge_fault, delay) = {
+        let mut state = shared.lock();
+        state.counters.record(request.uri().path());
+        let edge = if kind == Kind::Api {
+            faults::at_edge(&mut state)
+        } else {
+            None
+        };
+        (edge, state.faults.slow)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(response) = edge_fault {
+        return response;
+    }
+    if kind == Kind::Token {
+        return next.run(request).await;
+    }
+    {
+        let state = shared.lock();
+        let authorized =
+            oauth::bearer(request.headers()).is_some_and(|t| state.tokens.accepts_access(t));
+        if !authorized {
+            return reply::unauthenticated();
+        }
+        if let Some(response) = faults::after_auth(&state) {
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    let body = shared.lock().counters.to_json();
+    reply::json(axum::http::StatusCode::OK, body)
+}
+
+/// Unknown `/api/*` resources answer as Django does once past the gate.
+async fn fallback() -> Response {
+    reply::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_drchrono_paths_pass_the_gate() {
+        assert!(kind("/api/patients") == Kind::Api);
+        assert!(kind("/api") == Kind::Api);
+        assert!(kind("/apix") == Kind::Other);
+        assert!(kind("/o/token/") == Kind::Token);
+        assert!(kind("/_sandbox/stats") == Kind::Other);
+    }
+}

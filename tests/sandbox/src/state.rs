@@ -1,0 +1,138 @@
+//! The sandbox's one piece of shared, mutable state.
+//!
+//! Everything lives behind a single `std` mutex: requests are tiny, tests
+//! need a consistent view (tokens, counters and faults change together), and
+//! no lock is ever held across an `.await`.
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
+
+use rand::Rng as _;
+use serde_json::{Map, Value, json};
+
+use crate::{SandboxConfig, data, faults::Faults};
+
+pub(crate) type Patient = Map<String, Value>;
+
+pub(crate) struct Shared {
+    pub(crate) config: SandboxConfig,
+    /// The bound address, used for absolute links when a request has no
+    /// usable `Host` header.
+    pub(crate) addr: SocketAddr,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: SandboxConfig, addr: SocketAddr) -> Self {
+        let state = State {
+            tokens: Tokens::new(&config),
+            patients: data::practice(config.seed, config.patients),
+            counters: Counters::default(),
+            faults: Faults::default(),
+        };
+        Self {
+            config,
+            addr,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// A panicking test thread must not wedge every later request, so a
+    /// poisoned lock is simply taken over.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub(crate) struct State {
+    pub(crate) tokens: Tokens,
+    /// Ordered by id, which is the order DrChrono lists them in.
+    pub(crate) patients: BTreeMap<i64, Patient>,
+    pub(crate) counters: Counters,
+    pub(crate) faults: Faults,
+}
+
+/// The single valid token pair. DrChrono keeps exactly one live pair per
+/// grant: a refresh rotates both and kills the old ones at once.
+pub(crate) struct Tokens {
+    pub(crate) access: String,
+    pub(crate) refresh: String,
+    /// Set by `expire_access_token`: the access token is past its lifetime.
+    pub(crate) access_revoked: bool,
+    generation: u64,
+}
+
+impl Tokens {
+    fn new(config: &SandboxConfig) -> Self {
+        Self {
+            access: config.access_token.clone(),
+            refresh: config.refresh_token.clone(),
+            access_revoked: false,
+            generation: 0,
+        }
+    }
+
+    pub(crate) fn accepts_access(&self, presented: &str) -> bool {
+        !self.access_revoked && presented == self.access
+    }
+
+    /// Issues a fresh pair. The generation makes tokens readable in test
+    /// failures; the random part makes them unguessable from the old ones.
+    pub(crate) fn rotate(&mut self) {
+        self.generation += 1;
+        let mut rng = rand::rng();
+        let generation = self.generation;
+        self.access = format!("sandbox-access-{generation}-{:016x}", rng.random::<u64>());
+        self.refresh = format!("sandbox-refresh-{generation}-{:016x}", rng.random::<u64>());
+        self.access_revoked = false;
+    }
+}
+
+/// Request counts, so tests can assert exact call budgets.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) total: u64,
+    /// Keyed by exact path (no query string).
+    pub(crate) by_path: BTreeMap<String, u64>,
+    pub(crate) refreshes: u64,
+}
+
+impl Counters {
+    pub(crate) fn record(&mut self, path: &str) {
+        self.total += 1;
+        *self.by_path.entry(path.to_owned()).or_default() += 1;
+    }
+
+    pub(crate) fn calls_to(&self, prefix: &str) -> u64 {
+        self.by_path
+            .iter()
+            .filter(|(path, _)| path.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Groups `/api/patients/1001` under `/api/patients`, which is what a
+    /// person reading the stats wants to see.
+    fn by_resource(&self) -> BTreeMap<String, u64> {
+        let mut grouped = BTreeMap::new();
+        for (path, n) in &self.by_path {
+            let resource: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).take(2).collect();
+            *grouped
+                .entry(format!("/{}", resource.join("/")))
+                .or_default() += n;
+        }
+        grouped
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "calls": self.total,
+            "by_resource": self.by_resource(),
+            "by_path": self.by_path,
+            "refreshes": self.refreshes,
+        })
+    }
+}

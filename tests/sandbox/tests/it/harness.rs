@@ -1,0 +1,62 @@
+//! Helpers shared by the tests: a sandbox plus a client that talks to it.
+
+use sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+pub struct Api {
+    pub sandbox: Sandbox,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn(patients: usize) -> Api {
+    let config = SandboxConfig {
+        patients,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::spawn(config).await.expect("sandbox starts");
+    Api {
+        sandbox,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Api {
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.sandbox.base_url())
+    }
+
+    /// GET with the currently valid access token.
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        let (access, _) = self.sandbox.current_tokens();
+        self.get_with(url, &access).await
+    }
+
+    pub async fn get_with(&self, url: &str, access: &str) -> reqwest::Response {
+        self.http
+            .get(url)
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        let config = self.sandbox.config();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.as_str()),
+        ];
+        self.http
+            .post(self.url("/o/token/"))
+            .form(&form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+pub async fn json(response: reqwest::Response) -> Value {
+    response.json().await.expect("JSON body")
+}

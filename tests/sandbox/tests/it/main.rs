@@ -1,0 +1,8 @@
+//! Black-box tests of the sandbox over real HTTP, as the service's DrChrono
+//! client will see it. One binary, one module per area.
+
+mod faults;
+mod harness;
+mod oauth;
+mod patients;
+mod webhooks;

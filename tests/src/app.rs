@@ -1,0 +1,95 @@
+//! `spawn_app()`: a fresh database, the sandbox DrChrono and the service on
+//! random ports, with the job workers running in-process.
+
+use sandbox::{Sandbox, SandboxConfig, WebhookSender};
+use server::{AppState, Settings};
+use sqlx::PgPool;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+use tokio::sync::watch;
+
+use crate::db::{TestDb, fresh_db};
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub addr: SocketAddr,
+    pub sandbox: Sandbox,
+    pub http: reqwest::Client,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        settings: Settings,
+    }
+    let mut s = Args::parse_from(["test"]).settings;
+    s.database_url = Some(db.url.clone());
+    s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
+    s.drchrono_api_base = sandbox.base_url();
+    s.drchrono_access_token = Some(sandbox.current_tokens().0);
+    s.runner.job_heartbeat_secs = 1;
+    s.runner.job_missed_heartbeats = 2;
+    s.runner.job_poll_ms = 100;
+    s.webhook_max_body_bytes = 64 * 1024;
+    s
+}
+
+/// Starts everything; workers run unless `workers` is false (to inspect queued jobs).
+pub async fn spawn_app_with(workers: bool, patients: usize) -> TestApp {
+    let db = fresh_db().await;
+    let sandbox = Sandbox::spawn(SandboxConfig { patients, ..Default::default() })
+        .await
+        .expect("sandbox starts");
+    let settings = settings(&db, &sandbox);
+    let (stop, shutdown) = watch::channel(false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState { pool: db.pool.clone(), settings: Arc::new(settings.clone()) };
+    tokio::spawn(server::serve(state, listener, shutdown.clone()));
+    if workers {
+        let pool = db.pool.clone();
+        tokio::spawn(async move { server::work(pool, &settings, shutdown).await });
+    }
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+    TestApp { db, addr, sandbox, http, stop }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(true, 20).await
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.db.pool
+    }
+
+    /// Sends deliveries to the DrChrono endpoint the way DrChrono does.
+    pub fn drchrono(&self) -> WebhookSender {
+        WebhookSender::new(self.url("/webhooks/drchrono"), WEBHOOK_SECRET)
+    }
+
+    /// Waits until no job is pending, queued, running or waiting to retry.
+    pub async fn drain_jobs(&self) {
+        crate::wait::until::<i64>(
+            self.pool(),
+            "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending','Queued','Running','Failed') AND run_at < now() + interval '1 second'",
+            Duration::from_secs(30),
+            |n| *n == 0,
+        )
+        .await;
+    }
+}
