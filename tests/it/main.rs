@@ -3,4 +3,5 @@
 
 mod runner_limits;
 mod runner_payloads;
+mod runner_processes;
 mod runner_retry;

@@ -1,7 +1,10 @@
 //! Shared harness for the integration tests: fresh databases, test job
-//! types, the service on a random port and the sandbox DrChrono.
+//! types, the service on a random port, the sandbox DrChrono, worker
+//! processes to kill and a database proxy to cut.
 
 pub mod app;
 pub mod db;
+pub mod process;
+pub mod proxy;
 pub mod test_jobs;
 pub mod wait;

@@ -1,9 +1,15 @@
-//! A process-wide heartbeat for every live worker id.
+//! A process-wide heartbeat for every live worker id, and the orphan reaper.
 //!
 //! apalis heartbeats from inside the worker's poll loop; a worker whose
 //! concurrency slots are all busy on long jobs may not poll for a while, and
 //! other replicas would then take its running jobs as orphans. This task keeps
 //! `apalis.workers.last_seen` fresh independently of the poll loop.
+//!
+//! apalis also rescues a queue's orphans only from a live worker of that same
+//! queue, so a queue whose every worker died keeps its jobs locked until one
+//! restarts. The reaper here rescues orphans of every queue from any process;
+//! the `job_harden_update` trigger then counts the attempt and applies the
+//! backoff or kills the job.
 
 use sqlx::PgPool;
 use std::{
@@ -34,21 +40,35 @@ impl LiveWorkers {
     }
 }
 
-/// Refreshes `last_seen` for the live workers every `interval`, forever.
-pub async fn beat(pool: PgPool, live: LiveWorkers, interval: Duration) {
+/// Takes back jobs held by workers silent for longer than the orphan timeout.
+const REAP: &str = "UPDATE apalis.jobs j SET status = 'Pending', lock_by = NULL, lock_at = NULL, \
+     done_at = NULL, attempts = j.attempts + 1, \
+     last_result = '{\"Err\": \"worker_lost: heartbeat timeout\"}'::jsonb \
+     FROM apalis.workers w \
+     WHERE j.lock_by = w.id AND j.status IN ('Queued', 'Running') \
+       AND w.last_seen < now() - make_interval(secs => $1)";
+
+/// Refreshes `last_seen` for the live workers and reaps orphans every
+/// `interval`, forever.
+pub async fn beat(pool: PgPool, live: LiveWorkers, interval: Duration, orphan_after: Duration) {
     let mut tick = tokio::time::interval(interval);
     loop {
         tick.tick().await;
         let names = live.names();
-        if names.is_empty() {
-            continue;
-        }
-        let result = sqlx::query("UPDATE apalis.workers SET last_seen = now() WHERE id = ANY($1)")
-            .bind(&names)
-            .execute(&pool)
-            .await;
-        if let Err(e) = result {
+        if let Err(e) = beat_once(&pool, &names, orphan_after).await {
             tracing::debug!(error = %super::error::describe_db_error(&e), "heartbeat failed");
         }
     }
+}
+
+async fn beat_once(pool: &PgPool, names: &[String], orphan_after: Duration) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE apalis.workers SET last_seen = now() WHERE id = ANY($1)")
+        .bind(names)
+        .execute(pool)
+        .await?;
+    let reaped = sqlx::query(REAP).bind(orphan_after.as_secs_f64()).execute(pool).await?.rows_affected();
+    if reaped > 0 {
+        tracing::warn!(jobs = reaped, "rescued jobs from workers that stopped heartbeating");
+    }
+    Ok(())
 }

@@ -111,7 +111,8 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
     pub async fn run(self, pool: PgPool, ctx: C, config: RunnerConfig, shutdown: watch::Receiver<bool>) {
         let live = LiveWorkers::default();
         let outages = Arc::new(OutageLog::default());
-        let beat = tokio::spawn(heartbeat::beat(pool.clone(), live.clone(), config.heartbeat_interval));
+        let orphan_after = config.heartbeat_interval * config.missed_heartbeats as u32;
+        let beat = tokio::spawn(heartbeat::beat(pool.clone(), live.clone(), config.heartbeat_interval, orphan_after));
         let mut tasks = Vec::new();
         for (name, start) in self.queues {
             if config.queues.as_ref().is_some_and(|q| !q.iter().any(|n| n == name)) {
