@@ -5,3 +5,4 @@ mod runner_limits;
 mod runner_payloads;
 mod runner_processes;
 mod runner_retry;
+mod webhook_drchrono;

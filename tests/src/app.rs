@@ -25,7 +25,8 @@ impl Drop for TestApp {
     }
 }
 
-fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
+/// The service settings a test app runs with.
+pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     use clap::Parser;
     #[derive(Parser)]
     struct Args {

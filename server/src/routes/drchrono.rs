@@ -104,12 +104,12 @@ async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Resp
         _ => ("accepted", None),
     };
     let id = inbox::record(&mut *tx, d, outcome, reason).await?;
-    let job_id = match route {
-        Route::Ping | Route::Unhandled(_) => None,
-        Route::FetchPatient(ref job) => Some(enqueue_or_existing(&mut tx, id, job).await?),
+    let (job_id, outcome) = match route {
+        Route::Ping | Route::Unhandled(_) => (None, outcome),
+        Route::FetchPatient(ref job) => enqueue_or_existing(&mut tx, id, job).await?,
         Route::UpsertPatient { .. } => {
             let job = route.upsert_job(id).expect("route is an upsert");
-            Some(enqueue_or_existing(&mut tx, id, &job).await?)
+            enqueue_or_existing(&mut tx, id, &job).await?
         }
     };
     tx.commit().await?;
@@ -118,22 +118,22 @@ async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Resp
 }
 
 /// Enqueues `job`, or, when an active job already holds its key, points the
-/// delivery at that job and marks it a duplicate.
+/// delivery at that job and marks it a duplicate. Returns the job id and the outcome.
 async fn enqueue_or_existing<J: BackgroundJob>(
     tx: &mut sqlx::PgConnection,
     inbox_id: i64,
     job: &J,
-) -> Result<String, ApiError> {
+) -> Result<(Option<String>, &'static str), ApiError> {
     if let Some(job_id) = enqueue(&mut *tx, job).await? {
         inbox::set_job(&mut *tx, inbox_id, &job_id, "accepted").await?;
-        return Ok(job_id);
+        return Ok((Some(job_id), "accepted"));
     }
     let key = job.dedup_key().unwrap_or_default();
     let existing = inbox::active_job_with_key(&mut *tx, J::NAME, &key)
         .await?
         .unwrap_or_default();
     inbox::set_job(&mut *tx, inbox_id, &existing, "duplicate").await?;
-    Ok(existing)
+    Ok((Some(existing), "duplicate"))
 }
 
 fn accepted(inbox_id: i64, job_id: Option<&str>, outcome: &str) -> Response {
