@@ -112,3 +112,24 @@ async fn a_delayed_job_runs_at_its_time_not_before() {
         .unwrap();
     assert!(started >= at, "started {started} before its time {at}");
 }
+
+#[tokio::test]
+async fn a_process_holds_one_listen_connection_whatever_its_queue_count() {
+    let db = fresh_db().await;
+    let _w = start(&db.pool, fast_config());
+    let listeners = wait::until::<i64>(
+        &db.pool,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        LIMIT,
+        |n| *n >= 1,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((listeners, later), (1, 1), "eight queues share one listener");
+}

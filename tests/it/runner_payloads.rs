@@ -23,7 +23,7 @@ async fn insert_raw(pool: &sqlx::PgPool, id: &str, queue: &str, payload: &[u8]) 
 #[tokio::test]
 async fn a_payload_of_the_wrong_shape_fails_its_job_and_the_queue_runs_on() {
     let db = fresh_db().await;
-    let bad = ulid::Ulid::new().to_string();
+    let bad = ulid::Ulid::generate().to_string();
     insert_raw(&db.pool, &bad, Noop::NAME, br#"{"not_a_tag": 1}"#).await.unwrap();
     let w = start(&db.pool, fast_config());
     wait::job_status(&db.pool, &bad, "Killed", LIMIT).await;
@@ -45,7 +45,7 @@ async fn a_payload_of_the_wrong_shape_fails_its_job_and_the_queue_runs_on() {
 #[tokio::test]
 async fn bytes_that_are_not_json_never_enter_the_queue() {
     let db = fresh_db().await;
-    let err = insert_raw(&db.pool, &ulid::Ulid::new().to_string(), Noop::NAME, b"\xff\xfe not json")
+    let err = insert_raw(&db.pool, &ulid::Ulid::generate().to_string(), Noop::NAME, b"\xff\xfe not json")
         .await
         .expect_err("the table refuses non-JSON payloads");
     assert!(err.to_string().contains("invalid"), "{err}");

@@ -17,7 +17,7 @@ struct NewJob {
 
 fn new_job<J: BackgroundJob>(job: &J) -> Result<NewJob, serde_json::Error> {
     Ok(NewJob {
-        id: ulid::Ulid::new().to_string(),
+        id: ulid::Ulid::generate().to_string(),
         payload: serde_json::to_vec(job)?,
         key: job.dedup_key(),
     })

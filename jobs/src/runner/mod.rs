@@ -10,6 +10,7 @@ mod handler;
 mod heartbeat;
 mod job;
 mod supervisor;
+mod wakeups;
 
 pub use enqueue::{enqueue, enqueue_at, enqueue_many};
 pub use error::{JobError, describe_db_error};
@@ -109,16 +110,21 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
 
     /// Runs every selected queue until `shutdown` turns true.
     pub async fn run(self, pool: PgPool, ctx: C, config: RunnerConfig, shutdown: watch::Receiver<bool>) {
+        let selected: Vec<_> = self
+            .queues
+            .into_iter()
+            .filter(|(name, _)| config.queues.as_ref().is_none_or(|q| q.iter().any(|n| n == name)))
+            .collect();
+        let (wakeups, mut receivers) = wakeups::Wakeups::new(selected.iter().map(|(n, _)| *n));
+        let listener = tokio::spawn(wakeups.run(pool.clone()));
         let live = LiveWorkers::default();
         let outages = Arc::new(OutageLog::default());
         let orphan_after = config.heartbeat_interval * config.missed_heartbeats as u32;
         let beat = tokio::spawn(heartbeat::beat(pool.clone(), live.clone(), config.heartbeat_interval, orphan_after));
         let mut tasks = Vec::new();
-        for (name, start) in self.queues {
-            if config.queues.as_ref().is_some_and(|q| !q.iter().any(|n| n == name)) {
-                continue;
-            }
+        for (name, start) in selected {
             tasks.push(tokio::spawn(start(QueueRun {
+                wakeups: receivers.remove(name).expect("one receiver per queue"),
                 pool: pool.clone(),
                 ctx: ctx.clone(),
                 config: config.clone(),
@@ -131,5 +137,6 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
             let _ = t.await;
         }
         beat.abort();
+        listener.abort();
     }
 }

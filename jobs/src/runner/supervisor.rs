@@ -6,7 +6,8 @@
 //! outage is logged at most once a second for the whole process.
 
 use apalis::prelude::*;
-use apalis_postgres::{Config, PostgresStorage, Pubsub};
+use apalis_postgres::{Config, PostgresStorage};
+use futures::{StreamExt, channel::mpsc};
 use sqlx::PgPool;
 use std::{
     sync::Arc,
@@ -44,6 +45,8 @@ impl OutageLog {
 /// Everything one queue's supervisor needs.
 pub(crate) struct QueueRun<C> {
     pub pool: PgPool,
+    /// Wake-ups from the process's one notification listener.
+    pub wakeups: mpsc::Receiver<()>,
     pub ctx: C,
     pub config: RunnerConfig,
     pub live: LiveWorkers,
@@ -58,7 +61,7 @@ pub(crate) async fn supervise<J: BackgroundJob>(mut run: QueueRun<J::Context>) {
         let name = format!("{}-{}-{generation}", run.config.process_id, J::NAME);
         run.live.insert(&name);
         let started = Instant::now();
-        let result = run_worker::<J>(&run, &name).await;
+        let result = run_worker::<J>(&mut run, &name).await;
         run.live.remove(&name);
         if *run.shutdown.borrow() {
             return;
@@ -79,7 +82,7 @@ pub(crate) async fn supervise<J: BackgroundJob>(mut run: QueueRun<J::Context>) {
     }
 }
 
-async fn run_worker<J: BackgroundJob>(run: &QueueRun<J::Context>, name: &str) -> Result<(), WorkerError> {
+async fn run_worker<J: BackgroundJob>(run: &mut QueueRun<J::Context>, name: &str) -> Result<(), WorkerError> {
     let cfg = &run.config;
     let storage = PostgresStorage::<serde_json::Value>::new(&run.pool).with_config(
         Config::default()
@@ -88,9 +91,18 @@ async fn run_worker<J: BackgroundJob>(run: &QueueRun<J::Context>, name: &str) ->
             .heartbeat_interval(cfg.heartbeat_interval)
             .missed_heartbeats(cfg.missed_heartbeats),
     );
-    let strategy = Strategy::new()
-        .stream(Pubsub::new(run.pool.clone(), J::NAME.to_string()))
-        .interval(cfg.poll_interval);
+    // The worker owns its wake-up stream while it lives; a forwarder keeps the
+    // queue's receiver across worker restarts.
+    let (forward_tx, forward_rx) = mpsc::channel::<()>(1);
+    let wakeups = &mut run.wakeups;
+    let forward = async move {
+        let mut tx = forward_tx;
+        while wakeups.next().await.is_some() {
+            let _ = tx.try_send(());
+        }
+        std::future::pending::<()>().await
+    };
+    let strategy = Strategy::new().stream(forward_rx).interval(cfg.poll_interval);
     let backend = PollWith::new(storage, strategy);
     let worker_ctx = WorkerContext::new(name);
     let worker = WorkerBuilder::new(&worker_ctx)
@@ -108,5 +120,6 @@ async fn run_worker<J: BackgroundJob>(run: &QueueRun<J::Context>, name: &str) ->
     tokio::select! {
         r = worker.run() => r,
         _ = stop_on_shutdown => Ok(()),
+        _ = forward => Ok(()),
     }
 }

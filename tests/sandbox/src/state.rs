@@ -10,7 +10,7 @@ use std::{
     sync::{Mutex, MutexGuard, PoisonError},
 };
 
-use rand::Rng as _;
+use rand::RngExt as _;
 use serde_json::{Map, Value, json};
 
 use crate::{SandboxConfig, data, faults::Faults};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use hmac::{Hmac, KeyInit, Mac};
-use rand::Rng as _;
+use rand::RngExt as _;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
