@@ -1,1 +1,77 @@
-fn main() {}
+//! `cargo xtask`: project automation in Rust instead of shell scripts
+//! (matklad's xtask pattern). One module per subcommand; each subcommand's
+//! `///` doc is its `--help`.
+//!
+//! Cargo is always invoked through the `CARGO` environment variable, so the
+//! toolchain that runs xtask is the one that builds and tests.
+
+mod bench;
+mod db;
+mod sandbox;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Project automation for drchrono-sync", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Find or start Postgres, and manage scratch databases.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+    /// Run the whole workspace's tests against a real Postgres (found or started).
+    Test(test::TestArgs),
+    /// Serve the fake DrChrono API until stopped; prints the credentials it accepts.
+    Sandbox(sandbox::SandboxArgs),
+    /// Measure the job runner (one JSON line per figure on stdout; release build).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// The cargo that launched us (`cargo xtask` sets `CARGO`), else `cargo` on PATH.
+///
+/// `SQLX_OFFLINE=true` (unless the caller chose otherwise): apalis-postgres
+/// checks its SQL with sqlx macros, which go online whenever `DATABASE_URL`
+/// is set. The URLs xtask exports point at unmigrated databases, so any
+/// rebuild of that crate would fail; its shipped `.sqlx` data is what it needs.
+pub fn cargo() -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    if std::env::var_os("SQLX_OFFLINE").is_none() {
+        cmd.env("SQLX_OFFLINE", "true");
+    }
+    cmd
+}
+
+#[tokio::main]
+async fn main() {
+    // The runner logs every attempt at info; a benchmark must not pay for that.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Db(cmd) => db::run(cmd).await,
+        Command::Test(args) => test::run(args).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_cli() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
