@@ -7,6 +7,7 @@
 
 mod bench;
 mod db;
+mod demo;
 mod sandbox;
 mod test;
 
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the service against the sandbox DrChrono, send deliveries, and print what landed.
+    Demo(demo::DemoArgs),
     /// Find or start Postgres, and manage scratch databases.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -56,6 +59,7 @@ async fn main() {
 
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args).await,
         Command::Db(cmd) => db::run(cmd).await,
         Command::Test(args) => test::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
