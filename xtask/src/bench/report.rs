@@ -8,12 +8,18 @@
 
 use serde::Serialize;
 
-/// The system name the peers' tables show for this project.
+/// The system name this project's lines carry.
 pub const SYSTEM: &str = "drchrono-sync";
+
+/// The peer harness (`shared/bench/peers/run.sh`) files each result under
+/// its folder name, `project`; it sets `BENCH_SYSTEM` so the names agree.
+fn system() -> String {
+    std::env::var("BENCH_SYSTEM").unwrap_or_else(|_| SYSTEM.to_string())
+}
 
 #[derive(Debug, Serialize)]
 pub struct Line {
-    pub system: &'static str,
+    pub system: String,
     pub workload: &'static str,
     pub jobs: usize,
     pub concurrency: usize,
@@ -61,7 +67,7 @@ impl Line {
         config: RunConfig,
     ) -> Self {
         Self {
-            system: SYSTEM,
+            system: system(),
             workload,
             jobs,
             concurrency,
