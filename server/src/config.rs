@@ -72,7 +72,7 @@ pub struct RunnerSettings {
     pub job_poll_ms: u64,
 
     /// Jobs fetched per round trip.
-    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 50)]
+    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 100)]
     pub job_batch_size: usize,
 
     /// Comma-separated queues this process works (all when unset).

@@ -54,7 +54,7 @@ impl Default for RunnerConfig {
             heartbeat_interval: Duration::from_secs(10),
             missed_heartbeats: 3,
             poll_interval: Duration::from_millis(500),
-            batch_size: 50,
+            batch_size: 100,
             concurrency: None,
             queues: None,
             restart_backoff_min: Duration::from_millis(100),
