@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::{Sandbox, SandboxConfig};
+use crate::{Kind, Sandbox, SandboxConfig};
 
 /// Runs the sandbox on `127.0.0.1:port` until Ctrl-C. Prints what the service
 /// needs as `KEY=value` lines (the names the service reads), so the output can
@@ -21,8 +21,16 @@ pub async fn run_cli(port: u16, patients: usize, seed: u64) -> anyhow::Result<()
     println!("DRCHRONO_CLIENT_SECRET={}", config.client_secret);
     println!("DRCHRONO_ACCESS_TOKEN={}", config.access_token);
     println!("DRCHRONO_REFRESH_TOKEN={}", config.refresh_token);
+    let counts: Vec<String> = Kind::ALL
+        .iter()
+        .map(|&kind| {
+            let resource = kind.path().trim_start_matches("/api/");
+            format!("{} {resource}", sandbox.ids(kind).len())
+        })
+        .collect();
     eprintln!(
-        "sandbox: serving {patients} patients (seed {seed}); stats at {}/_sandbox/stats; Ctrl-C to stop",
+        "sandbox: serving {} (seed {seed}); stats at {}/_sandbox/stats; Ctrl-C to stop",
+        counts.join(", "),
         sandbox.base_url()
     );
     tokio::signal::ctrl_c().await?;

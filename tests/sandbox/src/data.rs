@@ -1,26 +1,24 @@
-//! Deterministic fake patients, shaped as DrChrono's REST API serializes them.
+//! Deterministic fake patients, shaped as DrChrono's REST API serializes them,
+//! and the drawing helpers the other generators share.
 //!
 //! Names come from small lists of unusual words so a test can grep logs for
 //! them and prove no PHI leaked. Each patient draws from its own RNG seeded
 //! by (seed, index), so a practice of 100 starts with the same 20 patients as
 //! a practice of 20.
 
-use std::collections::BTreeMap;
-
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use rand::{RngExt, SeedableRng, rngs::StdRng};
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use rand::{RngExt, SeedableRng, rngs::StdRng, rngs::Xoshiro256PlusPlus};
 use serde_json::{Value, json};
 
-use crate::state::Patient;
+use crate::{
+    practice::{Record, record},
+    stamps,
+};
 
 /// The first patient id; DrChrono ids are plain increasing integers.
 pub(crate) const FIRST_PATIENT_ID: i64 = 1001;
 
-/// DrChrono's naive timestamp form (practice-local; the sandbox's practice
-/// runs on UTC).
-pub(crate) const STAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
-
-const FIRST_NAMES: &[&str] = &[
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Zephyrine",
     "Quillon",
     "Marisol",
@@ -45,7 +43,7 @@ const FIRST_NAMES: &[&str] = &[
 const MIDDLE_NAMES: &[&str] = &[
     "", "Juniper", "Alder", "Sage", "Wren", "Ember", "Rowan", "Lark",
 ];
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Quibbleworth",
     "Fennimore",
     "Thistlewood",
@@ -84,7 +82,9 @@ const CITIES: &[(&str, &str, &str)] = &[
 const AREA_CODES: &[&str] = &["217", "307", "503", "864", "608", "978", "615"];
 /// Weighted towards the common values, with the rarer ones still present.
 const GENDERS: &[&str] = &["Male", "Female", "Male", "Female", "Other", "UNK"];
-const DOCTORS: &[i64] = &[314_159, 271_828, 161_803];
+/// The practice's doctors, whom patients are assigned to; `staff` fills in
+/// the rest of each doctor.
+pub(crate) const DOCTORS: &[i64] = &[314_159, 271_828, 161_803];
 const REFERRING: &[&str] = &[
     "",
     "Friend",
@@ -99,21 +99,35 @@ const RACES: &[&str] = &[
 const ETHNICITIES: &[&str] = &["hispanic", "not_hispanic", "blank", "declined"];
 const INSURERS: &[&str] = &["Bluestone Mutual", "Cedar Health Plan", "Northwind Care"];
 
-pub(crate) fn practice(seed: u64, count: usize) -> BTreeMap<i64, Patient> {
-    (0..count)
-        .map(|index| {
-            let patient = patient(seed, index);
-            (FIRST_PATIENT_ID + index as i64, patient)
-        })
-        .collect()
+/// The RNG that draws patient `index` itself.
+fn patient_rng(seed: u64, index: usize) -> StdRng {
+    StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-fn pick<'a, T: ?Sized>(rng: &mut StdRng, items: &'a [&'a T]) -> &'a T {
+/// The RNG for the rest of a patient's share of the practice (its visits and
+/// chart), one stream per purpose, so adding a record kind never changes the
+/// patients already generated. Xoshiro rather than `StdRng`'s ChaCha: nothing
+/// here needs a cryptographic generator, and in debug builds ChaCha alone
+/// was a sixth of the time to generate a large practice.
+pub(crate) fn rng(seed: u64, index: usize, stream: u64) -> Draw {
+    let base = seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    Draw::seed_from_u64(base ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03))
+}
+
+/// The generator behind everything but the patients themselves.
+pub(crate) type Draw = Xoshiro256PlusPlus;
+
+/// One item of a table of tuples.
+pub(crate) fn choose<'a, T, R: RngExt + ?Sized>(rng: &mut R, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+pub(crate) fn pick<'a, T: ?Sized, R: RngExt + ?Sized>(rng: &mut R, items: &'a [&'a T]) -> &'a T {
     items[rng.random_range(0..items.len())]
 }
 
 /// A fictional North American number: 555-01xx is reserved for fiction.
-fn phone(rng: &mut StdRng) -> String {
+pub(crate) fn phone(rng: &mut StdRng) -> String {
     format!(
         "({}) 555-01{:02}",
         pick(rng, AREA_CODES),
@@ -130,12 +144,14 @@ fn address(rng: &mut StdRng) -> String {
     )
 }
 
-fn day(from: NaiveDate, span_days: i64, rng: &mut StdRng) -> NaiveDate {
+pub(crate) fn day(from: NaiveDate, span_days: i64, rng: &mut StdRng) -> NaiveDate {
     from + Duration::days(rng.random_range(0..span_days))
 }
 
-fn patient(seed: u64, index: usize) -> Patient {
-    let mut rng = StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+/// Patient `index` (id `FIRST_PATIENT_ID + index`), whatever the practice's
+/// size.
+pub(crate) fn patient(seed: u64, index: usize) -> Record {
+    let mut rng = patient_rng(seed, index);
     let id = FIRST_PATIENT_ID + index as i64;
     let first = pick(&mut rng, FIRST_NAMES);
     let middle = pick(&mut rng, MIDDLE_NAMES);
@@ -161,37 +177,52 @@ fn patient(seed: u64, index: usize) -> Patient {
         }
     };
 
-    let value = json!({
-        "id": id,
-        "first_name": first,
-        "middle_name": middle,
-        "last_name": last,
-        "date_of_birth": birth.format("%Y-%m-%d").to_string(),
-        "gender": pick(&mut rng, GENDERS),
-        "email": format!("{}.{}.{id}@sandbox.example", first.to_lowercase(), last.to_lowercase()),
-        "cell_phone": phone(&mut rng),
-        "home_phone": optional_phone(&mut rng),
-        "office_phone": optional_phone(&mut rng),
-        "address": address(&mut rng),
-        "city": city,
-        "state": state,
-        "zip_code": format!("{zip}{:02}", rng.random_range(0..100)),
-        "chart_id": format!("{}{}{:06}", prefix(last), prefix(first), index + 1),
-        "doctor": DOCTORS[rng.random_range(0..DOCTORS.len())],
-        "emergency_contact_name": format!("{} {}", pick(&mut rng, FIRST_NAMES), last),
-        "emergency_contact_phone": phone(&mut rng),
-        "referring_source": pick(&mut rng, REFERRING),
-        "patient_status": "A",
-        "created_at": created.format(STAMP_FORMAT).to_string(),
-        "updated_at": updated.format(STAMP_FORMAT).to_string(),
-        "preferred_language": pick(&mut rng, LANGUAGES),
-        "race": pick(&mut rng, RACES),
-        "ethnicity": pick(&mut rng, ETHNICITIES),
-    });
-    match value {
-        Value::Object(map) => map,
-        _ => Patient::new(),
-    }
+    record([
+        ("id", Value::from(id)),
+        ("first_name", Value::from(first)),
+        ("middle_name", Value::from(middle)),
+        ("last_name", Value::from(last)),
+        ("date_of_birth", Value::from(stamps::date(birth))),
+        ("gender", Value::from(pick(&mut rng, GENDERS))),
+        (
+            "email",
+            Value::from(format!(
+                "{}.{}.{id}@sandbox.example",
+                first.to_lowercase(),
+                last.to_lowercase()
+            )),
+        ),
+        ("cell_phone", Value::from(phone(&mut rng))),
+        ("home_phone", Value::from(optional_phone(&mut rng))),
+        ("office_phone", Value::from(optional_phone(&mut rng))),
+        ("address", Value::from(address(&mut rng))),
+        ("city", Value::from(city)),
+        ("state", Value::from(state)),
+        (
+            "zip_code",
+            Value::from(format!("{zip}{:02}", rng.random_range(0..100))),
+        ),
+        (
+            "chart_id",
+            Value::from(format!("{}{}{:06}", prefix(last), prefix(first), index + 1)),
+        ),
+        (
+            "doctor",
+            Value::from(DOCTORS[rng.random_range(0..DOCTORS.len())]),
+        ),
+        (
+            "emergency_contact_name",
+            Value::from(format!("{} {}", pick(&mut rng, FIRST_NAMES), last)),
+        ),
+        ("emergency_contact_phone", Value::from(phone(&mut rng))),
+        ("referring_source", Value::from(pick(&mut rng, REFERRING))),
+        ("patient_status", Value::from("A")),
+        ("created_at", Value::from(stamps::stamp(created))),
+        ("updated_at", Value::from(stamps::stamp(updated))),
+        ("preferred_language", Value::from(pick(&mut rng, LANGUAGES))),
+        ("race", Value::from(pick(&mut rng, RACES))),
+        ("ethnicity", Value::from(pick(&mut rng, ETHNICITIES))),
+    ])
 }
 
 /// DrChrono chart ids start with letters of the patient's names.
@@ -223,80 +254,4 @@ pub(crate) fn verbose_fields(id: i64) -> [(&'static str, Value); 2] {
             }),
         ),
     ]
-}
-
-/// Parses every timestamp form DrChrono sends: a date, or a naive date-time
-/// with `T` or a space, optionally with fractional seconds. An offset or `Z`
-/// is converted to UTC, the sandbox practice's zone.
-pub(crate) fn parse_stamp(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Some(date.and_time(NaiveTime::MIN));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(stamp) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(stamp);
-        }
-    }
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.naive_utc())
-}
-
-pub(crate) fn updated_at_of(patient: &Patient) -> Option<NaiveDateTime> {
-    patient
-        .get("updated_at")
-        .and_then(Value::as_str)
-        .and_then(parse_stamp)
-}
-
-/// "Now", but strictly after `previous`, so two edits within one second still
-/// produce two distinct versions.
-pub(crate) fn next_stamp(previous: Option<NaiveDateTime>) -> String {
-    let now = Utc::now().naive_utc();
-    let now = now - Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos()));
-    let stamp = match previous {
-        Some(previous) if previous >= now => previous + Duration::seconds(1),
-        _ => now,
-    };
-    stamp.format(STAMP_FORMAT).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn same_seed_same_practice_and_prefix_stable() {
-        let small = practice(7, 5);
-        let large = practice(7, 50);
-        assert_eq!(small, practice(7, 5));
-        for (id, patient) in &small {
-            assert_eq!(Some(patient), large.get(id));
-        }
-        assert_ne!(practice(8, 5), small);
-    }
-
-    #[test]
-    fn stamps_parse_in_every_drchrono_form() {
-        let expected = NaiveDate::from_ymd_opt(2024, 3, 5).and_then(|d| d.and_hms_opt(10, 4, 0));
-        assert_eq!(parse_stamp("2024-03-05T10:04:00"), expected);
-        assert_eq!(parse_stamp("2024-03-05 10:04:00"), expected);
-        assert_eq!(parse_stamp("2024-03-05T10:04:00Z"), expected);
-        assert_eq!(
-            parse_stamp("2024-03-05").map(|d| d.date()),
-            expected.map(|d| d.date())
-        );
-        assert_eq!(parse_stamp("yesterday"), None);
-    }
-
-    #[test]
-    fn next_stamp_is_strictly_later() {
-        let far_future = parse_stamp("2999-01-01T00:00:00");
-        assert_eq!(next_stamp(far_future), "2999-01-01T00:00:01");
-    }
 }

@@ -65,7 +65,8 @@ pub(crate) fn after_auth(state: &State) -> Option<Response> {
     state.faults.rate_limited.map(throttled)
 }
 
-fn throttled(limit: RateLimit) -> Response {
+/// DrChrono's 429: the wait is always stated in `detail`.
+pub(crate) fn throttled(limit: RateLimit) -> Response {
     let message = format!(
         "Request was throttled. Expected available in {}.0 seconds.",
         limit.seconds

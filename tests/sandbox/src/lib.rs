@@ -4,21 +4,37 @@
 //! drchrono.com. It reproduces the wire facts in `docs/drchrono-facts.md`:
 //! the form-encoded `/o/token/` endpoint with rotating refresh tokens, bearer
 //! auth on `/api/*`, cursor pagination with absolute `next` URLs, naive
-//! timestamps, and the production faults (429, stray HTML, a 500 mid-walk).
+//! timestamps, the production faults (429, stray HTML, a 500 mid-walk), and
+//! an optional real hourly call budget.
+//!
+//! It serves a generated practice of every record kind the service syncs
+//! (`Kind`): patients, doctors, appointments, clinical notes, medications,
+//! problems and allergies, linked consistently and deterministic by seed.
 //!
 //! It must never need the network beyond its own loopback socket, and it
 //! must never panic on what a client sends: bad input is a 4xx with a JSON
 //! body, as DrChrono answers it.
 
+mod budget;
+mod charts;
 mod cli;
 mod data;
+mod events;
 mod faults;
+mod filters;
+mod generate;
+mod kind;
+mod lists;
 mod oauth;
 mod pagination;
-mod patients;
+mod practice;
+mod records;
 mod reply;
 mod router;
+mod staff;
+mod stamps;
 mod state;
+mod visits;
 mod webhook;
 
 use std::{
@@ -28,26 +44,30 @@ use std::{
 };
 
 use anyhow::Context as _;
-use serde_json::{Map, Value};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub use cli::run_cli;
+pub use events::EVENTS;
 pub use faults::{Faults, RateLimit};
+pub use kind::{
+    ALLERGIES_MAX_PAGE_SIZE, APPOINTMENTS_MAX_PAGE_SIZE, CLINICAL_NOTES_MAX_PAGE_SIZE,
+    DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, PATIENTS_MAX_PAGE_SIZE,
+    PROBLEMS_MAX_PAGE_SIZE,
+};
 pub use webhook::{WebhookSender, expected_secret_token};
 
 use state::Shared;
 
-/// The largest `page_size` `/api/patients` honours; larger requests are
-/// clamped, as DrChrono does. Also the default, since DrChrono's default is
-/// "about 250".
-pub const PATIENTS_MAX_PAGE_SIZE: usize = 250;
-
 /// What the fake practice looks like and which credentials it accepts.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
-    /// How many patients to generate (ids 1001, 1002, ...).
+    /// How many patients to generate (ids 1001, 1002, ...). Each brings
+    /// about a dozen other records (appointments, notes, chart entries).
     pub patients: usize,
     /// Seed for the generated data: the same seed gives the same practice.
+    /// Visit dates are drawn relative to the day the sandbox starts (the last
+    /// two years and the next three months), so two sandboxes started on the
+    /// same day with the same seed agree exactly.
     pub seed: u64,
     pub client_id: String,
     pub client_secret: String,
@@ -55,6 +75,10 @@ pub struct SandboxConfig {
     pub access_token: String,
     /// The first refresh token; it rotates on every use.
     pub refresh_token: String,
+    /// A real rate budget: authenticated `/api/*` calls allowed per clock
+    /// hour (DrChrono's default is 500) before every call answers 429 until
+    /// the top of the hour. `None` (the default) is unlimited.
+    pub calls_per_hour: Option<u64>,
 }
 
 impl Default for SandboxConfig {
@@ -66,6 +90,7 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-client-secret".to_owned(),
             access_token: "sandbox-access-token".to_owned(),
             refresh_token: "sandbox-refresh-token".to_owned(),
+            calls_per_hour: None,
         }
     }
 }
@@ -97,7 +122,12 @@ impl Sandbox {
             .await
             .with_context(|| format!("sandbox: cannot bind {addr}"))?;
         let bound = listener.local_addr().context("sandbox: no local address")?;
-        let shared = Arc::new(Shared::new(config, bound));
+        // Generating a large practice takes a while; keep it off the
+        // runtime's workers so other tasks (the service under test) run on.
+        let shared = tokio::task::spawn_blocking(move || Shared::new(config, bound))
+            .await
+            .context("sandbox: generating the practice failed")?;
+        let shared = Arc::new(shared);
         let app = router::build(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -155,40 +185,6 @@ impl Sandbox {
 
     pub fn reset_counters(&self) {
         self.shared.lock().counters = Default::default();
-    }
-
-    pub fn patient(&self, id: i64) -> Option<Value> {
-        self.shared
-            .lock()
-            .patients
-            .get(&id)
-            .cloned()
-            .map(Value::Object)
-    }
-
-    pub fn patient_ids(&self) -> Vec<i64> {
-        self.shared.lock().patients.keys().copied().collect()
-    }
-
-    /// Edits a patient as a user in DrChrono would, and bumps `updated_at` so
-    /// `since` walks and webhook deduplication see a new version. The new
-    /// stamp is strictly later than the old one even within one second,
-    /// because dedup keys on `(event, id, updated_at)`.
-    pub fn modify_patient(
-        &self,
-        id: i64,
-        f: impl FnOnce(&mut Map<String, Value>),
-    ) -> Option<Value> {
-        let mut state = self.shared.lock();
-        let patient = state.patients.get_mut(&id)?;
-        let previous = data::updated_at_of(patient);
-        f(patient);
-        patient.insert("id".to_owned(), Value::from(id));
-        patient.insert(
-            "updated_at".to_owned(),
-            Value::from(data::next_stamp(previous)),
-        );
-        Some(Value::Object(patient.clone()))
     }
 
     /// Makes the current access token answer 401, as when its 48 h lapse.

@@ -1,6 +1,8 @@
 //! Routes, plus the gate every DrChrono-facing request passes: count it,
-//! apply faults, check the bearer token. `/_sandbox/*` is the test's own
-//! back door and is neither counted nor authenticated.
+//! apply faults, check the bearer token, spend the hourly budget.
+//! `/_sandbox/*` is the test's own back door and is neither counted nor
+//! authenticated; so are the note PDF links, which DrChrono serves unsigned
+//! by the bearer token.
 
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{faults, oauth, patients, reply, state::Shared};
+use crate::{faults, lists, oauth, reply, state::Shared};
 
 pub(crate) fn build(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -20,10 +22,12 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
         // DrChrono's docs write the token URL with the slash; tolerate a
         // client that drops it rather than 404 on a typo nobody can see.
         .route("/o/token", post(oauth::token))
-        .route("/api/patients", get(patients::list))
-        .route("/api/patients/", get(patients::list))
-        .route("/api/patients/{id}", get(patients::get))
-        .route("/api/patients/{id}/", get(patients::get))
+        // Every record kind shares one list and one detail handler; an
+        // unknown resource is a 404 there, after the gate, as at DrChrono.
+        .route("/api/{resource}", get(lists::list))
+        .route("/api/{resource}/", get(lists::list))
+        .route("/api/{resource}/{id}", get(lists::get))
+        .route("/api/{resource}/{id}/", get(lists::get))
         .route("/_sandbox/stats", get(stats))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
@@ -72,7 +76,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         return next.run(request).await;
     }
     {
-        let state = shared.lock();
+        let mut state = shared.lock();
         let authorized =
             oauth::bearer(request.headers()).is_some_and(|t| state.tokens.accepts_access(t));
         if !authorized {
@@ -80,6 +84,16 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         }
         if let Some(response) = faults::after_auth(&state) {
             return response;
+        }
+        // DRF throttles after authentication, like the fault above.
+        if let Some(limit) = shared.config.calls_per_hour {
+            let now = chrono::Utc::now().timestamp();
+            if let Err(seconds) = state.budget.take(limit, now) {
+                return faults::throttled(faults::RateLimit {
+                    retry_after_header: false,
+                    seconds,
+                });
+            }
         }
     }
     next.run(request).await

@@ -11,11 +11,9 @@ use std::{
 };
 
 use rand::RngExt as _;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::{SandboxConfig, data, faults::Faults};
-
-pub(crate) type Patient = Map<String, Value>;
+use crate::{SandboxConfig, budget::Budget, faults::Faults, generate, practice::Practice};
 
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
@@ -29,9 +27,14 @@ impl Shared {
     pub(crate) fn new(config: SandboxConfig, addr: SocketAddr) -> Self {
         let state = State {
             tokens: Tokens::new(&config),
-            patients: data::practice(config.seed, config.patients),
+            practice: generate::practice(
+                config.seed,
+                config.patients,
+                chrono::Utc::now().date_naive(),
+            ),
             counters: Counters::default(),
             faults: Faults::default(),
+            budget: Budget::default(),
         };
         Self {
             config,
@@ -49,10 +52,11 @@ impl Shared {
 
 pub(crate) struct State {
     pub(crate) tokens: Tokens,
-    /// Ordered by id, which is the order DrChrono lists them in.
-    pub(crate) patients: BTreeMap<i64, Patient>,
+    pub(crate) practice: Practice,
     pub(crate) counters: Counters,
     pub(crate) faults: Faults,
+    /// The configured hourly call budget's use so far, if one is set.
+    pub(crate) budget: Budget,
 }
 
 /// The single valid token pair. DrChrono keeps exactly one live pair per

@@ -13,25 +13,7 @@ use rand::RngExt as _;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-/// The events the sandbox's webhook claims to be subscribed to, as in the
-/// `receiver` block of a real delivery.
-const SUBSCRIBED_EVENTS: &[&str] = &[
-    "PATIENT_CREATE",
-    "PATIENT_MODIFY",
-    "APPOINTMENT_CREATE",
-    "APPOINTMENT_MODIFY",
-    "APPOINTMENT_DELETE",
-    "CLINICAL_NOTE_LOCK",
-    "CLINICAL_NOTE_UNLOCK",
-    "PATIENT_PROBLEM_CREATE",
-    "PATIENT_PROBLEM_MODIFY",
-    "PATIENT_ALLERGY_CREATE",
-    "PATIENT_ALLERGY_MODIFY",
-    "PATIENT_MEDICATION_CREATE",
-    "PATIENT_MEDICATION_MODIFY",
-    "LAB_ORDER_CREATE",
-    "LAB_ORDER_MODIFY",
-];
+use crate::EVENTS;
 
 /// Lowercase hex HMAC-SHA256 keyed by `secret`: the verification answer
 /// DrChrono expects for `msg`, and the legacy body signature.
@@ -103,8 +85,10 @@ impl WebhookSender {
         object: &Value,
         delivery_id: &str,
     ) -> anyhow::Result<reqwest::Response> {
+        // The webhook is subscribed to every event, as in the `receiver`
+        // block of a real delivery.
         let body = json!({
-            "receiver": { "id": self.webhook_id, "url": self.url, "events": SUBSCRIBED_EVENTS },
+            "receiver": { "id": self.webhook_id, "url": self.url, "events": EVENTS },
             "object": object,
             "practice_group_id": self.practice_group_id,
         });

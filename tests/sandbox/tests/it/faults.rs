@@ -1,9 +1,9 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sandbox::{Faults, RateLimit};
+use sandbox::{Faults, RateLimit, SandboxConfig};
 
-use crate::harness::{json, spawn};
+use crate::harness::{json, spawn, spawn_with};
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_drchrono_detail_and_optional_header() {
@@ -110,4 +110,49 @@ async fn slow_delays_answers() {
         .send()
         .await;
     assert!(outcome.is_err_and(|e| e.is_timeout()));
+}
+
+#[tokio::test]
+async fn the_hourly_budget_answers_429_until_the_top_of_the_hour() {
+    let api = spawn_with(SandboxConfig {
+        patients: 3,
+        calls_per_hour: Some(4),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let unauthenticated = api.get_with(&api.url("/api/patients"), "wrong").await;
+    assert_eq!(
+        unauthenticated.status(),
+        StatusCode::UNAUTHORIZED,
+        "not throttled"
+    );
+    for path in [
+        "/api/patients",
+        "/api/doctors",
+        "/api/problems",
+        "/api/patients/1001",
+    ] {
+        assert_eq!(
+            api.get(&api.url(path)).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    for path in ["/api/patients", "/api/allergies"] {
+        let response = api.get(&api.url(path)).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+        assert!(!response.headers().contains_key("retry-after"));
+        let detail = json(response).await["detail"].as_str().unwrap().to_owned();
+        let seconds = detail
+            .strip_prefix("Request was throttled. Expected available in ")
+            .and_then(|rest| rest.strip_suffix(".0 seconds."))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{detail}"));
+        assert!((1..=3600).contains(&seconds), "{detail}");
+    }
+    assert_eq!(
+        api.sandbox.calls(),
+        7,
+        "throttled calls still count as calls"
+    );
 }

@@ -9,10 +9,14 @@ pub struct Api {
 }
 
 pub async fn spawn(patients: usize) -> Api {
-    let config = SandboxConfig {
+    spawn_with(SandboxConfig {
         patients,
         ..SandboxConfig::default()
-    };
+    })
+    .await
+}
+
+pub async fn spawn_with(config: SandboxConfig) -> Api {
     let sandbox = Sandbox::spawn(config).await.expect("sandbox starts");
     Api {
         sandbox,
@@ -59,4 +63,34 @@ impl Api {
 
 pub async fn json(response: reqwest::Response) -> Value {
     response.json().await.expect("JSON body")
+}
+
+/// A record's id, whether DrChrono spells it as a number or (appointments) a
+/// string.
+pub fn id_of(record: &Value) -> i64 {
+    match &record["id"] {
+        Value::String(text) => text.parse().expect("numeric id"),
+        other => other.as_i64().expect("id"),
+    }
+}
+
+/// Follows `next` to the end, returning the ids seen and the pages fetched.
+pub async fn walk(api: &Api, first: &str) -> (Vec<i64>, u64) {
+    let mut url = Some(first.to_owned());
+    let (mut ids, mut pages) = (Vec::new(), 0);
+    while let Some(current) = url {
+        let response = api.get(&current).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{current}");
+        let body = json(response).await;
+        pages += 1;
+        ids.extend(
+            body["results"]
+                .as_array()
+                .expect("results")
+                .iter()
+                .map(id_of),
+        );
+        url = body["next"].as_str().map(str::to_owned);
+    }
+    (ids, pages)
 }

@@ -1,8 +1,11 @@
 //! Black-box tests of the sandbox over real HTTP, as the service's DrChrono
 //! client will see it. One binary, one module per area.
 
+mod appointments;
+mod events;
 mod faults;
 mod harness;
 mod oauth;
 mod patients;
+mod records;
 mod webhooks;

@@ -1,28 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{json, spawn};
-
-/// Follows `next` to the end, returning the ids seen and the pages fetched.
-async fn walk(api: &crate::harness::Api, first: &str) -> (Vec<i64>, u64) {
-    let mut url = Some(first.to_owned());
-    let (mut ids, mut pages) = (Vec::new(), 0);
-    while let Some(current) = url {
-        let response = api.get(&current).await;
-        assert_eq!(response.status(), StatusCode::OK, "{current}");
-        let body = json(response).await;
-        pages += 1;
-        ids.extend(
-            body["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_i64().unwrap()),
-        );
-        url = body["next"].as_str().map(str::to_owned);
-    }
-    (ids, pages)
-}
+use crate::harness::{json, spawn, walk};
 
 #[tokio::test]
 async fn pagination_walks_every_patient_with_the_exact_number_of_calls() {

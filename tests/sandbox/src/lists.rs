@@ -1,0 +1,167 @@
+//! `GET /api/{resource}` and `GET /api/{resource}/{id}` for every record
+//! kind: one list handler, so paging, faults and links behave the same
+//! everywhere, as they do at DrChrono.
+//!
+//! The gate has already authenticated the caller. Handlers never panic on
+//! input: a filter that cannot be read is a 400 with a `detail`.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use chrono::Utc;
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::{
+    Kind, data, faults,
+    filters::Filters,
+    pagination::{self, Position, param},
+    practice::{Practice, Record},
+    reply,
+    state::Shared,
+};
+
+/// DrChrono lowers the maximum page size with `verbose=true` ("about
+/// 25–50"); the sandbox picks the generous end.
+const VERBOSE_MAX_PAGE_SIZE: usize = 50;
+
+/// Note PDFs are presigned URLs that die within about an hour [prod].
+const PDF_LIFETIME_SECONDS: i64 = 3600;
+
+fn query_params(query: Option<String>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn verbose(params: &[(String, String)]) -> bool {
+    param(params, "verbose").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// A record as the API serves it; `verbose` adds what DrChrono adds only on
+/// request. `origin` is where absolute links (note PDFs) point.
+fn render(
+    kind: Kind,
+    id: i64,
+    record: &Record,
+    practice: &Practice,
+    verbose: bool,
+    origin: &Url,
+) -> Value {
+    let mut record = record.clone();
+    if verbose {
+        match kind {
+            Kind::Patient => {
+                for (key, value) in data::verbose_fields(id) {
+                    record.insert(key.to_owned(), value);
+                }
+            }
+            Kind::Appointment => {
+                record.insert(
+                    "clinical_note".to_owned(),
+                    clinical_note(id, practice, origin),
+                );
+            }
+            _ => {}
+        }
+    }
+    Value::Object(record)
+}
+
+/// The appointment's `clinical_note` block. The PDF link is the only way to
+/// a note's PDF (the note itself has no `pdf` field); it is fetched without
+/// the bearer token and expires, like the presigned URL it imitates.
+fn clinical_note(appointment: i64, practice: &Practice, origin: &Url) -> Value {
+    let Some((note, record)) = practice.note_of(appointment) else {
+        return json!({ "locked": false, "pdf": null, "updated_at": null });
+    };
+    let mut pdf = origin.clone();
+    pdf.set_path(&format!("/_files/notes/{note}.pdf"));
+    let expires = Utc::now().timestamp() + PDF_LIFETIME_SECONDS;
+    pdf.set_query(Some(&format!("expires={expires}")));
+    json!({
+        "locked": record.get("locked").cloned().unwrap_or(Value::Bool(false)),
+        "pdf": pdf.to_string(),
+        "updated_at": record.get("updated_at").cloned().unwrap_or(Value::Null),
+    })
+}
+
+pub(crate) async fn list(
+    State(shared): State<Arc<Shared>>,
+    Path(resource): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(kind) = Kind::from_resource(&resource) else {
+        return reply::not_found();
+    };
+    let params = query_params(query);
+    let verbose = verbose(&params);
+    let mut max = kind.max_page_size();
+    if verbose {
+        max = max.min(VERBOSE_MAX_PAGE_SIZE);
+    }
+    let size = match pagination::page_size(&params, max) {
+        Ok(size) => size,
+        Err(message) => return reply::detail(StatusCode::BAD_REQUEST, message),
+    };
+    let position = match Position::from_params(&params) {
+        Ok(position) => position,
+        Err(message) => return reply::detail(StatusCode::BAD_REQUEST, message),
+    };
+    let filters = match Filters::parse(kind, &params) {
+        Ok(filters) => filters,
+        Err(message) => return reply::detail(StatusCode::BAD_REQUEST, &message),
+    };
+    let origin = pagination::origin(&headers, shared.addr);
+
+    let mut state = shared.lock();
+    let practice = &state.practice;
+    let matching: Vec<(i64, &Record)> = practice
+        .table(kind)
+        .iter()
+        .filter(|(_, record)| filters.matches(record, practice))
+        .map(|(id, record)| (*id, record))
+        .collect();
+    let ids: Vec<i64> = matching.iter().map(|(id, _)| *id).collect();
+    let window = pagination::window(&ids, position, size);
+    let results: Vec<Value> = matching[window.start..window.end]
+        .iter()
+        .map(|(id, record)| render(kind, *id, record, practice, verbose, &origin))
+        .collect();
+    if let Some(response) = faults::list_page(&mut state, window.index) {
+        return response;
+    }
+    drop(state);
+
+    let mut base = origin;
+    base.set_path(kind.path());
+    let body = pagination::page_body(base, &params, &ids, &window, results);
+    reply::json(StatusCode::OK, body)
+}
+
+pub(crate) async fn get(
+    State(shared): State<Arc<Shared>>,
+    Path((resource, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    // Django's URL pattern only matches digits, so anything else is a 404.
+    let (Some(kind), Ok(id)) = (Kind::from_resource(&resource), id.parse::<i64>()) else {
+        return reply::not_found();
+    };
+    let verbose = verbose(&query_params(query));
+    let origin = pagination::origin(&headers, shared.addr);
+    let state = shared.lock();
+    match state.practice.get(kind, id) {
+        Some(record) => {
+            let body = render(kind, id, record, &state.practice, verbose, &origin);
+            reply::json(StatusCode::OK, body)
+        }
+        None => reply::not_found(),
+    }
+}

@@ -1,0 +1,98 @@
+//! The whole fake practice: one id-ordered table per record kind (built by
+//! `generate`), and the edits a test makes to it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::{Kind, stamps};
+
+/// One record as DrChrono serializes it.
+pub(crate) type Record = Map<String, Value>;
+
+/// Builds a record from its fields. Generators use this rather than `json!`,
+/// which runs every value through serde: several times slower, and a
+/// 10,000-patient practice is over 100,000 records.
+pub(crate) fn record<const N: usize>(fields: [(&str, Value); N]) -> Record {
+    let mut record = Record::new();
+    for (key, value) in fields {
+        record.insert(key.to_owned(), value);
+    }
+    record
+}
+
+pub(crate) struct Practice {
+    /// Indexed by `Kind::index`; each ordered by id, which is the order
+    /// DrChrono lists them in.
+    tables: [BTreeMap<i64, Record>; Kind::ALL.len()],
+    /// Appointment id to its clinical note's id, for `verbose=true`.
+    note_of_appointment: HashMap<i64, i64>,
+}
+
+impl Practice {
+    /// Assembles generated tables; `generate` is the only caller.
+    pub(crate) fn from_tables(tables: [BTreeMap<i64, Record>; Kind::ALL.len()]) -> Practice {
+        let links = tables[Kind::ClinicalNote.index()]
+            .iter()
+            .filter_map(|(&note, record)| Some((appointment_of(record)?, note)));
+        let note_of_appointment = links.collect();
+        Practice {
+            tables,
+            note_of_appointment,
+        }
+    }
+
+    pub(crate) fn table(&self, kind: Kind) -> &BTreeMap<i64, Record> {
+        &self.tables[kind.index()]
+    }
+
+    pub(crate) fn get(&self, kind: Kind, id: i64) -> Option<&Record> {
+        self.table(kind).get(&id)
+    }
+
+    /// The clinical note written for an appointment, if there is one.
+    pub(crate) fn note_of(&self, appointment: i64) -> Option<(i64, &Record)> {
+        let note = *self.note_of_appointment.get(&appointment)?;
+        Some((note, self.get(Kind::ClinicalNote, note)?))
+    }
+
+    /// Edits a record as a user in DrChrono would. The id cannot change, and
+    /// `updated_at` moves strictly forward (even within one second), because
+    /// the service deduplicates on `(event, id, updated_at)`.
+    pub(crate) fn modify(
+        &mut self,
+        kind: Kind,
+        id: i64,
+        f: impl FnOnce(&mut Record),
+    ) -> Option<Record> {
+        let record = self.tables[kind.index()].get_mut(&id)?;
+        let previous = stamps::updated_at_of(record);
+        let linked_before = appointment_of(record);
+        f(record);
+        record.insert("id".to_owned(), kind.id_value(id));
+        if kind.has_updated_at() {
+            let stamp = stamps::next_stamp(previous);
+            record.insert("updated_at".to_owned(), Value::from(stamp));
+        }
+        let record = record.clone();
+        if kind == Kind::ClinicalNote && appointment_of(&record) != linked_before {
+            if let Some(old) = linked_before {
+                self.note_of_appointment.remove(&old);
+            }
+            if let Some(new) = appointment_of(&record) {
+                self.note_of_appointment.insert(new, id);
+            }
+        }
+        Some(record)
+    }
+}
+
+/// A reference to an appointment: a number, though a string is tolerated
+/// since the appointment's own id is one.
+pub(crate) fn appointment_of(record: &Record) -> Option<i64> {
+    match record.get("appointment")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,84 @@
+//! The test's back door to the practice: read any record, and change records
+//! the way a user in DrChrono would, without any webhook being sent. A test
+//! that wants the webhook too builds it with `delivery_object` or passes the
+//! returned record to a `WebhookSender`.
+
+use serde_json::{Map, Value};
+
+use crate::{Kind, Sandbox, events};
+
+impl Sandbox {
+    /// A record exactly as `GET {kind.path()}/{id}` serves it without
+    /// `verbose` (an appointment's own `id` is a string, as at DrChrono).
+    pub fn record(&self, kind: Kind, id: i64) -> Option<Value> {
+        let state = self.shared.lock();
+        state.practice.get(kind, id).cloned().map(Value::Object)
+    }
+
+    /// Every id of a kind, in the order the list serves them.
+    pub fn ids(&self, kind: Kind) -> Vec<i64> {
+        self.shared
+            .lock()
+            .practice
+            .table(kind)
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// Edits a record, then bumps its `updated_at` (doctors carry none) so
+    /// `since` walks and webhook deduplication see a new version. The new
+    /// stamp is strictly later than the old one even within one second,
+    /// because dedup keys on `(event, id, updated_at)`. The id cannot change.
+    pub fn modify(
+        &self,
+        kind: Kind,
+        id: i64,
+        f: impl FnOnce(&mut Map<String, Value>),
+    ) -> Option<Value> {
+        let mut state = self.shared.lock();
+        state.practice.modify(kind, id, f).map(Value::Object)
+    }
+
+    /// Deletes an appointment as DrChrono does: it stays listed, with
+    /// `deleted_flag` set and a new `updated_at`, so a `since` walk sees it.
+    pub fn delete_appointment(&self, id: i64) -> Option<Value> {
+        self.modify(Kind::Appointment, id, |appointment| {
+            appointment.insert("deleted_flag".to_owned(), Value::Bool(true));
+        })
+    }
+
+    /// Locks (signs) or unlocks a clinical note, bumping its `updated_at`;
+    /// the appointment's verbose `clinical_note` follows.
+    pub fn lock_note(&self, id: i64, locked: bool) -> Option<Value> {
+        self.modify(Kind::ClinicalNote, id, |note| {
+            note.insert("locked".to_owned(), Value::Bool(locked));
+        })
+    }
+
+    /// A realistic `object` for a delivery of `event`: the sandbox's own
+    /// record for the kinds it models (patients, appointments, clinical
+    /// notes, medications, problems, allergies), else a small plausible
+    /// object with an `id` and a real `patient`. Pair it with
+    /// `WebhookSender::send`.
+    pub fn delivery_object(&self, event: &str) -> Value {
+        events::delivery_object(&self.shared.lock().practice, event)
+    }
+
+    pub fn patient(&self, id: i64) -> Option<Value> {
+        self.record(Kind::Patient, id)
+    }
+
+    pub fn patient_ids(&self) -> Vec<i64> {
+        self.ids(Kind::Patient)
+    }
+
+    /// `modify` for a patient.
+    pub fn modify_patient(
+        &self,
+        id: i64,
+        f: impl FnOnce(&mut Map<String, Value>),
+    ) -> Option<Value> {
+        self.modify(Kind::Patient, id, f)
+    }
+}
