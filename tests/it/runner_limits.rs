@@ -77,12 +77,7 @@ async fn a_panicking_handler_fails_its_job_and_the_worker_lives_on() {
     let good = enqueue(&db.pool, &Noop { tag: "after-panic".into(), key: None }).await.unwrap().unwrap();
     wait::job_status(&db.pool, &good, "Done", LIMIT).await;
     assert_eq!(w.ctx.ran(), vec!["after-panic"]);
-    let (class, message): (String, String) =
-        sqlx::query_as("SELECT error_class, message FROM job_attempts WHERE job_id = $1")
-            .bind(&bad)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let (class, message) = wait::only_attempt_error(&db.pool, &bad).await;
     assert_eq!((class.as_str(), message.as_str()), ("panic", "handler bug for job test_panics"));
 }
 

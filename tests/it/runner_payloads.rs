@@ -32,12 +32,7 @@ async fn a_payload_of_the_wrong_shape_fails_its_job_and_the_queue_runs_on() {
     wait::job_status(&db.pool, &good, "Done", LIMIT).await;
     assert_eq!(w.ctx.ran(), vec!["after-bad".to_string()]);
 
-    let (class, message): (String, String) =
-        sqlx::query_as("SELECT error_class, message FROM job_attempts WHERE job_id = $1")
-            .bind(&bad)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let (class, message) = wait::only_attempt_error(&db.pool, &bad).await;
     assert_eq!(class, "bad_payload");
     assert_eq!(message, "arguments do not decode as test_noop: missing field `tag`");
 }

@@ -96,12 +96,7 @@ async fn a_permanent_error_kills_the_job_at_once() {
     let _w = start(&db.pool, fast_config());
     let id = enqueue(&db.pool, &Forbidden).await.unwrap().unwrap();
     wait::job_status(&db.pool, &id, "Killed", LIMIT).await;
-    let (class, message): (String, String) =
-        sqlx::query_as("SELECT error_class, message FROM job_attempts WHERE job_id = $1")
-            .bind(&id)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let (class, message) = wait::only_attempt_error(&db.pool, &id).await;
     assert_eq!(class, "permanent");
     assert_eq!(message, "403: scope patients:read missing");
     assert_eq!(row(&db.pool, &id).await.1, 1, "one attempt, no retry storm");

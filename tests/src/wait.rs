@@ -36,3 +36,12 @@ pub async fn job_status(pool: &PgPool, id: &str, status: &str, limit: Duration) 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The error class and message of a job's only attempt.
+pub async fn only_attempt_error(pool: &PgPool, job_id: &str) -> (String, String) {
+    sqlx::query_as("SELECT error_class, message FROM job_attempts WHERE job_id = $1")
+        .bind(job_id)
+        .fetch_one(pool)
+        .await
+        .expect("exactly one attempt recorded")
+}
