@@ -6,10 +6,10 @@
 pub mod context;
 pub mod domain;
 pub mod drchrono;
+pub mod hooks;
 pub mod jobs;
 pub mod migrate;
 pub mod registry;
 pub mod runner;
-pub mod time;
 
 pub use context::{JobContext, JobSettings};

@@ -4,6 +4,6 @@ use crate::{JobContext, jobs, runner::Registry};
 
 pub fn all() -> Registry<JobContext> {
     Registry::new()
-        .register::<jobs::UpsertPatient>()
-        .register::<jobs::FetchPatient>()
+        .register::<jobs::UpsertRecord>()
+        .register::<jobs::FetchRecord>()
 }

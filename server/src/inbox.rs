@@ -11,6 +11,11 @@ pub struct Delivery<'a> {
     pub delivery_id: Option<&'a str>,
     pub event: Option<&'a str>,
     pub object_id: Option<i64>,
+    pub record_kind: Option<&'static str>,
+    pub patient_id: Option<i64>,
+    /// The object's `updated_at` as sent; parsed in the practice's zone by the database.
+    pub object_updated_at: Option<&'a str>,
+    pub time_zone: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub verified: bool,
@@ -44,8 +49,9 @@ pub async fn record<'e>(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO webhook_deliveries \
-         (source, delivery_id, event, object_id, headers, body, verified, outcome, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         (source, delivery_id, event, object_id, headers, body, verified, outcome, reason, \
+          record_kind, patient_id, object_updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, drchrono_time($12, $13)) RETURNING id",
     )
     .bind(d.source)
     .bind(d.delivery_id)
@@ -56,6 +62,10 @@ pub async fn record<'e>(
     .bind(d.verified)
     .bind(outcome)
     .bind(reason)
+    .bind(d.record_kind)
+    .bind(d.patient_id)
+    .bind(d.object_updated_at)
+    .bind(d.time_zone)
     .fetch_one(db)
     .await
 }

@@ -1,13 +1,131 @@
-//! Domain tables mirrored from DrChrono. Upserts are idempotent and
-//! stale-safe: an older `updated_at` never overwrites a newer one.
+//! Domain tables mirrored from DrChrono. Upserts take whole pages of API
+//! objects in one statement, are idempotent, and are stale-safe: an older
+//! `updated_at` never overwrites a newer one. Column extraction lives in
+//! `sql/*.sql`, one file per table.
 
-pub mod patients;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::PgExecutor;
 
-/// What an upsert did to its row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upserted {
-    Inserted,
-    Updated,
-    /// The stored row is newer or identical.
-    Unchanged,
+/// The DrChrono record types with a table of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Patient,
+    Doctor,
+    Appointment,
+    ClinicalNote,
+    Medication,
+    Problem,
+    Allergy,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 7] = [
+        Self::Patient,
+        Self::Doctor,
+        Self::Appointment,
+        Self::ClinicalNote,
+        Self::Medication,
+        Self::Problem,
+        Self::Allergy,
+    ];
+
+    /// Stable snake_case name, used in job keys and the inbox.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Patient => "patient",
+            Self::Doctor => "doctor",
+            Self::Appointment => "appointment",
+            Self::ClinicalNote => "clinical_note",
+            Self::Medication => "medication",
+            Self::Problem => "problem",
+            Self::Allergy => "allergy",
+        }
+    }
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Patient => "patients",
+            Self::Doctor => "doctors",
+            Self::Appointment => "appointments",
+            Self::ClinicalNote => "clinical_notes",
+            Self::Medication => "medications",
+            Self::Problem => "problems",
+            Self::Allergy => "allergies",
+        }
+    }
+
+    /// The API collection, such as `/api/patients`.
+    pub fn api_path(self) -> String {
+        format!("/api/{}", self.table())
+    }
+
+    fn upsert_sql(self) -> &'static str {
+        match self {
+            Self::Patient => include_str!("sql/patients.sql"),
+            Self::Doctor => include_str!("sql/doctors.sql"),
+            Self::Appointment => include_str!("sql/appointments.sql"),
+            Self::ClinicalNote => include_str!("sql/clinical_notes.sql"),
+            Self::Medication => include_str!("sql/medications.sql"),
+            Self::Problem => include_str!("sql/problems.sql"),
+            Self::Allergy => include_str!("sql/allergies.sql"),
+        }
+    }
+}
+
+/// What an upsert of a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpsertCounts {
+    pub seen: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    /// Stored rows that were newer or identical, and objects without an id.
+    pub unchanged: u64,
+}
+
+impl UpsertCounts {
+    pub fn changed(&self) -> u64 {
+        self.inserted + self.updated
+    }
+
+    pub fn add(&mut self, other: UpsertCounts) {
+        self.seen += other.seen;
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+}
+
+/// Upserts a batch of API objects of one kind in one statement. `actor`
+/// names the writer for `change_log` (a job, or an operator).
+pub async fn upsert_batch<'e>(
+    db: impl PgExecutor<'e>,
+    kind: RecordKind,
+    objects: &[Value],
+    actor: &str,
+    time_zone: &str,
+) -> Result<UpsertCounts, sqlx::Error> {
+    if objects.is_empty() {
+        return Ok(UpsertCounts::default());
+    }
+    let written: Vec<bool> = sqlx::query_scalar(kind.upsert_sql())
+        .bind(sqlx::types::Json(objects))
+        .bind(actor)
+        .bind(time_zone)
+        .fetch_all(db)
+        .await?;
+    let inserted = written.iter().filter(|i| **i).count() as u64;
+    let updated = written.len() as u64 - inserted;
+    let seen = objects.len() as u64;
+    Ok(UpsertCounts { seen, inserted, updated, unchanged: seen - inserted - updated })
+}
+
+/// Ids arrive as numbers or as numeric strings (an appointment's own id is a string).
+pub fn id_of(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }

@@ -1,7 +1,7 @@
 //! One file per job. Each is registered in [`crate::registry`].
 
-pub mod fetch_patient;
-pub mod upsert_patient;
+pub mod fetch_record;
+pub mod upsert_record;
 
-pub use fetch_patient::FetchPatient;
-pub use upsert_patient::UpsertPatient;
+pub use fetch_record::FetchRecord;
+pub use upsert_record::UpsertRecord;

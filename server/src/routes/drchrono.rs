@@ -10,13 +10,16 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use jobs::runner::{BackgroundJob, enqueue};
+use jobs::{
+    jobs::UpsertRecord,
+    runner::{BackgroundJob, enqueue},
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
     drchrono_auth::{delivery_is_authentic, hmac_hex, valid_msg},
-    drchrono_events::{Route, object_id, route},
+    drchrono_events::{Route, facts, route},
 };
 use crate::{
     AppState,
@@ -58,11 +61,16 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let secret = secret(&state)?;
+    let time_zone = state.settings.practice_timezone.name();
     let mut delivery = Delivery {
         source: SOURCE,
         delivery_id: header(&headers, "x-drchrono-delivery"),
         event: header(&headers, "x-drchrono-event"),
         object_id: None,
+        record_kind: None,
+        patient_id: None,
+        object_updated_at: None,
+        time_zone,
         headers: &headers,
         body: &body,
         verified: delivery_is_authentic(secret, header(&headers, "x-drchrono-signature"), &body),
@@ -83,8 +91,13 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
     let body_event = parsed.get("event").and_then(Value::as_str).map(str::to_string);
     let event = delivery.event.map(str::to_string).or(body_event).unwrap_or_default();
     delivery.event = Some(&event);
-    delivery.object_id = object_id(&parsed);
-    accept(&state, &delivery, route(&event, &parsed)).await
+    let route = route(&event, &parsed);
+    let object = facts(&route, &parsed);
+    delivery.object_id = object.object_id;
+    delivery.record_kind = object.kind.map(|k| k.name());
+    delivery.patient_id = object.patient_id;
+    delivery.object_updated_at = object.updated_at;
+    accept(&state, &delivery, route).await
 }
 
 /// Stores the delivery and enqueues its job in one transaction.
@@ -100,15 +113,16 @@ async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Resp
     }
     let (outcome, reason) = match &route {
         Route::Ping => ("ping", None),
+        Route::NotModelled => ("not_modelled", Some("DrChrono event for data this service does not mirror")),
         Route::Unhandled(why) => ("unhandled", Some(*why)),
-        _ => ("accepted", None),
+        Route::Upsert { .. } | Route::Fetch(_) => ("accepted", None),
     };
     let id = inbox::record(&mut *tx, d, outcome, reason).await?;
     let (job_id, outcome) = match route {
-        Route::Ping | Route::Unhandled(_) => (None, outcome),
-        Route::FetchPatient(ref job) => enqueue_or_existing(&mut tx, id, job).await?,
-        Route::UpsertPatient { .. } => {
-            let job = route.upsert_job(id).expect("route is an upsert");
+        Route::Ping | Route::NotModelled | Route::Unhandled(_) => (None, outcome),
+        Route::Fetch(job) => enqueue_or_existing(&mut tx, id, &job).await?,
+        Route::Upsert { kind, object_id, updated_at } => {
+            let job = UpsertRecord { kind, object_id, updated_at };
             enqueue_or_existing(&mut tx, id, &job).await?
         }
     };

@@ -1,74 +1,109 @@
 //! Which job a DrChrono delivery becomes. Pure: no I/O, so it is unit-tested.
 
 use jobs::{
-    domain::patients::id_of,
-    jobs::{FetchPatient, UpsertPatient},
+    domain::{RecordKind, id_of},
+    jobs::FetchRecord,
 };
 use serde_json::Value;
 
 /// What to do with a verified, parsed delivery.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Route {
     Ping,
     /// The delivery carries the full object: apply it without an API call.
-    UpsertPatient { patient_id: i64, updated_at: Option<String> },
-    /// Only an id arrived (older shape): fetch the object.
-    FetchPatient(FetchPatient),
-    /// Known or unknown, but not modelled yet: recorded and answered 200.
+    Upsert { kind: RecordKind, object_id: i64, updated_at: Option<String> },
+    /// Only an id arrived (the older shape): fetch the object.
+    Fetch(FetchRecord),
+    /// A real DrChrono event for data this service does not mirror: stored, answered 200, counted.
+    NotModelled,
+    /// Unknown or unusable: stored with the reason and answered 200, so DrChrono does not retry for hours.
     Unhandled(&'static str),
 }
 
-/// Older internal notes used names DrChrono never sends; map them.
+/// Names from older internal notes that DrChrono never sends, and the
+/// documentation's misspelling, mapped to the real events.
 fn canonical(event: &str) -> &str {
     match event {
         "PATIENT_UPDATE" => "PATIENT_MODIFY",
         "APPOINTMENT_UPDATE" => "APPOINTMENT_MODIFY",
-        "CLINICAL_NOTE_MODIFY" => "CLINICAL_NOTE_LOCK",
         "PATIENT_FLAG_CMODIFY" => "PATIENT_FLAG_MODIFY",
+        "LAB_RESULT" => "LAB_ORDER_MODIFY",
         other => other,
     }
 }
 
-pub fn route(event: &str, body: &Value) -> Route {
-    match canonical(event) {
-        "PING" => Route::Ping,
-        "PATIENT_CREATE" | "PATIENT_MODIFY" => patient_route(body),
-        _ => Route::Unhandled("event not modelled yet"),
+enum EventKind {
+    Record(RecordKind),
+    NotModelled,
+    Unknown,
+}
+
+fn classify(event: &str) -> EventKind {
+    use RecordKind::*;
+    match event {
+        "PATIENT_CREATE" | "PATIENT_MODIFY" => EventKind::Record(Patient),
+        "APPOINTMENT_CREATE" | "APPOINTMENT_MODIFY" | "APPOINTMENT_DELETE" => EventKind::Record(Appointment),
+        "PATIENT_PROBLEM_CREATE" | "PATIENT_PROBLEM_MODIFY" => EventKind::Record(Problem),
+        "PATIENT_ALLERGY_CREATE" | "PATIENT_ALLERGY_MODIFY" => EventKind::Record(Allergy),
+        "PATIENT_MEDICATION_CREATE" | "PATIENT_MEDICATION_MODIFY" => EventKind::Record(Medication),
+        // CLINICAL_NOTE_MODIFY is not a DrChrono event; older notes used it for any note change.
+        "CLINICAL_NOTE_LOCK" | "CLINICAL_NOTE_UNLOCK" | "CLINICAL_NOTE_MODIFY" => EventKind::Record(ClinicalNote),
+        "TASK_CREATE" | "TASK_MODIFY" | "TASK_DELETE" | "LAB_ORDER_CREATE" | "LAB_ORDER_MODIFY"
+        | "LAB_ORDER_DELETE" | "LINE_ITEM_CREATE" | "LINE_ITEM_MODIFY" | "LINE_ITEM_DELETE"
+        | "LINE_ITEM_TRANSACTION_DELETE" | "CASH_PAYMENT_DELETE" | "PATIENT_FLAG_CREATE"
+        | "PATIENT_FLAG_MODIFY" | "VACCINE_ADMINISTERED" => EventKind::NotModelled,
+        _ => EventKind::Unknown,
     }
 }
 
-fn patient_route(body: &Value) -> Route {
+pub fn route(event: &str, body: &Value) -> Route {
+    let event = canonical(event);
+    if event == "PING" {
+        return Route::Ping;
+    }
+    let kind = match classify(event) {
+        EventKind::Record(kind) => kind,
+        EventKind::NotModelled => return Route::NotModelled,
+        EventKind::Unknown => return Route::Unhandled("unknown event"),
+    };
     if let Some(object) = body.get("object").filter(|o| o.is_object()) {
         return match id_of(object.get("id")) {
-            Some(patient_id) => Route::UpsertPatient {
-                patient_id,
+            Some(object_id) => Route::Upsert {
+                kind,
+                object_id,
                 updated_at: object.get("updated_at").and_then(Value::as_str).map(str::to_string),
             },
-            None => Route::Unhandled("patient object without an id"),
+            None => Route::Unhandled("object without an id"),
         };
     }
     match id_of(body.get("object_id")) {
-        Some(patient_id) => Route::FetchPatient(FetchPatient { patient_id }),
-        None => Route::Unhandled("patient event without object or object_id"),
+        Some(id) => Route::Fetch(FetchRecord { kind, id }),
+        None => Route::Unhandled("event without object or object_id"),
     }
 }
 
-impl Route {
-    pub fn upsert_job(&self, delivery: i64) -> Option<UpsertPatient> {
-        match self {
-            Route::UpsertPatient { patient_id, updated_at } => Some(UpsertPatient {
-                delivery,
-                patient_id: *patient_id,
-                updated_at: updated_at.clone(),
-            }),
-            _ => None,
-        }
-    }
+/// What the inbox row records about the object: (kind, id, patient, updated_at).
+pub struct ObjectFacts<'a> {
+    pub kind: Option<RecordKind>,
+    pub object_id: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub updated_at: Option<&'a str>,
 }
 
-/// The object's id, for the inbox row.
-pub fn object_id(body: &Value) -> Option<i64> {
-    body.get("object").and_then(|o| id_of(o.get("id"))).or_else(|| id_of(body.get("object_id")))
+pub fn facts<'a>(route: &Route, body: &'a Value) -> ObjectFacts<'a> {
+    let object = body.get("object");
+    let object_id = object.and_then(|o| id_of(o.get("id"))).or_else(|| id_of(body.get("object_id")));
+    let kind = match route {
+        Route::Upsert { kind, .. } => Some(*kind),
+        Route::Fetch(f) => Some(f.kind),
+        _ => None,
+    };
+    let patient_id = match kind {
+        Some(RecordKind::Patient) => object_id,
+        _ => object.and_then(|o| id_of(o.get("patient"))),
+    };
+    let updated_at = object.and_then(|o| o.get("updated_at")).and_then(Value::as_str);
+    ObjectFacts { kind, object_id, patient_id, updated_at }
 }
 
 #[cfg(test)]
@@ -77,23 +112,45 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn full_object_upserts_without_fetch() {
-        let body = json!({"receiver": {}, "object": {"id": 7, "updated_at": "2025-01-01T10:00:00"}});
-        assert!(matches!(route("PATIENT_MODIFY", &body), Route::UpsertPatient { patient_id: 7, .. }));
+    fn full_objects_upsert_without_fetch() {
+        let body = json!({"receiver": {}, "object": {"id": "7", "updated_at": "2025-01-01T10:00:00"}});
+        assert_eq!(
+            route("APPOINTMENT_MODIFY", &body),
+            Route::Upsert {
+                kind: RecordKind::Appointment,
+                object_id: 7,
+                updated_at: Some("2025-01-01T10:00:00".into())
+            }
+        );
     }
 
     #[test]
-    fn legacy_shape_and_names_fetch() {
+    fn older_shape_and_names_fetch() {
         let body = json!({"event": "PATIENT_UPDATE", "object_id": "12"});
-        assert!(matches!(
-            route("PATIENT_UPDATE", &body),
-            Route::FetchPatient(FetchPatient { patient_id: 12 })
-        ));
+        assert_eq!(route("PATIENT_UPDATE", &body), Route::Fetch(FetchRecord { kind: RecordKind::Patient, id: 12 }));
     }
 
     #[test]
-    fn unknown_events_are_unhandled_not_errors() {
-        assert!(matches!(route("SOMETHING_NEW", &json!({})), Route::Unhandled(_)));
-        assert!(matches!(route("PING", &json!({})), Route::Ping));
+    fn every_documented_event_has_a_route() {
+        let modelled = ["PATIENT_CREATE", "APPOINTMENT_DELETE", "PATIENT_PROBLEM_MODIFY", "PATIENT_ALLERGY_CREATE",
+            "PATIENT_MEDICATION_MODIFY", "CLINICAL_NOTE_LOCK", "CLINICAL_NOTE_UNLOCK"];
+        for e in modelled {
+            assert!(matches!(route(e, &json!({"object": {"id": 1}})), Route::Upsert { .. }), "{e}");
+        }
+        for e in ["TASK_DELETE", "LINE_ITEM_TRANSACTION_DELETE", "PATIENT_FLAG_CMODIFY", "VACCINE_ADMINISTERED"] {
+            assert_eq!(route(e, &json!({"object": {"id": 1}})), Route::NotModelled, "{e}");
+        }
+        assert_eq!(route("PING", &json!({})), Route::Ping);
+        assert_eq!(route("SOMETHING_NEW", &json!({})), Route::Unhandled("unknown event"));
+    }
+
+    #[test]
+    fn the_patient_of_a_record_is_object_patient() {
+        let body = json!({"object": {"id": 5, "patient": 99}});
+        let r = route("PATIENT_PROBLEM_CREATE", &body);
+        assert_eq!(facts(&r, &body).patient_id, Some(99));
+        let body = json!({"object": {"id": 99}});
+        let r = route("PATIENT_MODIFY", &body);
+        assert_eq!(facts(&r, &body).patient_id, Some(99));
     }
 }
