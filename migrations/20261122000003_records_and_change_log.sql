@@ -15,9 +15,10 @@ $$;
 CREATE FUNCTION drchrono_time(v text, zone text) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF v IS NULL OR v = '' THEN
+    -- Postgres would also accept words such as 'yesterday'; DrChrono never sends them.
+    IF v IS NULL OR v !~ '^\d{4}-\d{2}-\d{2}' THEN
         RETURN NULL;
-    ELSIF v ~ '(Z|[+-]\d\d(:?\d\d)?)$' THEN
+    ELSIF v ~ '\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$' THEN
         RETURN v::timestamptz;
     ELSE
         RETURN replace(v, ' ', 'T')::timestamp AT TIME ZONE zone;

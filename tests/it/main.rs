@@ -4,5 +4,6 @@
 mod runner_limits;
 mod runner_payloads;
 mod runner_processes;
+mod records_webhooks;
 mod runner_retry;
 mod webhook_drchrono;

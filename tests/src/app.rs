@@ -13,6 +13,7 @@ pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 
 pub struct TestApp {
     pub db: TestDb,
+    pub settings: Settings,
     pub addr: SocketAddr,
     pub sandbox: Sandbox,
     pub http: reqwest::Client,
@@ -57,12 +58,12 @@ pub async fn spawn_app_with(workers: bool, patients: usize) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     let state = AppState { pool: db.pool.clone(), settings: Arc::new(settings.clone()) };
     tokio::spawn(server::serve(state, listener, shutdown.clone()));
-    if workers {
-        let pool = db.pool.clone();
-        tokio::spawn(async move { server::work(pool, &settings, shutdown).await });
-    }
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
-    TestApp { db, addr, sandbox, http, stop }
+    let app = TestApp { db, settings, addr, sandbox, http, stop };
+    if workers {
+        app.start_workers();
+    }
+    app
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -70,6 +71,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Starts the job workers (for tests that first let jobs pile up).
+    pub fn start_workers(&self) {
+        let (pool, settings, shutdown) = (self.db.pool.clone(), self.settings.clone(), self.stop.subscribe());
+        tokio::spawn(async move { server::work(pool, &settings, shutdown).await });
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
