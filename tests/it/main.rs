@@ -4,6 +4,7 @@
 mod runner_limits;
 mod runner_payloads;
 mod runner_processes;
+mod logs_phi;
 mod records_webhooks;
 mod runner_retry;
 mod webhook_drchrono;
