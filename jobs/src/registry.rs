@@ -6,4 +6,5 @@ pub fn all() -> Registry<JobContext> {
     Registry::new()
         .register::<jobs::UpsertRecord>()
         .register::<jobs::FetchRecord>()
+        .register::<jobs::SyncRecords>()
 }

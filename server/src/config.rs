@@ -26,9 +26,41 @@ pub struct Settings {
     #[arg(long, env = "DRCHRONO_API_BASE", default_value = "https://drchrono.com")]
     pub drchrono_api_base: String,
 
-    /// First access token, used by jobs that read the API.
+    /// First access token. With TOKEN_ENCRYPTION_KEY it is stored encrypted on
+    /// first start (only if no token row exists); without key and client
+    /// credentials it is used as is, never refreshed.
     #[arg(long, env = "DRCHRONO_ACCESS_TOKEN", hide_env_values = true)]
     pub drchrono_access_token: Option<String>,
+
+    /// First refresh token, stored encrypted on first start; it rotates on every refresh.
+    #[arg(long, env = "DRCHRONO_REFRESH_TOKEN", hide_env_values = true)]
+    pub drchrono_refresh_token: Option<String>,
+
+    /// OAuth client id, for token refreshes at {DRCHRONO_API_BASE}/o/token/.
+    #[arg(long, env = "DRCHRONO_CLIENT_ID")]
+    pub drchrono_client_id: Option<String>,
+
+    /// OAuth client secret.
+    #[arg(long, env = "DRCHRONO_CLIENT_SECRET", hide_env_values = true)]
+    pub drchrono_client_secret: Option<String>,
+
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`); encrypts the
+    /// stored tokens. Required wherever tokens are stored or refreshed.
+    #[arg(long, env = "TOKEN_ENCRYPTION_KEY", hide_env_values = true, value_parser = TokenKeyParser)]
+    pub token_encryption_key: Option<jobs::drchrono::TokenKey>,
+
+    /// DrChrono calls per clock hour, shared by every process (DrChrono resets at the top of the hour).
+    #[arg(long, env = "DRCHRONO_CALLS_PER_HOUR", default_value_t = 500)]
+    pub drchrono_calls_per_hour: u32,
+
+    /// Share of the hourly budget (percent) reconciliation may use; webhook work may use all of it.
+    #[arg(long, env = "DRCHRONO_RECONCILE_PERCENT", default_value_t = 80,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub drchrono_reconcile_percent: u8,
+
+    /// Timeout of one DrChrono request, in seconds.
+    #[arg(long, env = "DRCHRONO_TIMEOUT_SECS", default_value_t = 30)]
+    pub drchrono_timeout_secs: u64,
 
     /// IANA time zone for DrChrono's naive timestamps.
     #[arg(long, env = "PRACTICE_TIMEZONE", default_value = "America/New_York")]
@@ -99,7 +131,15 @@ impl Settings {
         jobs::JobSettings {
             drchrono_api_base: self.drchrono_api_base.clone(),
             drchrono_access_token: self.drchrono_access_token.clone(),
+            drchrono_refresh_token: self.drchrono_refresh_token.clone(),
+            drchrono_client_id: self.drchrono_client_id.clone(),
+            drchrono_client_secret: self.drchrono_client_secret.clone(),
+            token_encryption_key: self.token_encryption_key.clone(),
+            drchrono_calls_per_hour: self.drchrono_calls_per_hour,
+            drchrono_reconcile_percent: self.drchrono_reconcile_percent,
+            drchrono_timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
             practice_timezone: self.practice_timezone,
+            ..Default::default()
         }
     }
 
@@ -113,5 +153,29 @@ impl Settings {
             queues: r.job_queues.clone(),
             ..Default::default()
         }
+    }
+}
+
+/// Parses `TOKEN_ENCRYPTION_KEY`. A custom parser because clap's own error
+/// for a bad value quotes the value, and this one is a secret: the error
+/// names the variable and says what is wrong, never what was given.
+#[derive(Clone)]
+struct TokenKeyParser;
+
+impl clap::builder::TypedValueParser for TokenKeyParser {
+    type Value = jobs::drchrono::TokenKey;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        use clap::error::ErrorKind;
+        let text = value
+            .to_str()
+            .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, "TOKEN_ENCRYPTION_KEY is not valid UTF-8\n"))?;
+        jobs::drchrono::TokenKey::from_base64(text)
+            .map_err(|message| clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd))
     }
 }

@@ -10,6 +10,8 @@ use tokio::sync::watch;
 use crate::db::{TestDb, fresh_db};
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+/// TOKEN_ENCRYPTION_KEY of test apps (tests decrypt the token row with it).
+pub const TEST_TOKEN_KEY: [u8; 32] = *b"test-token-encryption-key-32byte";
 
 pub struct TestApp {
     pub db: TestDb,
@@ -38,7 +40,13 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     s.database_url = Some(db.url.clone());
     s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
     s.drchrono_api_base = sandbox.base_url();
-    s.drchrono_access_token = Some(sandbox.current_tokens().0);
+    let (access, refresh) = sandbox.current_tokens();
+    s.drchrono_access_token = Some(access);
+    s.drchrono_refresh_token = Some(refresh);
+    s.drchrono_client_id = Some(sandbox.config().client_id.clone());
+    s.drchrono_client_secret = Some(sandbox.config().client_secret.clone());
+    s.token_encryption_key = Some(jobs::drchrono::TokenKey::from_bytes(TEST_TOKEN_KEY));
+    s.drchrono_timeout_secs = 5;
     s.runner.job_heartbeat_secs = 1;
     s.runner.job_missed_heartbeats = 2;
     s.runner.job_poll_ms = 100;

@@ -1,86 +1,452 @@
-//! Object reads with DrChrono's status codes mapped onto job error classes.
+//! Requests to DrChrono: the token, the shared budget, then the call, with
+//! DrChrono's status codes mapped onto job error classes.
+//!
+//! Every request goes through [`DrChronoClient::get_json`]:
+//! 1. the token (the re-authorization flag is checked first, so a locked-out
+//!    practice costs no network at all);
+//! 2. one call from the shared hourly budget, or a wait until it resets;
+//! 3. the request; a 401 refreshes once (single-flight) and retries once.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::Value;
+use std::{
+    future::Future,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Instant,
+};
+use url::Url;
 
+use super::{
+    ApiError,
+    budget::{self, Priority},
+    pages::max_page_size,
+    tokens::Auth,
+};
 use crate::{JobContext, runner::JobError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("DrChrono has no access token configured; set DRCHRONO_ACCESS_TOKEN")]
-    NoToken,
-    #[error("DrChrono answered 401: the access token was refused")]
-    Unauthorized,
-    #[error("DrChrono answered 403 on {path}: a scope is missing for this endpoint")]
-    Forbidden { path: String },
-    #[error("DrChrono rate limit reached; available in {seconds} s")]
-    RateLimited { seconds: u64 },
-    #[error("DrChrono answered {status} on {path}")]
-    Server { status: u16, path: String },
-    #[error("DrChrono answered 200 with a non-JSON body on {path}")]
-    NotJson { path: String },
-    #[error("DrChrono request to {path} failed: {kind}")]
-    Transport { path: String, kind: &'static str },
+/// The wait assumed for a 429 that states none.
+const DEFAULT_RATE_LIMIT_WAIT_SECS: f64 = 60.0;
+
+/// Requests made, token refreshes included: what DrChrono bills.
+#[derive(Debug, Default)]
+pub(crate) struct CallCount(AtomicU64);
+
+impl CallCount {
+    pub(crate) fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
-impl From<ApiError> for JobError {
-    fn from(e: ApiError) -> Self {
-        match e {
-            ApiError::RateLimited { seconds } => {
-                JobError::WaitUntil(Utc::now() + Duration::seconds(seconds as i64), e.into())
+/// What one [`DrChronoClient::walk`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WalkStats {
+    /// Pages handed to the caller.
+    pub pages: u64,
+    /// Requests made, re-requested pages and token refreshes included.
+    pub calls: u64,
+    /// Records handed to the caller.
+    pub records: u64,
+    /// Pages that failed once or more and were re-requested.
+    pub page_retries: u64,
+}
+
+/// A list walk in progress; see [`DrChronoClient::pages`].
+pub struct Pages<'c, 'a> {
+    client: &'c DrChronoClient<'a>,
+    path: String,
+    origin: url::Origin,
+    next: Option<Url>,
+    calls_before: u64,
+    started: Instant,
+    stats: WalkStats,
+}
+
+impl Pages<'_, '_> {
+    /// The next page's records; `None` once the list is done.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, ApiError> {
+        let Some(url) = self.next.take() else { return Ok(None) };
+        let path = self.path.as_str();
+        let page = self.client.get_page(&url, path, &mut self.stats).await;
+        self.stats.calls = self.client.calls() - self.calls_before;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                // Not done: asking again re-requests the same page.
+                self.next = Some(url);
+                return Err(e);
             }
-            ApiError::NoToken | ApiError::Forbidden { .. } => JobError::permanent(e),
-            _ => JobError::retryable(e),
+        };
+        let (results, next) = list_parts(page).ok_or_else(|| ApiError::NotAList { path: path.to_string() })?;
+        if let Some(next) = next {
+            let next = Url::parse(&next).map_err(|_| ApiError::NotAList { path: path.to_string() })?;
+            if next.origin() != self.origin || !next.path().starts_with("/api/") {
+                return Err(ApiError::OffOrigin { path: path.to_string() });
+            }
+            if next == url {
+                return Err(ApiError::NotAList { path: path.to_string() });
+            }
+            self.next = Some(next);
         }
+        self.stats.pages += 1;
+        self.stats.records += results.len() as u64;
+        Ok(Some(results))
+    }
+
+    /// What the walk has cost so far.
+    pub fn stats(&self) -> WalkStats {
+        self.stats
+    }
+
+    /// Ends the walk and logs its counts (path, pages, calls, records).
+    pub fn finish(self) -> WalkStats {
+        let stats = self.stats;
+        tracing::info!(
+            path = self.path,
+            pages = stats.pages,
+            calls = stats.calls,
+            records = stats.records,
+            page_retries = stats.page_retries,
+            complete = self.next.is_none(),
+            elapsed_ms = self.started.elapsed().as_millis() as u64,
+            "DrChrono list walked"
+        );
+        stats
     }
 }
 
 pub struct DrChronoClient<'a> {
     ctx: &'a JobContext,
+    priority: Priority,
+    calls: CallCount,
 }
 
 impl<'a> DrChronoClient<'a> {
+    /// A client for webhook-driven work, which may use the whole hourly budget.
     pub fn new(ctx: &'a JobContext) -> Self {
-        Self { ctx }
+        Self::with_priority(ctx, Priority::Webhook)
     }
 
-    /// GETs one object; `Ok(None)` when DrChrono says it is gone (404).
+    /// Reconciliation passes [`Priority::Reconcile`]: it stops at its share of
+    /// the hourly budget and leaves the rest to webhooks.
+    pub fn with_priority(ctx: &'a JobContext, priority: Priority) -> Self {
+        Self { ctx, priority, calls: CallCount::default() }
+    }
+
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// Requests this client has made so far, token refreshes included.
+    pub fn calls(&self) -> u64 {
+        self.calls.get()
+    }
+
+    /// GETs one object, e.g. `/api/patients/1001`; `Ok(None)` when DrChrono
+    /// says it is gone (404), which the caller records as skipped.
     pub async fn get_object(&self, path: &str) -> Result<Option<Value>, ApiError> {
-        let token = self.ctx.settings.drchrono_access_token.as_deref().ok_or(ApiError::NoToken)?;
-        let url = format!("{}{path}", self.ctx.settings.drchrono_api_base.trim_end_matches('/'));
-        let transport = |e: reqwest::Error| ApiError::Transport {
+        let url = self.url(path)?;
+        self.get_json(&url, strip_query(path)).await
+    }
+
+    /// Walks a list from its first page, following `next` to the end and
+    /// handing each page to `on_page` as it arrives, so the caller can upsert
+    /// per page. `page_size` defaults to, and is capped at, the endpoint's
+    /// maximum ([`super::MAX_PAGE_SIZES`]). A page that fails with a 5xx, a
+    /// non-JSON body or a timeout is re-requested alone, a few times with a
+    /// short pause, before the walk fails as retryable. `next` links are only
+    /// followed on the configured API origin.
+    ///
+    /// `on_page`'s future cannot borrow the closure's own state mutably
+    /// (that is a lending closure, which Rust cannot express with a `Send`
+    /// future); a caller that accumulates across pages uses [`Self::pages`].
+    pub async fn walk<F, Fut>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: Option<usize>,
+        mut on_page: F,
+    ) -> Result<WalkStats, JobError>
+    where
+        F: FnMut(Vec<Value>) -> Fut,
+        Fut: Future<Output = Result<(), JobError>>,
+    {
+        let mut pages = self.pages(path, query, page_size)?;
+        while let Some(page) = pages.next_page().await? {
+            on_page(page).await?;
+        }
+        Ok(pages.finish())
+    }
+
+    /// The same walk as [`Self::walk`], driven by the caller:
+    ///
+    /// ```text
+    /// let mut pages = client.pages("/api/patients", &[("since", since)], None)?;
+    /// while let Some(page) = pages.next_page().await? {
+    ///     counts.add(upsert_batch(&pool, &page).await?);
+    /// }
+    /// let stats = pages.finish(); // pages, calls, records
+    /// ```
+    pub fn pages(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        page_size: Option<usize>,
+    ) -> Result<Pages<'_, 'a>, ApiError> {
+        let path = strip_query(path);
+        let mut url = self.url(path)?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query.iter().filter(|(k, _)| *k != "page_size") {
+                pairs.append_pair(k, v);
+            }
+            let size = match (page_size, max_page_size(path)) {
+                (Some(want), Some(max)) => Some(want.clamp(1, max)),
+                (Some(want), None) => Some(want.max(1)),
+                (None, max) => max,
+            };
+            if let Some(size) = size {
+                pairs.append_pair("page_size", &size.to_string());
+            }
+        }
+        Ok(Pages {
+            client: self,
             path: path.to_string(),
-            kind: if e.is_timeout() { "timeout" } else { "connection" },
+            origin: url.origin(),
+            next: Some(url),
+            calls_before: self.calls(),
+            started: Instant::now(),
+            stats: WalkStats::default(),
+        })
+    }
+
+    /// One page, re-requested on a transient failure.
+    async fn get_page(&self, url: &Url, path: &str, stats: &mut WalkStats) -> Result<Value, ApiError> {
+        let mut pauses = self.ctx.settings.drchrono_page_retry_delays.iter();
+        let mut retried = false;
+        loop {
+            match self.get_json(url, path).await {
+                Ok(Some(page)) => return Ok(page),
+                Ok(None) => return Err(ApiError::Rejected { status: 404, path: path.to_string() }),
+                Err(e) if e.is_transient() => match pauses.next() {
+                    Some(pause) => {
+                        if !retried {
+                            stats.page_retries += 1;
+                            retried = true;
+                        }
+                        tracing::warn!(path, page = stats.pages, error = %e, "DrChrono page failed; re-requesting it");
+                        tokio::time::sleep(*pause).await;
+                    }
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ApiError> {
+        let base = self.ctx.settings.drchrono_api_base.trim_end_matches('/');
+        if !path.starts_with('/') {
+            return Err(ApiError::Config(format!("DrChrono paths start with '/': {}", strip_query(path))));
+        }
+        Url::parse(&format!("{base}{path}")).map_err(|_| {
+            ApiError::Config(
+                "DRCHRONO_API_BASE is not a valid URL (expected an origin like https://drchrono.com)".into(),
+            )
+        })
+    }
+
+    /// The request path every call goes through. `path` is for errors and
+    /// logs: it never carries a query string.
+    async fn get_json(&self, url: &Url, path: &str) -> Result<Option<Value>, ApiError> {
+        let settings = &self.ctx.settings;
+        let auth = Auth::from_settings(&self.ctx.pool, &self.ctx.http, settings)?;
+        let mut token = match &auth {
+            Auth::Static(token) => token.to_string(),
+            Auth::Stored(store) => store.current(&self.calls).await?,
         };
-        let resp = self.ctx.http.get(url).bearer_auth(token).send().await.map_err(transport)?;
-        let status = resp.status().as_u16();
-        match status {
-            200 => {}
-            404 => return Ok(None),
-            401 => return Err(ApiError::Unauthorized),
-            403 => return Err(ApiError::Forbidden { path: path.to_string() }),
-            429 => return Err(ApiError::RateLimited { seconds: retry_after(&resp).unwrap_or(60) }),
-            _ => return Err(ApiError::Server { status, path: path.to_string() }),
+        let mut refreshed = false;
+        loop {
+            self.take_budget().await?;
+            self.calls.add();
+            let started = Instant::now();
+            let resp = self
+                .ctx
+                .http
+                .get(url.clone())
+                .bearer_auth(&token)
+                .timeout(settings.drchrono_timeout)
+                .send()
+                .await
+                .map_err(|e| ApiError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
+            let status = resp.status().as_u16();
+            tracing::debug!(path, status, elapsed_ms = started.elapsed().as_millis() as u64, "DrChrono call");
+            match status {
+                200 => return read_json(resp, path).await.map(Some),
+                404 => return Ok(None),
+                401 => match &auth {
+                    Auth::Stored(store) if !refreshed => {
+                        refreshed = true;
+                        token = store.refresh(&token, &self.calls).await?;
+                    }
+                    _ => return Err(ApiError::Unauthorized { path: path.to_string() }),
+                },
+                403 => return Err(ApiError::Forbidden { path: path.to_string() }),
+                429 => {
+                    let until = rate_limited_until(resp).await;
+                    if let Err(e) = budget::block_until(&self.ctx.pool, until).await {
+                        tracing::warn!(error = %crate::runner::describe_db_error(&e), "could not record DrChrono's 429 in the shared budget");
+                    }
+                    tracing::warn!(path, %until, "DrChrono answered 429; every DrChrono call waits until then");
+                    return Err(ApiError::RateLimited { path: path.to_string(), until });
+                }
+                500..=599 => return Err(ApiError::Server { status, path: path.to_string() }),
+                // A 1xx/2xx/3xx other than 200 on a GET is unexpected: treat
+                // it like a bad page, not as data.
+                _ if status < 400 => return Err(ApiError::NotJson { status, path: path.to_string() }),
+                _ => return Err(ApiError::Rejected { status, path: path.to_string() }),
+            }
         }
-        let is_json = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("json"));
-        if !is_json {
-            return Err(ApiError::NotJson { path: path.to_string() });
+    }
+
+    async fn take_budget(&self) -> Result<(), ApiError> {
+        let s = &self.ctx.settings;
+        let allowed = budget::allowance(s.drchrono_calls_per_hour, s.drchrono_reconcile_percent, self.priority);
+        match budget::take(&self.ctx.pool, allowed).await? {
+            Ok(_) => Ok(()),
+            Err(until) => {
+                tracing::info!(priority = self.priority.as_str(), %until, "DrChrono hourly budget spent; not calling");
+                Err(ApiError::BudgetSpent { priority: self.priority.as_str(), until })
+            }
         }
-        let body = resp.bytes().await.map_err(transport)?;
-        serde_json::from_slice(&body).map(Some).map_err(|_| ApiError::NotJson { path: path.to_string() })
     }
 }
 
-fn retry_after(resp: &reqwest::Response) -> Option<u64> {
-    resp.headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+/// A 200 is data only when it says JSON; an edge's HTML page is never parsed.
+async fn read_json(resp: reqwest::Response, path: &str) -> Result<Value, ApiError> {
+    let is_json = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+    if !is_json {
+        return Err(ApiError::NotJson { status: 200, path: path.to_string() });
+    }
+    let body =
+        resp.bytes().await.map_err(|e| ApiError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
+    serde_json::from_slice(&body).map_err(|_| ApiError::NotJson { status: 200, path: path.to_string() })
+}
+
+/// `{previous, results, next}`: the results and the next link.
+fn list_parts(page: Value) -> Option<(Vec<Value>, Option<String>)> {
+    let Value::Object(mut page) = page else { return None };
+    let next = match page.remove("next") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return None,
+    };
+    match page.remove("results")? {
+        Value::Array(results) => Some((results, next)),
+        _ => None,
+    }
+}
+
+/// When a 429 ends: `Retry-After` (seconds or an HTTP date), else the
+/// seconds in `detail` ("Expected available in 2710.0 seconds."), else a minute.
+async fn rate_limited_until(resp: reqwest::Response) -> DateTime<Utc> {
+    let now = Utc::now();
+    let header = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let Some(until) = header.as_deref().and_then(|h| parse_retry_after(h, now)) {
+        return until;
+    }
+    let body: Option<Value> = resp.json().await.ok();
+    let seconds = body
+        .as_ref()
+        .and_then(|b| b.get("detail"))
+        .and_then(Value::as_str)
+        .and_then(seconds_in_detail)
+        .unwrap_or(DEFAULT_RATE_LIMIT_WAIT_SECS);
+    now + seconds_duration(seconds)
+}
+
+fn seconds_duration(seconds: f64) -> ChronoDuration {
+    ChronoDuration::milliseconds((seconds.clamp(0.0, 86_400.0) * 1000.0).ceil() as i64)
+}
+
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return seconds.is_finite().then(|| now + seconds_duration(seconds));
+    }
+    DateTime::parse_from_rfc2822(value).ok().map(|t| t.to_utc().max(now))
+}
+
+/// The number of seconds in DRF's throttle message.
+pub(crate) fn seconds_in_detail(detail: &str) -> Option<f64> {
+    let lower = detail.to_ascii_lowercase();
+    let tail = match lower.find("available in") {
+        Some(i) => &lower[i + "available in".len()..],
+        None => lower.as_str(),
+    };
+    let start = tail.find(|c: char| c.is_ascii_digit())?;
+    let number: String = tail[start..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    number.trim_end_matches('.').parse::<f64>().ok().filter(|s| s.is_finite())
+}
+
+/// A reqwest error's kind, without its message (which quotes the URL).
+pub(crate) fn transport_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection refused or unreachable"
+    } else if e.is_body() || e.is_decode() {
+        "body interrupted"
+    } else {
+        "connection"
+    }
+}
+
+fn strip_query(path: &str) -> &str {
+    path.split(['?', '#']).next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_waits_come_from_the_header_or_the_detail() {
+        let now = DateTime::parse_from_rfc3339("2026-01-01T10:14:50Z").unwrap().to_utc();
+        assert_eq!(parse_retry_after("2710", now), Some(now + ChronoDuration::seconds(2710)));
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now),
+            Some(DateTime::parse_from_rfc3339("2026-01-01T11:00:00Z").unwrap().to_utc())
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(seconds_in_detail("Request was throttled. Expected available in 2710.0 seconds."), Some(2710.0));
+        assert_eq!(seconds_in_detail("Request was throttled. Expected available in 3 seconds."), Some(3.0));
+        assert_eq!(seconds_in_detail("Request was throttled."), None);
+    }
+
+    #[test]
+    fn lists_are_previous_results_next() {
+        let page =
+            serde_json::json!({"previous": null, "results": [{"id": 1}], "next": "http://x/api/patients?cursor=a"});
+        let (results, next) = list_parts(page).unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(next.as_deref(), Some("http://x/api/patients?cursor=a"));
+        assert_eq!(list_parts(serde_json::json!({"results": [], "next": null})).unwrap().1, None);
+        assert!(list_parts(serde_json::json!({"detail": "x"})).is_none());
+        assert!(list_parts(serde_json::json!([1, 2])).is_none());
+    }
+
+    #[test]
+    fn logged_paths_carry_no_query() {
+        assert_eq!(strip_query("/api/appointments?date_range=a/b&page_size=20"), "/api/appointments");
+        assert_eq!(strip_query("/api/patients/1001"), "/api/patients/1001");
+    }
 }

@@ -1,6 +1,24 @@
 //! The DrChrono REST client. Every call is budgeted work and happens only
 //! inside jobs, never on a request path.
+//!
+//! - [`tokens`]: OAuth tokens in Postgres, encrypted at rest ([`TokenKey`]),
+//!   refreshed single-flight across every process; `invalid_grant` stops all
+//!   calls until a person re-authorizes ([`reauthorization_required`]).
+//! - [`budget`]: the shared hourly call budget, webhook work first ([`Priority`]).
+//! - [`client`]: objects and list walks, with DrChrono's statuses mapped onto
+//!   job error classes ([`ApiError`] → `JobError`).
+//! - [`pages`]: page-size maxima and appointment date chunks.
 
-mod client;
+pub mod budget;
+pub mod client;
+mod crypto;
+mod error;
+pub mod pages;
+pub mod tokens;
 
-pub use client::{ApiError, DrChronoClient};
+pub use budget::{BudgetStatus, Priority, budget_status};
+pub use client::{DrChronoClient, Pages, WalkStats};
+pub use crypto::TokenKey;
+pub use error::{ApiError, REAUTH_WAIT};
+pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
+pub use tokens::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};

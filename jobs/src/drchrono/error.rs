@@ -1,0 +1,96 @@
+//! How a DrChrono call fails, and which job error class each failure is.
+//!
+//! Messages name paths (ids, never query strings), statuses and counts;
+//! never tokens, bodies or anything a patient record holds.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::runner::JobError;
+
+/// How long a job waits, without using an attempt, when a person must act
+/// (re-authorize the app) before any call can succeed.
+pub const REAUTH_WAIT: Duration = Duration::minutes(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("DrChrono has no access token configured; set DRCHRONO_ACCESS_TOKEN")]
+    NoToken,
+    /// A setting is missing or wrong; the message names it.
+    #[error("DrChrono client is not configured: {0}")]
+    Config(String),
+    #[error("DrChrono answered 401 on {path} even with a freshly refreshed token")]
+    Unauthorized { path: String },
+    /// DrChrono refused the refresh (`invalid_grant` / `invalid_client`); every
+    /// call stops until a person re-authorizes the app.
+    #[error("DrChrono needs re-authorization ({reason}); API calls are stopped until a person re-authorizes the app")]
+    NeedsReauthorization { reason: String },
+    /// Another process holds the token row for longer than expected.
+    #[error("a DrChrono token refresh is in progress in another process")]
+    RefreshInProgress { until: DateTime<Utc> },
+    #[error("DrChrono token refresh failed: {reason}")]
+    RefreshFailed { reason: String },
+    #[error("DrChrono answered 403 on {path}: a scope is missing for this endpoint")]
+    Forbidden { path: String },
+    /// A 429 from DrChrono; every process stops calling until `until`.
+    #[error("DrChrono rate limit reached (429 on {path}); available again at {until}")]
+    RateLimited { path: String, until: DateTime<Utc> },
+    /// Our own shared hourly budget is spent; nothing was sent.
+    #[error("DrChrono hourly call budget spent for {priority} work; available again at {until}")]
+    BudgetSpent { priority: &'static str, until: DateTime<Utc> },
+    #[error("DrChrono answered {status} on {path}")]
+    Server { status: u16, path: String },
+    /// A 4xx other than 401/403/404/429: the request itself is wrong.
+    #[error("DrChrono refused the request with {status} on {path}")]
+    Rejected { status: u16, path: String },
+    #[error("DrChrono answered {status} with a non-JSON body on {path}")]
+    NotJson { status: u16, path: String },
+    #[error("DrChrono answered a list page on {path} that is not {{previous, results, next}}")]
+    NotAList { path: String },
+    #[error("DrChrono request to {path} failed: {kind}")]
+    Transport { path: String, kind: &'static str },
+    /// A `next` link outside the configured API origin is never followed
+    /// (it would carry the bearer token elsewhere).
+    #[error("DrChrono list {path} links to a page outside the configured API origin; not followed")]
+    OffOrigin { path: String },
+    #[error("{0}")]
+    Database(String),
+}
+
+impl ApiError {
+    /// Worth re-requesting the same page at once (after a short pause).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Server { .. } | ApiError::NotJson { .. } | ApiError::NotAList { .. } | ApiError::Transport { .. }
+        )
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Database(crate::runner::describe_db_error(&e))
+    }
+}
+
+impl From<ApiError> for JobError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::RateLimited { until, .. }
+            | ApiError::BudgetSpent { until, .. }
+            | ApiError::RefreshInProgress { until } => JobError::WaitUntil(until, e.into()),
+            ApiError::NeedsReauthorization { .. } => JobError::WaitUntil(Utc::now() + REAUTH_WAIT, e.into()),
+            ApiError::NoToken
+            | ApiError::Config(_)
+            | ApiError::Forbidden { .. }
+            | ApiError::Rejected { .. }
+            | ApiError::OffOrigin { .. } => JobError::permanent(e),
+            ApiError::Unauthorized { .. }
+            | ApiError::RefreshFailed { .. }
+            | ApiError::Server { .. }
+            | ApiError::NotJson { .. }
+            | ApiError::NotAList { .. }
+            | ApiError::Transport { .. }
+            | ApiError::Database(_) => JobError::retryable(e),
+        }
+    }
+}

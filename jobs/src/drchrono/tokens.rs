@@ -1,0 +1,450 @@
+//! OAuth tokens in Postgres (`oauth_tokens`), encrypted at rest, refreshed
+//! single-flight across every process.
+//!
+//! DrChrono rotates the refresh token on every use and kills the old one at
+//! once, so two processes refreshing together lock the practice out. A
+//! refresh therefore holds the token row's lock (`SELECT ... FOR UPDATE`),
+//! re-reads the row inside it (another process may have rotated it while we
+//! waited: then its token is used and nothing is refreshed), and commits the
+//! rotated pair before anyone uses it.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgPool, Row as _};
+use std::time::Duration;
+
+use super::{ApiError, budget::APP, crypto::TokenKey};
+use crate::JobSettings;
+
+const ACCESS: &str = "access";
+const REFRESH: &str = "refresh";
+/// A token this close to its expiry is refreshed before use.
+const EXPIRY_MARGIN_SECS: i64 = 60;
+
+fn aad(field: &str) -> String {
+    format!("oauth_tokens:{APP}:{field}")
+}
+
+/// How the client authenticates, decided by configuration.
+pub(crate) enum Auth<'a> {
+    /// `DRCHRONO_ACCESS_TOKEN` used as is: no key and no client credentials
+    /// are configured, so nothing is stored and nothing is refreshed.
+    Static(&'a str),
+    /// Tokens in `oauth_tokens`, refreshed single-flight.
+    Stored(Store<'a>),
+}
+
+impl<'a> Auth<'a> {
+    pub(crate) fn from_settings(
+        pool: &'a PgPool,
+        http: &'a reqwest::Client,
+        settings: &'a JobSettings,
+    ) -> Result<Self, ApiError> {
+        if let Some(key) = &settings.token_encryption_key {
+            return Ok(Auth::Stored(Store { pool, http, settings, key }));
+        }
+        if settings.drchrono_refresh_token.is_some()
+            || settings.drchrono_client_id.is_some()
+            || settings.drchrono_client_secret.is_some()
+        {
+            return Err(ApiError::Config(
+                "TOKEN_ENCRYPTION_KEY is not set; it is required to store and refresh DrChrono OAuth tokens (base64 of 32 bytes: `openssl rand -base64 32`)".into(),
+            ));
+        }
+        match settings.drchrono_access_token.as_deref() {
+            Some(token) => Ok(Auth::Static(token)),
+            None => Err(ApiError::NoToken),
+        }
+    }
+}
+
+pub(crate) struct Store<'a> {
+    pool: &'a PgPool,
+    http: &'a reqwest::Client,
+    settings: &'a JobSettings,
+    key: &'a TokenKey,
+}
+
+struct Row {
+    access: Vec<u8>,
+    expiring: bool,
+    needs_reauth: bool,
+    reauth_reason: Option<String>,
+    seed_fingerprint: Option<Vec<u8>>,
+}
+
+impl Store<'_> {
+    fn unreadable() -> ApiError {
+        ApiError::Config(format!(
+            "the stored DrChrono tokens do not decrypt with TOKEN_ENCRYPTION_KEY (was the key changed?); \
+             re-seed with `DELETE FROM oauth_tokens WHERE key = '{APP}'` and a restart with DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN"
+        ))
+    }
+
+    fn open(&self, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
+        self.key.open(&aad(field), bytes).ok_or_else(Self::unreadable)
+    }
+
+    async fn row(&self) -> Result<Option<Row>, ApiError> {
+        let row = sqlx::query(
+            "SELECT access_token_enc, coalesce(access_expires_at <= now() + make_interval(secs => $2), false) AS expiring,
+                    needs_reauth, reauth_reason, seed_fingerprint
+               FROM oauth_tokens WHERE key = $1",
+        )
+        .bind(APP)
+        .bind(EXPIRY_MARGIN_SECS as f64)
+        .fetch_optional(self.pool)
+        .await?;
+        Ok(row.map(|r| Row {
+            access: r.get(0),
+            expiring: r.get(1),
+            needs_reauth: r.get(2),
+            reauth_reason: r.get(3),
+            seed_fingerprint: r.get(4),
+        }))
+    }
+
+    /// The environment's seed pair and its fingerprint, if one is configured.
+    fn seed(&self) -> Option<(&str, Option<&str>, Vec<u8>)> {
+        let access = self.settings.drchrono_access_token.as_deref()?;
+        let refresh = self.settings.drchrono_refresh_token.as_deref();
+        let fingerprint = self.key.fingerprint(&[access, refresh.unwrap_or("")]);
+        Some((access, refresh, fingerprint))
+    }
+
+    /// The access token to call with. Checks the re-authorization flag first,
+    /// seeds the row on first start, and refreshes a token about to expire.
+    pub(crate) async fn current(&self, calls: &super::client::CallCount) -> Result<String, ApiError> {
+        let row = match self.row().await? {
+            Some(row) => row,
+            None => {
+                self.seed_if_absent().await?;
+                self.row().await?.ok_or(ApiError::NoToken)?
+            }
+        };
+        if row.needs_reauth {
+            return self.reseed_after_lockout(&row).await;
+        }
+        let access = self.open(ACCESS, &row.access)?;
+        if row.expiring {
+            return self.refresh(&access, calls).await;
+        }
+        Ok(access)
+    }
+
+    /// First start: store the environment's tokens, unless a row exists.
+    async fn seed_if_absent(&self) -> Result<(), ApiError> {
+        let Some((access, refresh, fingerprint)) = self.seed() else {
+            return Err(ApiError::Config(
+                "no DrChrono tokens are stored yet; set DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN for the first start".into(),
+            ));
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO oauth_tokens (key, access_token_enc, refresh_token_enc, seed_fingerprint)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(APP)
+        .bind(self.key.seal(&aad(ACCESS), access))
+        .bind(refresh.map(|r| self.key.seal(&aad(REFRESH), r)))
+        .bind(fingerprint)
+        .execute(self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            tracing::info!(key = APP, "DrChrono tokens seeded from the environment and stored encrypted");
+        }
+        Ok(())
+    }
+
+    /// A flagged row stays flagged, unless the environment now carries a
+    /// *different* pair than the one first seeded: a person re-authorized and
+    /// put the new tokens there.
+    async fn reseed_after_lockout(&self, row: &Row) -> Result<String, ApiError> {
+        let locked_out = || ApiError::NeedsReauthorization {
+            reason: row.reauth_reason.clone().unwrap_or_else(|| "refresh refused".into()),
+        };
+        let Some((access, refresh, fingerprint)) = self.seed() else {
+            return Err(locked_out());
+        };
+        if row.seed_fingerprint.as_deref() == Some(fingerprint.as_slice()) {
+            return Err(locked_out());
+        }
+        let replaced = sqlx::query(
+            "UPDATE oauth_tokens
+                SET access_token_enc = $2, refresh_token_enc = $3, seed_fingerprint = $4,
+                    access_expires_at = NULL, needs_reauth = false, reauth_reason = NULL, reauth_since = NULL,
+                    generation = generation + 1, updated_at = now()
+              WHERE key = $1 AND needs_reauth",
+        )
+        .bind(APP)
+        .bind(self.key.seal(&aad(ACCESS), access))
+        .bind(refresh.map(|r| self.key.seal(&aad(REFRESH), r)))
+        .bind(fingerprint)
+        .execute(self.pool)
+        .await?
+        .rows_affected();
+        if replaced == 1 {
+            tracing::warn!(
+                key = APP,
+                "DrChrono re-authorized: new tokens from the environment replace the refused ones"
+            );
+        }
+        Ok(access.to_string())
+    }
+
+    /// Single-flight refresh after `stale` was refused (or is expiring).
+    pub(crate) async fn refresh(&self, stale: &str, calls: &super::client::CallCount) -> Result<String, ApiError> {
+        let mut tx = self.pool.begin().await?;
+        // Whoever holds the lock is inside one token request at most.
+        let wait_ms = (self.settings.drchrono_timeout.as_millis() as u64 * 2 + 5_000).min(120_000);
+        sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+            .bind(format!("{wait_ms}ms"))
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(
+            "SELECT access_token_enc, refresh_token_enc, needs_reauth, reauth_reason
+               FROM oauth_tokens WHERE key = $1 FOR UPDATE",
+        )
+        .bind(APP)
+        .fetch_optional(&mut *tx)
+        .await;
+        let row = match row {
+            Ok(Some(row)) => row,
+            Ok(None) => return Err(ApiError::NoToken),
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("55P03") => {
+                return Err(ApiError::RefreshInProgress { until: Utc::now() + chrono::Duration::seconds(10) });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if row.get::<bool, _>(2) {
+            let reason: Option<String> = row.get(3);
+            return Err(ApiError::NeedsReauthorization { reason: reason.unwrap_or_else(|| "refresh refused".into()) });
+        }
+        let current = self.open(ACCESS, row.get::<&[u8], _>(0))?;
+        if current != stale {
+            // Another process rotated the pair while we waited for the lock.
+            tx.commit().await?;
+            tracing::debug!(key = APP, "DrChrono token already rotated by another process");
+            return Ok(current);
+        }
+        let refresh_enc: Option<Vec<u8>> = row.get(1);
+        let Some(refresh_enc) = refresh_enc else {
+            self.lock_out(tx, "no_refresh_token").await?;
+            return Err(ApiError::NeedsReauthorization { reason: "no_refresh_token".into() });
+        };
+        let refresh = self.open(REFRESH, &refresh_enc)?;
+        let (Some(client_id), Some(client_secret)) =
+            (self.settings.drchrono_client_id.as_deref(), self.settings.drchrono_client_secret.as_deref())
+        else {
+            return Err(ApiError::Config(
+                "DRCHRONO_CLIENT_ID and DRCHRONO_CLIENT_SECRET are required to refresh the DrChrono token".into(),
+            ));
+        };
+
+        match self.grant(&refresh, client_id, client_secret, calls).await? {
+            Grant::Refused(code) => {
+                self.lock_out(tx, &code).await?;
+                Err(ApiError::NeedsReauthorization { reason: code })
+            }
+            Grant::Issued { access, refresh, expires_in } => {
+                let update = sqlx::query(
+                    "UPDATE oauth_tokens
+                        SET access_token_enc = $2, refresh_token_enc = $3,
+                            access_expires_at = CASE WHEN $4::double precision IS NULL THEN NULL
+                                                     ELSE now() + make_interval(secs => $4) END,
+                            generation = generation + 1, refreshed_at = now(), updated_at = now()
+                      WHERE key = $1
+                  RETURNING generation",
+                )
+                .bind(APP)
+                .bind(self.key.seal(&aad(ACCESS), &access))
+                .bind(self.key.seal(&aad(REFRESH), &refresh))
+                .bind(expires_in);
+                // Committed before use: a crash now loses nothing.
+                let stored = match update.fetch_one(&mut *tx).await {
+                    Ok(row) => tx.commit().await.map(|_| row.get::<i64, _>(0)),
+                    Err(e) => Err(e),
+                };
+                let generation = match stored {
+                    Ok(generation) => generation,
+                    Err(e) => {
+                        tracing::error!(
+                            alert = "drchrono_token_not_stored",
+                            error = %crate::runner::describe_db_error(&e),
+                            "DrChrono rotated the tokens but storing them failed; retrying the write once"
+                        );
+                        self.store_rotated(&access, &refresh, expires_in).await?
+                    }
+                };
+                tracing::info!(key = APP, generation, "DrChrono tokens refreshed and stored");
+                Ok(access)
+            }
+        }
+    }
+
+    /// Last resort when the refresh's own transaction failed to commit: the
+    /// old refresh token is already dead at DrChrono, so the new pair must land.
+    async fn store_rotated(&self, access: &str, refresh: &str, expires_in: Option<f64>) -> Result<i64, ApiError> {
+        let generation = sqlx::query_scalar(
+            "UPDATE oauth_tokens
+                SET access_token_enc = $2, refresh_token_enc = $3,
+                    access_expires_at = CASE WHEN $4::double precision IS NULL THEN NULL
+                                             ELSE now() + make_interval(secs => $4) END,
+                    generation = generation + 1, refreshed_at = now(), updated_at = now()
+              WHERE key = $1 RETURNING generation",
+        )
+        .bind(APP)
+        .bind(self.key.seal(&aad(ACCESS), access))
+        .bind(self.key.seal(&aad(REFRESH), refresh))
+        .bind(expires_in)
+        .fetch_one(self.pool)
+        .await?;
+        Ok(generation)
+    }
+
+    /// Flags the row; the one process that flips it logs the alert.
+    async fn lock_out(&self, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, reason: &str) -> Result<(), ApiError> {
+        let flipped = sqlx::query(
+            "UPDATE oauth_tokens SET needs_reauth = true, reauth_reason = $2, reauth_since = now(), updated_at = now()
+              WHERE key = $1 AND NOT needs_reauth",
+        )
+        .bind(APP)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        if flipped == 1 {
+            tracing::error!(
+                alert = "drchrono_reauthorization_required",
+                key = APP,
+                reason,
+                "ALERT: DrChrono refused the refresh token ({reason}); a person must re-authorize the app. All DrChrono calls are stopped and API jobs wait until then"
+            );
+        }
+        Ok(())
+    }
+
+    /// POSTs the refresh grant to `{DRCHRONO_API_BASE}/o/token/`.
+    async fn grant(
+        &self,
+        refresh: &str,
+        client_id: &str,
+        client_secret: &str,
+        calls: &super::client::CallCount,
+    ) -> Result<Grant, ApiError> {
+        let url = format!("{}/o/token/", self.settings.drchrono_api_base.trim_end_matches('/'));
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+        ];
+        calls.add();
+        let resp = self
+            .http
+            .post(url)
+            .timeout(self.settings.drchrono_timeout)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| ApiError::RefreshFailed { reason: super::client::transport_kind(&e).into() })?;
+        let status = resp.status().as_u16();
+        let body: Option<Value> =
+            tokio::time::timeout(Duration::from_secs(30), resp.json::<Value>()).await.ok().and_then(Result::ok);
+        let field = |name: &str| body.as_ref().and_then(|b| b.get(name)).and_then(Value::as_str).map(str::to_string);
+        tracing::debug!(status, "DrChrono token endpoint answered");
+        if status == 200 {
+            return match (field("access_token"), field("refresh_token")) {
+                (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => Ok(Grant::Issued {
+                    access,
+                    refresh,
+                    expires_in: body.as_ref().and_then(|b| b.get("expires_in")).and_then(Value::as_f64),
+                }),
+                _ => Err(ApiError::RefreshFailed { reason: "token endpoint answered 200 without a token pair".into() }),
+            };
+        }
+        // The OAuth error code is a fixed vocabulary; nothing else of the body is kept.
+        let code = field("error")
+            .filter(|c| c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .unwrap_or_default();
+        if matches!(status, 400 | 401)
+            && matches!(code.as_str(), "invalid_grant" | "invalid_client" | "unauthorized_client")
+        {
+            return Ok(Grant::Refused(code));
+        }
+        Err(ApiError::RefreshFailed {
+            reason: if code.is_empty() {
+                format!("token endpoint answered {status}")
+            } else {
+                format!("token endpoint answered {status} {code}")
+            },
+        })
+    }
+}
+
+enum Grant {
+    Issued { access: String, refresh: String, expires_in: Option<f64> },
+    Refused(String),
+}
+
+/// Why DrChrono calls are stopped, for `/ready` and operators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReauthRequired {
+    /// The OAuth error DrChrono gave (`invalid_grant`, `invalid_client`, ...).
+    pub reason: String,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// `Some` while the token row is flagged: a person must re-authorize the app
+/// and every DrChrono call fails at once without touching the network.
+pub async fn reauthorization_required(pool: &PgPool) -> Result<Option<ReauthRequired>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT reauth_reason, reauth_since FROM oauth_tokens WHERE key = $1 AND needs_reauth")
+            .bind(APP)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(reason, since)| ReauthRequired { reason: reason.unwrap_or_else(|| "refresh refused".into()), since }))
+}
+
+/// Stores a freshly authorized pair (for example from an OAuth
+/// authorization-code callback) and lifts any lockout.
+pub async fn store_authorized_tokens(
+    pool: &PgPool,
+    key: &TokenKey,
+    access: &str,
+    refresh: Option<&str>,
+    expires_in_secs: Option<f64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oauth_tokens (key, access_token_enc, refresh_token_enc, access_expires_at)
+         VALUES ($1, $2, $3, CASE WHEN $4::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END)
+         ON CONFLICT (key) DO UPDATE
+            SET access_token_enc = EXCLUDED.access_token_enc, refresh_token_enc = EXCLUDED.refresh_token_enc,
+                access_expires_at = EXCLUDED.access_expires_at, needs_reauth = false, reauth_reason = NULL,
+                reauth_since = NULL, generation = oauth_tokens.generation + 1, updated_at = now()",
+    )
+    .bind(APP)
+    .bind(key.seal(&aad(ACCESS), access))
+    .bind(refresh.map(|r| key.seal(&aad(REFRESH), r)))
+    .bind(expires_in_secs)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Reads the stored pair back in plaintext (operators' tooling and tests).
+pub async fn read_stored_tokens(pool: &PgPool, key: &TokenKey) -> Result<Option<(String, Option<String>)>, ApiError> {
+    let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT access_token_enc, refresh_token_enc FROM oauth_tokens WHERE key = $1")
+            .bind(APP)
+            .fetch_optional(pool)
+            .await?;
+    let Some((access, refresh)) = row else { return Ok(None) };
+    let access = key.open(&aad(ACCESS), &access).ok_or_else(Store::unreadable)?;
+    let refresh = match refresh {
+        Some(r) => Some(key.open(&aad(REFRESH), &r).ok_or_else(Store::unreadable)?),
+        None => None,
+    };
+    Ok(Some((access, refresh)))
+}
