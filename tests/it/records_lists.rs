@@ -1,0 +1,122 @@
+//! Lists walked into the tables, and convergence under every fault mode.
+
+use integration_tests::app::{TestApp, spawn_app, spawn_app_with};
+use jobs::{domain::RecordKind, jobs::SyncRecords, runner::enqueue};
+use sandbox::{Faults, Kind, RateLimit};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+async fn sync_everything(app: &TestApp) {
+    for kind in RecordKind::ALL {
+        enqueue(app.pool(), &SyncRecords { kind, since: None, patient: None }).await.unwrap();
+    }
+}
+
+/// Waits for every job to finish, skipping scheduled waits (backoff, 429
+/// deferrals) instead of sleeping through them.
+async fn drain_fast(app: &TestApp) {
+    let start = Instant::now();
+    loop {
+        sqlx::raw_sql("UPDATE apalis.jobs SET run_at = now() WHERE status IN ('Pending','Failed') AND run_at > now()")
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let active: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending','Queued','Running','Failed')",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        if active == 0 {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "{active} jobs still active");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every mirrored row's raw JSON, per table, in id order.
+async fn snapshot(app: &TestApp) -> Vec<(String, Vec<(i64, Value)>)> {
+    let mut out = Vec::new();
+    for kind in RecordKind::ALL {
+        let sql = format!("SELECT id, raw FROM {} ORDER BY id", kind.table());
+        let rows: Vec<(i64, Value)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(app.pool()).await.unwrap();
+        out.push((kind.table().to_string(), rows));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_walk_lands_every_record_at_the_minimum_call_count() {
+    let app = spawn_app_with(true, 60).await;
+    app.sandbox.reset_counters();
+    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await.unwrap();
+    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Appointment, since: None, patient: None }).await.unwrap();
+    drain_fast(&app).await;
+    let patients: i64 = sqlx::query_scalar("SELECT count(*) FROM patients").fetch_one(app.pool()).await.unwrap();
+    let appointments: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM appointments").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(patients as usize, app.sandbox.ids(Kind::Patient).len());
+    assert_eq!(appointments as usize, app.sandbox.ids(Kind::Appointment).len());
+    assert_eq!(app.sandbox.calls_to("/api/patients"), 1, "60 patients fit one page of 250");
+    let appt_pages = (appointments as u64).div_ceil(20);
+    assert_eq!(app.sandbox.calls_to("/api/appointments"), appt_pages, "pages of 20");
+}
+
+#[tokio::test]
+async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
+    let clean = spawn_app_with(true, 40).await;
+    sync_everything(&clean).await;
+    drain_fast(&clean).await;
+    let expected = snapshot(&clean).await;
+    assert!(expected.iter().all(|(_, rows)| !rows.is_empty()), "every table has rows");
+
+    let storm = spawn_app_with(false, 40).await;
+    storm.sandbox.expire_access_token();
+    storm.sandbox.set_faults(Faults {
+        rate_limited: Some(RateLimit { retry_after_header: true, seconds: 1 }),
+        html_once: true,
+        fail_page: Some(2),
+        slow: Some(Duration::from_millis(20)),
+        invalid_grant: false,
+    });
+    storm.start_workers();
+    sync_everything(&storm).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    storm.sandbox.set_faults(Faults {
+        rate_limited: Some(RateLimit { retry_after_header: false, seconds: 1 }),
+        fail_page: Some(3),
+        html_once: true,
+        slow: Some(Duration::from_millis(20)),
+        invalid_grant: false,
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    storm.sandbox.set_faults(Faults { fail_page: Some(1), slow: Some(Duration::from_millis(20)), ..Default::default() });
+    drain_fast(&storm).await;
+
+    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Killed'")
+        .fetch_one(storm.pool())
+        .await
+        .unwrap();
+    assert_eq!(dead, 0, "no job died in the storm");
+    let deferred: i64 = sqlx::query_scalar("SELECT count(*) FROM job_attempts WHERE outcome = 'deferred'")
+        .fetch_one(storm.pool())
+        .await
+        .unwrap();
+    assert!(deferred > 0, "the 429s deferred jobs");
+    assert!(storm.sandbox.refreshes() >= 1, "the expired token was refreshed");
+    assert_eq!(snapshot(&storm).await, expected);
+}
+
+#[tokio::test]
+async fn a_resync_of_unchanged_data_writes_nothing() {
+    let app = spawn_app().await;
+    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await.unwrap();
+    drain_fast(&app).await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
+    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await.unwrap();
+    drain_fast(&app).await;
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(before, after, "identical rows are not rewritten");
+}
