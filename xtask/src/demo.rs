@@ -5,16 +5,15 @@
 //! kind the service handles, waits for the jobs, and prints what landed. The
 //! printout shows ids and counts; the sandbox's people are fictional anyway.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use sandbox::{Sandbox, SandboxConfig, WebhookSender};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use crate::db;
+use crate::{db, service};
 
-const SECRET: &str = "demo-webhook-secret";
 const DATABASE: &str = "drchrono_sync_demo";
 
 #[derive(Args, Debug)]
@@ -30,50 +29,26 @@ pub struct DemoArgs {
 pub async fn run(args: DemoArgs) -> Result<()> {
     let pg = db::locate().await?; // prints which server it chose
     let url = db::create_database(&pg.url, DATABASE).await?;
-    let pool = PgPool::connect(&url).await.context("connect to the demo database")?;
-    jobs::migrate::run(&pool).await?;
-
     let sandbox = Sandbox::spawn(SandboxConfig { patients: args.patients, ..Default::default() }).await?;
     println!("sandbox DrChrono: {} ({} patients)", sandbox.base_url(), args.patients);
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let settings = demo_settings(&url, &sandbox);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let service = format!("http://{}", listener.local_addr()?);
-    println!("service: {service}\n");
-    let state = server::AppState { pool: pool.clone(), settings: Arc::new(settings.clone()) };
-    tokio::spawn(server::serve(state, listener, shutdown.clone()));
-    let worker_pool = pool.clone();
-    tokio::spawn(async move { server::work(worker_pool, &settings, shutdown).await });
+    let service = service::start(&url, &sandbox).await?;
+    println!("service: {}\n", service.url);
 
-    send_deliveries(&sandbox, &format!("{service}/webhooks/drchrono")).await?;
-    wait_for_jobs(&pool).await?;
-    summarize(&pool, &sandbox).await?;
+    send_deliveries(&sandbox, &service.webhook_url()).await?;
+    service::wait_for_jobs(&service.pool, Duration::from_secs(30))
+        .await
+        .with_context(|| format!("in database {DATABASE}"))?;
+    summarize(&service.pool, &sandbox).await?;
 
     if args.keep {
         println!("\nrunning until Ctrl-C; DATABASE_URL for this demo: {}", db::redact(&url));
         tokio::signal::ctrl_c().await?;
     }
-    let _ = stop.send(true);
     Ok(())
 }
 
-fn demo_settings(url: &str, sandbox: &Sandbox) -> server::Settings {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Defaults {
-        #[command(flatten)]
-        settings: server::Settings,
-    }
-    let mut s = Defaults::parse_from(["demo"]).settings;
-    s.database_url = Some(url.to_string());
-    s.drchrono_webhook_secret = Some(SECRET.into());
-    s.drchrono_api_base = sandbox.base_url();
-    s.drchrono_access_token = Some(sandbox.current_tokens().0);
-    s
-}
-
 async fn send_deliveries(sandbox: &Sandbox, url: &str) -> Result<()> {
-    let sender = WebhookSender::new(url, SECRET);
+    let sender = WebhookSender::new(url, service::WEBHOOK_SECRET);
     let ids = sandbox.patient_ids();
     let mut sent: Vec<(String, u16, Value)> = Vec::new();
     let mut record = |what: &str, status: u16, body: Value| sent.push((what.to_string(), status, body));
@@ -107,21 +82,6 @@ async fn send_deliveries(sandbox: &Sandbox, url: &str) -> Result<()> {
         println!("{what:<40} {status:>6}  {outcome:<10} {job}");
     }
     Ok(())
-}
-
-async fn wait_for_jobs(pool: &PgPool) -> Result<()> {
-    for _ in 0..300 {
-        let active: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending','Queued','Running','Failed')",
-        )
-        .fetch_one(pool)
-        .await?;
-        if active == 0 {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("jobs still pending after 30 s; inspect apalis.jobs and job_attempts in {DATABASE}")
 }
 
 async fn summarize(pool: &PgPool, sandbox: &Sandbox) -> Result<()> {

@@ -9,6 +9,7 @@ mod bench;
 mod db;
 mod demo;
 mod sandbox;
+mod service;
 mod test;
 
 use clap::{Parser, Subcommand};

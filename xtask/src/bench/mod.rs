@@ -8,6 +8,7 @@
 //! speed; it reports one.
 
 mod report;
+mod sync;
 mod workloads;
 
 use anyhow::{Context, Result, bail};
@@ -25,6 +26,9 @@ pub enum BenchCommand {
     /// All four runner workloads in sequence, each on a fresh database
     /// `bench_dcs_<workload>` that is dropped afterwards.
     All(AllArgs),
+    /// API calls per 1,000 records applied by webhook and by list, and upsert
+    /// rows/s for batches of 1,000, against a sandbox practice.
+    Sync(sync::SyncArgs),
     /// Internal: the separate producer process of the latency workload.
     #[command(hide = true)]
     LatencyProducer {
@@ -111,6 +115,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Runner(args) => runner(args).await,
         BenchCommand::All(args) => all(args).await,
+        BenchCommand::Sync(args) => sync::run(args).await,
         BenchCommand::LatencyProducer { jobs } => {
             let url = std::env::var("DATABASE_URL").context("latency-producer needs DATABASE_URL")?;
             workloads::produce(&url, jobs).await

@@ -13,7 +13,7 @@ pub const SYSTEM: &str = "drchrono-sync";
 
 /// The peer harness (`shared/bench/peers/run.sh`) files each result under
 /// its folder name, `project`; it sets `BENCH_SYSTEM` so the names agree.
-fn system() -> String {
+pub fn system() -> String {
     std::env::var("BENCH_SYSTEM").unwrap_or_else(|_| SYSTEM.to_string())
 }
 
