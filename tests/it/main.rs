@@ -9,4 +9,5 @@ mod logs_phi;
 mod records_lists;
 mod records_webhooks;
 mod runner_retry;
+mod sync_cursors;
 mod webhook_drchrono;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 async fn sync_everything(app: &TestApp) {
     for kind in RecordKind::ALL {
-        enqueue(app.pool(), &SyncRecords { kind, since: None, patient: None }).await.unwrap();
+        enqueue(app.pool(), &SyncRecords::all(kind)).await.unwrap();
     }
 }
 
@@ -51,8 +51,8 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<(i64, Value)>)> {
 async fn a_walk_lands_every_record_at_the_minimum_call_count() {
     let app = spawn_app_with(true, 60).await;
     app.sandbox.reset_counters();
-    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await.unwrap();
-    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Appointment, since: None, patient: None }).await.unwrap();
+    enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
+    enqueue(app.pool(), &SyncRecords::all(RecordKind::Appointment)).await.unwrap();
     drain_fast(&app).await;
     let patients: i64 = sqlx::query_scalar("SELECT count(*) FROM patients").fetch_one(app.pool()).await.unwrap();
     let appointments: i64 =
@@ -112,10 +112,10 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
 #[tokio::test]
 async fn a_resync_of_unchanged_data_writes_nothing() {
     let app = spawn_app().await;
-    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await.unwrap();
+    enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
     drain_fast(&app).await;
     let before: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
-    enqueue(app.pool(), &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await.unwrap();
+    enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
     drain_fast(&app).await;
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
     assert_eq!(before, after, "identical rows are not rewritten");

@@ -3,6 +3,8 @@
 //! `updated_at` never overwrites a newer one. Column extraction lives in
 //! `sql/*.sql`, one file per table.
 
+pub mod sync_state;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgExecutor;

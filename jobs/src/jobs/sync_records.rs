@@ -1,26 +1,37 @@
 //! `sync_records`: walks one DrChrono list and upserts it page by page.
 //!
 //! Each page is one call and one upsert statement, so a walk costs
-//! ⌈records / page size⌉ calls. A page that fails is re-requested by the
-//! client; the job itself retries from the start only if the walk fails,
-//! and re-applying pages is harmless (upserts are idempotent).
+//! ⌈records / page size⌉ calls. With a cursor, the walk asks only for
+//! records updated since the cursor, and the cursor moves only when the whole
+//! walk completed, so a walk that fails halfway is redone from the same point
+//! (re-applying pages is harmless: upserts are idempotent). Every walk leaves
+//! a `sync_runs` row with its counts.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
     JobContext,
-    domain::{RecordKind, UpsertCounts, upsert_batch},
+    domain::{
+        RecordKind, upsert_batch,
+        sync_state::{self, RunTotals},
+    },
     drchrono::{DrChronoClient, Priority},
-    runner::{BackgroundJob, JobError, JobOutcome},
+    runner::{BackgroundJob, JobError, JobOutcome, current_job_id},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRecords {
     pub kind: RecordKind,
-    /// Only records updated at or after this (DrChrono's `since`); all when `None`.
+    /// Only records updated at or after this (DrChrono's `since`); overrides the cursor.
     pub since: Option<String>,
     /// Only one patient's records.
     pub patient: Option<i64>,
+    /// The `sync_cursors` row to resume from and advance on completion.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// The schedule that enqueued this walk, for `sync_runs`.
+    #[serde(default)]
+    pub schedule: Option<String>,
 }
 
 /// `/api/appointments` refuses to list without a filter; `since` the epoch
@@ -28,10 +39,15 @@ pub struct SyncRecords {
 const ALL_TIME: &str = "1970-01-01";
 
 impl SyncRecords {
-    fn query(&self) -> Vec<(&'static str, String)> {
+    /// Every record of `kind`.
+    pub fn all(kind: RecordKind) -> Self {
+        Self { kind, since: None, patient: None, cursor: None, schedule: None }
+    }
+
+    fn query(&self, since: Option<String>) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
-        match (&self.since, self.kind) {
-            (Some(since), _) => q.push(("since", since.clone())),
+        match (since, self.kind) {
+            (Some(since), _) => q.push(("since", since)),
             (None, RecordKind::Appointment) => q.push(("since", ALL_TIME.to_string())),
             (None, _) => {}
         }
@@ -39,6 +55,32 @@ impl SyncRecords {
             q.push(("patient", p.to_string()));
         }
         q
+    }
+
+    /// Walks the list; on failure still returns what was done so far.
+    async fn walk(
+        &self,
+        ctx: &JobContext,
+        since: Option<String>,
+        totals: &mut RunTotals,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, JobError> {
+        let client = DrChronoClient::with_priority(ctx, Priority::Reconcile);
+        let actor = format!("job:{}:{}", Self::NAME, self.kind.name());
+        let tz = ctx.settings.practice_timezone.name();
+        let mut pages = client.pages(&self.kind.api_path(), &self.query(since), None)?;
+        let mut high_water = None;
+        let result = async {
+            while let Some(page) = pages.next_page().await? {
+                totals.counts.add(upsert_batch(&ctx.pool, self.kind, &page, &actor, tz).await?);
+                let page_high = sync_state::page_high_water(&ctx.pool, &page, tz).await?;
+                high_water = high_water.max(page_high);
+            }
+            Ok::<_, JobError>(())
+        }
+        .await;
+        let stats = pages.finish();
+        (totals.calls, totals.pages) = (stats.calls, stats.pages);
+        result.map(|()| high_water)
     }
 }
 
@@ -51,34 +93,40 @@ impl BackgroundJob for SyncRecords {
 
     fn dedup_key(&self) -> Option<String> {
         let patient = self.patient.map(|p| p.to_string()).unwrap_or_default();
-        Some(format!("{}:{}:{patient}", self.kind.name(), self.since.as_deref().unwrap_or("all")))
+        let from = self.since.as_deref().or(self.cursor.as_deref()).unwrap_or("all");
+        Some(format!("{}:{from}:{patient}", self.kind.name()))
     }
 
     async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
-        let client = DrChronoClient::with_priority(&ctx, Priority::Reconcile);
-        let actor = format!("job:{}:{}", Self::NAME, self.kind.name());
-        let tz = ctx.settings.practice_timezone.name();
-        // Shared by the page futures the walk creates one after another.
-        let totals = std::sync::Mutex::new(UpsertCounts::default());
-        let stats = client
-            .walk(&self.kind.api_path(), &self.query(), None, |page| {
-                let (pool, actor, totals) = (&ctx.pool, &actor, &totals);
-                async move {
-                    let page_counts = upsert_batch(pool, self.kind, &page, actor, tz).await?;
-                    totals.lock().unwrap_or_else(|p| p.into_inner()).add(page_counts);
-                    Ok(())
-                }
-            })
+        let resume = match &self.cursor {
+            Some(name) => sync_state::cursor(&ctx.pool, name).await?,
+            None => None,
+        };
+        let tz = ctx.settings.practice_timezone;
+        let since = self.since.clone().or_else(|| {
+            resume.map(|t| t.with_timezone(&tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string())
+        });
+        let job_id = current_job_id();
+        let run = sync_state::start_run(&ctx.pool, self.kind, job_id.as_deref(), self.schedule.as_deref(), resume)
             .await?;
-        let counts = totals.into_inner().unwrap_or_else(|p| p.into_inner());
-        tracing::info!(
-            kind = self.kind.name(),
-            pages = stats.pages,
-            calls = stats.calls,
-            seen = counts.seen,
-            changed = counts.changed(),
-            "list walked"
-        );
-        Ok(JobOutcome::applied(counts.changed()))
+        let mut totals = RunTotals::default();
+        match self.walk(&ctx, since, &mut totals).await {
+            Ok(high_water) => {
+                if let (Some(name), Some(hw)) = (&self.cursor, high_water) {
+                    let by = format!("job:{}", job_id.as_deref().unwrap_or(Self::NAME));
+                    sync_state::advance(&ctx.pool, name, hw, &by).await?;
+                }
+                sync_state::finish_run(&ctx.pool, run, "completed", totals, None).await?;
+                tracing::info!(kind = self.kind.name(), pages = totals.pages, calls = totals.calls,
+                    seen = totals.counts.seen, changed = totals.counts.changed(), "list walked");
+                Ok(JobOutcome::applied(totals.counts.changed()))
+            }
+            Err(e) => {
+                let outcome = if matches!(e, JobError::WaitUntil(..)) { "deferred" } else { "failed" };
+                let message = e.to_string();
+                sync_state::finish_run(&ctx.pool, run, outcome, totals, Some(&message)).await?;
+                Err(e)
+            }
+        }
     }
 }

@@ -11,6 +11,16 @@ use super::{
     job::{BackgroundJob, JobOutcome},
 };
 
+tokio::task_local! {
+    /// The id of the job whose attempt is running on this task.
+    static CURRENT_JOB: String;
+}
+
+/// The running job's id, for records that should name it (such as `sync_runs`).
+pub fn current_job_id() -> Option<String> {
+    CURRENT_JOB.try_with(Clone::clone).ok()
+}
+
 /// Runs one attempt of `J` on the raw arguments apalis fetched.
 pub(crate) async fn handle<J: BackgroundJob>(
     args: serde_json::Value,
@@ -26,7 +36,7 @@ pub(crate) async fn handle<J: BackgroundJob>(
     );
     async move {
         let started = Instant::now();
-        let result = run_attempt::<J>(args, (*ctx).clone()).await;
+        let result = run_attempt::<J>(args, (*ctx).clone(), task_id.to_string()).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(outcome) => tracing::info!(elapsed_ms, ?outcome, "job attempt succeeded"),
@@ -43,9 +53,10 @@ pub(crate) async fn handle<J: BackgroundJob>(
 async fn run_attempt<J: BackgroundJob>(
     args: serde_json::Value,
     ctx: J::Context,
+    job_id: String,
 ) -> Result<JobOutcome, JobError> {
     let job: J = serde_json::from_value(args).map_err(|e| bad_payload::<J>(&e))?;
-    let mut task = tokio::spawn(job.run(ctx).in_current_span());
+    let mut task = tokio::spawn(CURRENT_JOB.scope(job_id, job.run(ctx)).in_current_span());
     match tokio::time::timeout(J::TIMEOUT, &mut task).await {
         Err(_) => {
             task.abort();

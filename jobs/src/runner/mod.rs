@@ -14,6 +14,7 @@ mod wakeups;
 
 pub use enqueue::{enqueue, enqueue_at, enqueue_many};
 pub use error::{JobError, describe_db_error};
+pub use handler::current_job_id;
 pub use job::{BackgroundJob, JobOutcome};
 pub use supervisor::OutageLog;
 

@@ -84,7 +84,7 @@ async fn measure(url: &str, patients: usize) -> Result<()> {
     sqlx::raw_sql("TRUNCATE patients").execute(&svc.pool).await?;
     sandbox.reset_counters();
     let t0 = Instant::now();
-    enqueue(&svc.pool, &SyncRecords { kind: RecordKind::Patient, since: None, patient: None }).await?;
+    enqueue(&svc.pool, &SyncRecords::all(RecordKind::Patient)).await?;
     service::wait_for_jobs(&svc.pool, Duration::from_secs(300)).await?;
     emit("sync_list", count(&svc.pool, "patients").await?, t0.elapsed().as_secs_f64(), sandbox.calls());
 

@@ -1,0 +1,101 @@
+//! Reconciliation bookkeeping: cursors (`sync_cursors`) and the record of
+//! each walk (`sync_runs`).
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool};
+
+use super::{RecordKind, UpsertCounts};
+
+/// DrChrono's clocks and ours disagree a little, and a record can change
+/// while a walk is under way: a cursor resumes this far before the newest
+/// `updated_at` seen, so nothing falls between two walks.
+pub const OVERLAP: chrono::Duration = chrono::Duration::minutes(5);
+
+pub async fn cursor<'e>(db: impl PgExecutor<'e>, name: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT resume_from FROM sync_cursors WHERE name = $1").bind(name).fetch_optional(db).await
+}
+
+/// Moves the cursor forward to `high_water - OVERLAP`; never backward.
+pub async fn advance<'e>(
+    db: impl PgExecutor<'e>,
+    name: &str,
+    high_water: DateTime<Utc>,
+    by: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sync_cursors (name, resume_from, advanced_by) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET resume_from = EXCLUDED.resume_from, advanced_at = now(), \
+         advanced_by = EXCLUDED.advanced_by WHERE sync_cursors.resume_from < EXCLUDED.resume_from",
+    )
+    .bind(name)
+    .bind(high_water - OVERLAP)
+    .bind(by)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The newest `updated_at` among a page of API objects, read in the practice zone.
+pub async fn page_high_water(
+    pool: &PgPool,
+    page: &[serde_json::Value],
+    time_zone: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(drchrono_time(e->>'updated_at', $2)) FROM jsonb_array_elements($1::jsonb) e")
+        .bind(sqlx::types::Json(page))
+        .bind(time_zone)
+        .fetch_one(pool)
+        .await
+}
+
+/// Opens a `sync_runs` row; returns its id.
+pub async fn start_run(
+    pool: &PgPool,
+    kind: RecordKind,
+    job_id: Option<&str>,
+    schedule: Option<&str>,
+    since: Option<DateTime<Utc>>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("INSERT INTO sync_runs (kind, job_id, schedule, since) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(kind.name())
+        .bind(job_id)
+        .bind(schedule)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+}
+
+/// What a walk did, for its `sync_runs` row.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RunTotals {
+    pub counts: UpsertCounts,
+    pub calls: u64,
+    pub pages: u64,
+}
+
+/// Closes a `sync_runs` row with its outcome; `error` must be PHI-free.
+pub async fn finish_run(
+    pool: &PgPool,
+    run: i64,
+    outcome: &str,
+    totals: RunTotals,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let c = totals.counts;
+    sqlx::query(
+        "UPDATE sync_runs SET finished_at = now(), outcome = $2, seen = $3, created = $4, updated = $5, \
+         unchanged = $6, calls = $7, pages = $8, error = $9 WHERE id = $1",
+    )
+    .bind(run)
+    .bind(outcome)
+    .bind(c.seen as i64)
+    .bind(c.inserted as i64)
+    .bind(c.updated as i64)
+    .bind(c.unchanged as i64)
+    .bind(totals.calls as i64)
+    .bind(totals.pages as i64)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
