@@ -7,4 +7,6 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::UpsertRecord>()
         .register::<jobs::FetchRecord>()
         .register::<jobs::SyncRecords>()
+        .register::<jobs::SyncPatientLists>()
+        .register::<jobs::Cleanup>()
 }

@@ -10,4 +10,5 @@ mod records_lists;
 mod records_webhooks;
 mod runner_retry;
 mod sync_cursors;
+mod sync_reconcile;
 mod webhook_drchrono;
