@@ -80,6 +80,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub runner: RunnerSettings,
+
+    #[command(flatten)]
+    pub schedules: ScheduleSettings,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -110,6 +113,35 @@ pub struct RunnerSettings {
     /// Comma-separated queues this process works (all when unset).
     #[arg(long, env = "JOB_QUEUES", value_delimiter = ',')]
     pub job_queues: Option<Vec<String>>,
+}
+
+/// Reconciliation schedules. Each value is a 6-field cron expression, read
+/// in UTC (sec min hour day-of-month month day-of-week, e.g. `0 */15 * * * *`),
+/// or `off`. Every replica must use the same values; each tick enqueues its
+/// job once across all of them, and a replica that was down fires only the
+/// latest missed tick.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Schedules (6-field cron in UTC: sec min hour day-of-month month day-of-week; or `off`)")]
+pub struct ScheduleSettings {
+    /// Patients list walk; by default every 15 minutes.
+    #[arg(long, env = "SCHEDULE_SYNC_PATIENTS", default_value = "0 */15 * * * *", value_parser = CronParser)]
+    pub schedule_sync_patients: scheduler::Cron,
+
+    /// Appointments walk; by default every 10 minutes.
+    #[arg(long, env = "SCHEDULE_SYNC_APPOINTMENTS", default_value = "0 */10 * * * *", value_parser = CronParser)]
+    pub schedule_sync_appointments: scheduler::Cron,
+
+    /// Clinical notes walk; by default every 15 minutes at :05, :20, :35, :50 (apart from patients).
+    #[arg(long, env = "SCHEDULE_SYNC_CLINICAL_NOTES", default_value = "0 5-59/15 * * * *", value_parser = CronParser)]
+    pub schedule_sync_clinical_notes: scheduler::Cron,
+
+    /// Per-patient medications, problems and allergies of changed patients; by default hourly at :40.
+    #[arg(long, env = "SCHEDULE_SYNC_PATIENT_LISTS", default_value = "0 40 * * * *", value_parser = CronParser)]
+    pub schedule_sync_patient_lists: scheduler::Cron,
+
+    /// Retention cleanup of finished jobs and old deliveries; by default daily at 03:30 UTC.
+    #[arg(long, env = "SCHEDULE_CLEANUP", default_value = "0 30 3 * * *", value_parser = CronParser)]
+    pub schedule_cleanup: scheduler::Cron,
 }
 
 impl Settings {
@@ -177,5 +209,32 @@ impl clap::builder::TypedValueParser for TokenKeyParser {
             .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, "TOKEN_ENCRYPTION_KEY is not valid UTF-8\n"))?;
         jobs::drchrono::TokenKey::from_base64(text)
             .map_err(|message| clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd))
+    }
+}
+
+/// Parses a `SCHEDULE_*` value into one line that names the variable, says
+/// what is wrong and shows a valid example.
+#[derive(Clone)]
+struct CronParser;
+
+impl clap::builder::TypedValueParser for CronParser {
+    type Value = scheduler::Cron;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        use clap::error::ErrorKind;
+        let name = arg
+            .and_then(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "a SCHEDULE_* variable".into());
+        let text = value
+            .to_str()
+            .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, format!("{name} is not valid UTF-8\n")))?;
+        text.parse()
+            .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{name}: {e}\n")).with_cmd(cmd))
     }
 }

@@ -59,9 +59,35 @@ pub async fn work(pool: PgPool, settings: &Settings, shutdown: watch::Receiver<b
     registry.run(pool, ctx, settings.runner_config(), shutdown).await;
 }
 
-/// The scheduler role; reconciliation schedules arrive with the scheduler crate.
-pub async fn schedule(pool: PgPool, shutdown: watch::Receiver<bool>) {
-    scheduler::run(pool, shutdown).await;
+/// The scheduler role: the reconciliation schedules from `SCHEDULE_*`.
+/// Every replica may run it; each tick enqueues its job once across all.
+pub async fn schedule(pool: PgPool, settings: &Settings, shutdown: watch::Receiver<bool>) {
+    scheduler::run(pool, schedules(&settings.schedules), shutdown).await;
+}
+
+/// The service's schedules, one line each. Each sync walks its whole list
+/// for now; the job's own dedup key keeps a slow walk from piling up.
+pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
+    use jobs::{
+        domain::RecordKind,
+        jobs::{Cleanup, SyncPatientLists, SyncRecords},
+    };
+    // Incremental walks: each resumes from its cursor (named after its table).
+    let sync = |kind: RecordKind| {
+        move |tick: &scheduler::Tick| SyncRecords {
+            schedule: Some(tick.schedule.into()),
+            cursor: Some(kind.table().into()),
+            ..SyncRecords::all(kind)
+        }
+    };
+    scheduler::Schedules::new()
+        .job("sync_patients", &cfg.schedule_sync_patients, sync(RecordKind::Patient))
+        .job("sync_appointments", &cfg.schedule_sync_appointments, sync(RecordKind::Appointment))
+        .job("sync_clinical_notes", &cfg.schedule_sync_clinical_notes, sync(RecordKind::ClinicalNote))
+        .job("sync_patient_lists", &cfg.schedule_sync_patient_lists, |tick: &scheduler::Tick| SyncPatientLists {
+            schedule: Some(tick.schedule.into()),
+        })
+        .job("cleanup", &cfg.schedule_cleanup, |_: &scheduler::Tick| Cleanup::default())
 }
 
 /// A watch channel that turns true on Ctrl-C or SIGTERM.

@@ -78,14 +78,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Role::Schedule => {
-            server::schedule(pool, shutdown.clone()).await;
+            server::schedule(pool, &settings, shutdown.clone()).await;
             Ok(())
         }
         Role::All | Role::Migrate => {
             let (h, (), ()) = tokio::join!(
                 http,
                 server::work(pool.clone(), &settings, shutdown.clone()),
-                server::schedule(pool.clone(), shutdown.clone())
+                server::schedule(pool.clone(), &settings, shutdown.clone())
             );
             h
         }

@@ -9,6 +9,7 @@ mod logs_phi;
 mod records_lists;
 mod records_webhooks;
 mod runner_retry;
+mod scheduler;
 mod sync_cursors;
 mod sync_reconcile;
 mod webhook_drchrono;

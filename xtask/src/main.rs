@@ -10,6 +10,7 @@ mod db;
 mod demo;
 mod sandbox;
 mod service;
+mod sync;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run the service against the sandbox DrChrono, send deliveries, and print what landed.
     Demo(demo::DemoArgs),
+    /// Walk one record type from DrChrono now (`--full` for everything), with progress.
+    Sync(sync::SyncArgs),
     /// Find or start Postgres, and manage scratch databases.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -61,6 +64,7 @@ async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
+        Command::Sync(args) => sync::run(args).await,
         Command::Db(cmd) => db::run(cmd).await,
         Command::Test(args) => test::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

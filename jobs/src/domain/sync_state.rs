@@ -73,6 +73,18 @@ pub struct RunTotals {
     pub pages: u64,
 }
 
+/// Records a running walk's counts so far, for progress displays.
+pub async fn progress(pool: &PgPool, run: i64, totals: RunTotals) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sync_runs SET seen = $2, pages = $3, calls = $4 WHERE id = $1")
+        .bind(run)
+        .bind(totals.counts.seen as i64)
+        .bind(totals.pages as i64)
+        .bind(totals.calls as i64)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Closes a `sync_runs` row with its outcome; `error` must be PHI-free.
 pub async fn finish_run(
     pool: &PgPool,

@@ -1,6 +1,7 @@
 //! `cleanup`: retention. Prunes finished jobs with their attempt history and
-//! verified webhook deliveries past their ages, in bounded batches so no
-//! statement holds locks for long. `change_log` and `sync_runs` are kept.
+//! verified webhook deliveries (and old scheduler ticks) past their ages, in
+//! bounded batches so no statement holds locks for long. `change_log` and
+//! `sync_runs` are kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,14 @@ const PRUNE_DELIVERIES: &str = "WITH gone AS (DELETE FROM webhook_deliveries WHE
        AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING id) \
      SELECT count(*) FROM gone";
 
+/// Old fired ticks; each schedule's latest row stays, since the scheduler
+/// reads it to know what has fired.
+const PRUNE_TICKS: &str = "WITH gone AS (DELETE FROM scheduler_ticks t WHERE (schedule, tick_at) IN ( \
+       SELECT schedule, tick_at FROM scheduler_ticks o WHERE fired_at < now() - make_interval(days => $1) \
+       AND EXISTS (SELECT 1 FROM scheduler_ticks n WHERE n.schedule = o.schedule AND n.tick_at > o.tick_at) \
+       LIMIT $2) RETURNING 1) \
+     SELECT count(*) FROM gone";
+
 async fn prune_all(ctx: &JobContext, sql: &'static str, days: i32) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
@@ -61,6 +70,7 @@ impl BackgroundJob for Cleanup {
     async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
         let jobs = prune_all(&ctx, PRUNE_JOBS, self.job_days).await?;
         let deliveries = prune_all(&ctx, PRUNE_DELIVERIES, self.delivery_days).await?;
+        let ticks = prune_all(&ctx, PRUNE_TICKS, self.job_days).await?;
         sqlx::query(
             "INSERT INTO sync_runs (kind, job_id, schedule, finished_at, outcome, seen, updated) \
              VALUES ('cleanup', $1, 'cleanup', now(), 'completed', $2, $3)",
@@ -70,7 +80,7 @@ impl BackgroundJob for Cleanup {
         .bind((jobs + deliveries) as i64)
         .execute(&ctx.pool)
         .await?;
-        tracing::info!(jobs, deliveries, "retention pruned");
+        tracing::info!(jobs, deliveries, ticks, "retention pruned");
         Ok(JobOutcome::applied(jobs + deliveries))
     }
 }

@@ -62,6 +62,7 @@ impl SyncRecords {
         &self,
         ctx: &JobContext,
         since: Option<String>,
+        run: i64,
         totals: &mut RunTotals,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, JobError> {
         let client = DrChronoClient::with_priority(ctx, Priority::Reconcile);
@@ -74,6 +75,9 @@ impl SyncRecords {
                 totals.counts.add(upsert_batch(&ctx.pool, self.kind, &page, &actor, tz).await?);
                 let page_high = sync_state::page_high_water(&ctx.pool, &page, tz).await?;
                 high_water = high_water.max(page_high);
+                let stats = pages.stats();
+                (totals.calls, totals.pages) = (stats.calls, stats.pages);
+                sync_state::progress(&ctx.pool, run, *totals).await?;
             }
             Ok::<_, JobError>(())
         }
@@ -110,7 +114,7 @@ impl BackgroundJob for SyncRecords {
         let run = sync_state::start_run(&ctx.pool, self.kind, job_id.as_deref(), self.schedule.as_deref(), resume)
             .await?;
         let mut totals = RunTotals::default();
-        match self.walk(&ctx, since, &mut totals).await {
+        match self.walk(&ctx, since, run, &mut totals).await {
             Ok(high_water) => {
                 if let (Some(name), Some(hw)) = (&self.cursor, high_water) {
                     let by = format!("job:{}", job_id.as_deref().unwrap_or(Self::NAME));
