@@ -63,15 +63,26 @@ impl RecordKind {
         format!("/api/{}", self.table())
     }
 
+    /// The batch upsert: a shared head (one newest row per id), this table's
+    /// columns, and a shared stale-safe tail.
     fn upsert_sql(self) -> &'static str {
+        macro_rules! upsert {
+            ($table:literal) => {
+                concat!(
+                    include_str!("sql/upsert_head.sql"),
+                    include_str!(concat!("sql/", $table, ".sql")),
+                    include_str!("sql/upsert_tail.sql")
+                )
+            };
+        }
         match self {
-            Self::Patient => include_str!("sql/patients.sql"),
-            Self::Doctor => include_str!("sql/doctors.sql"),
-            Self::Appointment => include_str!("sql/appointments.sql"),
-            Self::ClinicalNote => include_str!("sql/clinical_notes.sql"),
-            Self::Medication => include_str!("sql/medications.sql"),
-            Self::Problem => include_str!("sql/problems.sql"),
-            Self::Allergy => include_str!("sql/allergies.sql"),
+            Self::Patient => upsert!("patients"),
+            Self::Doctor => upsert!("doctors"),
+            Self::Appointment => upsert!("appointments"),
+            Self::ClinicalNote => upsert!("clinical_notes"),
+            Self::Medication => upsert!("medications"),
+            Self::Problem => upsert!("problems"),
+            Self::Allergy => upsert!("allergies"),
         }
     }
 }

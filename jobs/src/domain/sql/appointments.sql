@@ -1,12 +1,5 @@
--- $1 jsonb array of DrChrono appointment objects, $2 actor, $3 practice time zone.
+-- Per-table part of the upsert; see upsert_head.sql and upsert_tail.sql.
 -- An appointment's own id arrives as a string; drchrono_id accepts both.
-WITH input AS (
-    SELECT DISTINCT ON (id) *
-    FROM (SELECT drchrono_id(r->>'id') AS id, r, drchrono_time(r->>'updated_at', $3) AS updated_at
-          FROM jsonb_array_elements($1::jsonb) AS r) x
-    WHERE id IS NOT NULL
-    ORDER BY id, updated_at DESC NULLS LAST
-)
 INSERT INTO appointments AS t (id, patient_id, doctor_id, office_id, scheduled_time, duration_minutes,
     status, deleted, raw, source_updated_at, synced_by)
 SELECT id, drchrono_id(r->>'patient'), drchrono_id(r->>'doctor'), drchrono_id(r->>'office'),
@@ -16,9 +9,3 @@ FROM input
 ON CONFLICT (id) DO UPDATE SET patient_id = EXCLUDED.patient_id, doctor_id = EXCLUDED.doctor_id,
     office_id = EXCLUDED.office_id, scheduled_time = EXCLUDED.scheduled_time,
     duration_minutes = EXCLUDED.duration_minutes, status = EXCLUDED.status, deleted = EXCLUDED.deleted,
-    raw = EXCLUDED.raw, source_updated_at = EXCLUDED.source_updated_at,
-    synced_at = now(), synced_by = EXCLUDED.synced_by
-WHERE t.raw IS DISTINCT FROM EXCLUDED.raw
-  AND (t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
-       OR EXCLUDED.source_updated_at >= t.source_updated_at)
-RETURNING (xmax = 0) AS inserted

@@ -1,11 +1,4 @@
--- $1 jsonb array of DrChrono medication objects, $2 actor, $3 practice time zone.
-WITH input AS (
-    SELECT DISTINCT ON (id) *
-    FROM (SELECT drchrono_id(r->>'id') AS id, r, drchrono_time(r->>'updated_at', $3) AS updated_at
-          FROM jsonb_array_elements($1::jsonb) AS r) x
-    WHERE id IS NOT NULL
-    ORDER BY id, updated_at DESC NULLS LAST
-)
+-- Per-table part of the upsert; see upsert_head.sql and upsert_tail.sql.
 INSERT INTO medications AS t (id, patient_id, doctor_id, name, rxnorm, status, date_prescribed,
     raw, source_updated_at, synced_by)
 SELECT id, drchrono_id(r->>'patient'), drchrono_id(r->>'doctor'), r->>'name', r->>'rxnorm',
@@ -14,9 +7,3 @@ FROM input
 ON CONFLICT (id) DO UPDATE SET patient_id = EXCLUDED.patient_id, doctor_id = EXCLUDED.doctor_id,
     name = EXCLUDED.name, rxnorm = EXCLUDED.rxnorm, status = EXCLUDED.status,
     date_prescribed = EXCLUDED.date_prescribed,
-    raw = EXCLUDED.raw, source_updated_at = EXCLUDED.source_updated_at,
-    synced_at = now(), synced_by = EXCLUDED.synced_by
-WHERE t.raw IS DISTINCT FROM EXCLUDED.raw
-  AND (t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
-       OR EXCLUDED.source_updated_at >= t.source_updated_at)
-RETURNING (xmax = 0) AS inserted

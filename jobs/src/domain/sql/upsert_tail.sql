@@ -1,0 +1,7 @@
+-- Shared tail of every upsert: stale-safe, and identical rows are not rewritten.
+    raw = EXCLUDED.raw, source_updated_at = EXCLUDED.source_updated_at,
+    synced_at = now(), synced_by = EXCLUDED.synced_by
+WHERE t.raw IS DISTINCT FROM EXCLUDED.raw
+  AND (t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
+       OR EXCLUDED.source_updated_at >= t.source_updated_at)
+RETURNING (xmax = 0) AS inserted
