@@ -14,6 +14,8 @@ pub mod client;
 mod crypto;
 mod error;
 pub mod pages;
+mod reauthorization;
+mod responses;
 pub mod tokens;
 
 pub use budget::{BudgetStatus, Priority, budget_status};
@@ -21,4 +23,4 @@ pub use client::{DrChronoClient, Pages, WalkStats};
 pub use crypto::TokenKey;
 pub use error::{ApiError, REAUTH_WAIT};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
-pub use tokens::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};
+pub use reauthorization::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};

@@ -8,7 +8,7 @@
 //! waited: then its token is used and nothing is refreshed), and commits the
 //! rotated pair before anyone uses it.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::Value;
 use sqlx::{PgPool, Row as _};
 use std::time::Duration;
@@ -16,10 +16,17 @@ use std::time::Duration;
 use super::{ApiError, budget::APP, crypto::TokenKey};
 use crate::JobSettings;
 
-const ACCESS: &str = "access";
-const REFRESH: &str = "refresh";
+pub(super) const ACCESS: &str = "access";
+pub(super) const REFRESH: &str = "refresh";
 /// A token this close to its expiry is refreshed before use.
 const EXPIRY_MARGIN_SECS: i64 = 60;
+
+/// The stored form of a token pair. Each field is sealed with its own
+/// associated data, so a stored access token cannot stand in for a refresh
+/// token (or for another app's).
+pub(super) fn seal_pair(key: &TokenKey, access: &str, refresh: Option<&str>) -> (Vec<u8>, Option<Vec<u8>>) {
+    (key.seal(&aad(ACCESS), access), refresh.map(|r| key.seal(&aad(REFRESH), r)))
+}
 
 fn aad(field: &str) -> String {
     format!("oauth_tokens:{APP}:{field}")
@@ -73,16 +80,19 @@ struct Row {
     seed_fingerprint: Option<Vec<u8>>,
 }
 
-impl Store<'_> {
-    fn unreadable() -> ApiError {
+/// Decrypts one stored field; a failure means the key changed.
+pub(super) fn open_field(key: &TokenKey, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    key.open(&aad(field), bytes).ok_or_else(|| {
         ApiError::Config(format!(
             "the stored DrChrono tokens do not decrypt with TOKEN_ENCRYPTION_KEY (was the key changed?); \
              re-seed with `DELETE FROM oauth_tokens WHERE key = '{APP}'` and a restart with DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN"
         ))
-    }
+    })
+}
 
+impl Store<'_> {
     fn open(&self, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
-        self.key.open(&aad(field), bytes).ok_or_else(Self::unreadable)
+        open_field(self.key, field, bytes)
     }
 
     async fn row(&self) -> Result<Option<Row>, ApiError> {
@@ -139,13 +149,14 @@ impl Store<'_> {
                 "no DrChrono tokens are stored yet; set DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN for the first start".into(),
             ));
         };
+        let sealed = seal_pair(self.key, access, refresh);
         let inserted = sqlx::query(
             "INSERT INTO oauth_tokens (key, access_token_enc, refresh_token_enc, seed_fingerprint)
              VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
         )
         .bind(APP)
-        .bind(self.key.seal(&aad(ACCESS), access))
-        .bind(refresh.map(|r| self.key.seal(&aad(REFRESH), r)))
+        .bind(sealed.0)
+        .bind(sealed.1)
         .bind(fingerprint)
         .execute(self.pool)
         .await?
@@ -169,6 +180,7 @@ impl Store<'_> {
         if row.seed_fingerprint.as_deref() == Some(fingerprint.as_slice()) {
             return Err(locked_out());
         }
+        let sealed = seal_pair(self.key, access, refresh);
         let replaced = sqlx::query(
             "UPDATE oauth_tokens
                 SET access_token_enc = $2, refresh_token_enc = $3, seed_fingerprint = $4,
@@ -177,8 +189,8 @@ impl Store<'_> {
               WHERE key = $1 AND needs_reauth",
         )
         .bind(APP)
-        .bind(self.key.seal(&aad(ACCESS), access))
-        .bind(refresh.map(|r| self.key.seal(&aad(REFRESH), r)))
+        .bind(sealed.0)
+        .bind(sealed.1)
         .bind(fingerprint)
         .execute(self.pool)
         .await?
@@ -247,6 +259,7 @@ impl Store<'_> {
                 Err(ApiError::NeedsReauthorization { reason: code })
             }
             Grant::Issued { access, refresh, expires_in } => {
+                let sealed = seal_pair(self.key, &access, Some(&refresh));
                 let update = sqlx::query(
                     "UPDATE oauth_tokens
                         SET access_token_enc = $2, refresh_token_enc = $3,
@@ -257,8 +270,8 @@ impl Store<'_> {
                   RETURNING generation",
                 )
                 .bind(APP)
-                .bind(self.key.seal(&aad(ACCESS), &access))
-                .bind(self.key.seal(&aad(REFRESH), &refresh))
+                .bind(sealed.0)
+                .bind(sealed.1)
                 .bind(expires_in);
                 // Committed before use: a crash now loses nothing.
                 let stored = match update.fetch_one(&mut *tx).await {
@@ -285,6 +298,7 @@ impl Store<'_> {
     /// Last resort when the refresh's own transaction failed to commit: the
     /// old refresh token is already dead at DrChrono, so the new pair must land.
     async fn store_rotated(&self, access: &str, refresh: &str, expires_in: Option<f64>) -> Result<i64, ApiError> {
+        let sealed = seal_pair(self.key, access, Some(refresh));
         let generation = sqlx::query_scalar(
             "UPDATE oauth_tokens
                 SET access_token_enc = $2, refresh_token_enc = $3,
@@ -294,8 +308,8 @@ impl Store<'_> {
               WHERE key = $1 RETURNING generation",
         )
         .bind(APP)
-        .bind(self.key.seal(&aad(ACCESS), access))
-        .bind(self.key.seal(&aad(REFRESH), refresh))
+        .bind(sealed.0)
+        .bind(sealed.1)
         .bind(expires_in)
         .fetch_one(self.pool)
         .await?;
@@ -348,7 +362,7 @@ impl Store<'_> {
             .form(&form)
             .send()
             .await
-            .map_err(|e| ApiError::RefreshFailed { reason: super::client::transport_kind(&e).into() })?;
+            .map_err(|e| ApiError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
         let status = resp.status().as_u16();
         let body: Option<Value> =
             tokio::time::timeout(Duration::from_secs(30), resp.json::<Value>()).await.ok().and_then(Result::ok);
@@ -386,65 +400,4 @@ impl Store<'_> {
 enum Grant {
     Issued { access: String, refresh: String, expires_in: Option<f64> },
     Refused(String),
-}
-
-/// Why DrChrono calls are stopped, for `/ready` and operators.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReauthRequired {
-    /// The OAuth error DrChrono gave (`invalid_grant`, `invalid_client`, ...).
-    pub reason: String,
-    pub since: Option<DateTime<Utc>>,
-}
-
-/// `Some` while the token row is flagged: a person must re-authorize the app
-/// and every DrChrono call fails at once without touching the network.
-pub async fn reauthorization_required(pool: &PgPool) -> Result<Option<ReauthRequired>, sqlx::Error> {
-    let row: Option<(Option<String>, Option<DateTime<Utc>>)> =
-        sqlx::query_as("SELECT reauth_reason, reauth_since FROM oauth_tokens WHERE key = $1 AND needs_reauth")
-            .bind(APP)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(|(reason, since)| ReauthRequired { reason: reason.unwrap_or_else(|| "refresh refused".into()), since }))
-}
-
-/// Stores a freshly authorized pair (for example from an OAuth
-/// authorization-code callback) and lifts any lockout.
-pub async fn store_authorized_tokens(
-    pool: &PgPool,
-    key: &TokenKey,
-    access: &str,
-    refresh: Option<&str>,
-    expires_in_secs: Option<f64>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oauth_tokens (key, access_token_enc, refresh_token_enc, access_expires_at)
-         VALUES ($1, $2, $3, CASE WHEN $4::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END)
-         ON CONFLICT (key) DO UPDATE
-            SET access_token_enc = EXCLUDED.access_token_enc, refresh_token_enc = EXCLUDED.refresh_token_enc,
-                access_expires_at = EXCLUDED.access_expires_at, needs_reauth = false, reauth_reason = NULL,
-                reauth_since = NULL, generation = oauth_tokens.generation + 1, updated_at = now()",
-    )
-    .bind(APP)
-    .bind(key.seal(&aad(ACCESS), access))
-    .bind(refresh.map(|r| key.seal(&aad(REFRESH), r)))
-    .bind(expires_in_secs)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Reads the stored pair back in plaintext (operators' tooling and tests).
-pub async fn read_stored_tokens(pool: &PgPool, key: &TokenKey) -> Result<Option<(String, Option<String>)>, ApiError> {
-    let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT access_token_enc, refresh_token_enc FROM oauth_tokens WHERE key = $1")
-            .bind(APP)
-            .fetch_optional(pool)
-            .await?;
-    let Some((access, refresh)) = row else { return Ok(None) };
-    let access = key.open(&aad(ACCESS), &access).ok_or_else(Store::unreadable)?;
-    let refresh = match refresh {
-        Some(r) => Some(key.open(&aad(REFRESH), &r).ok_or_else(Store::unreadable)?),
-        None => None,
-    };
-    Ok(Some((access, refresh)))
 }
