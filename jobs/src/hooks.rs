@@ -1,12 +1,32 @@
-//! Reactions to domain changes that start further work. Each hook is the one
-//! place a follow-up job is enqueued, so producers never need to know it.
+//! Reactions to domain changes that start further work. Every upsert of
+//! DrChrono records passes through [`records_written`], inside its
+//! transaction, so follow-up jobs are enqueued exactly when the rows commit,
+//! whether the rows came from a webhook, a fetch or a reconciliation walk.
 
 use sqlx::PgConnection;
 
+use crate::domain::RecordKind;
+
+/// Rows of `kind` were inserted or changed; `newly_locked` are the clinical
+/// notes among them that were not stored as locked before.
+pub async fn records_written(
+    db: &mut PgConnection,
+    kind: RecordKind,
+    ids: &[i64],
+    newly_locked: &[i64],
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for &note_id in newly_locked {
+        clinical_note_locked(db, note_id).await?;
+    }
+    Ok(())
+}
+
 /// A clinical note became locked (signed). The note PDF archive job is
-/// enqueued from here once it exists; until then the lock is recorded by the
-/// upsert itself and logged here.
-pub async fn clinical_note_locked(_db: &mut PgConnection, note_id: i64) -> Result<(), sqlx::Error> {
+/// enqueued from here once it exists; until then the lock is logged.
+async fn clinical_note_locked(_db: &mut PgConnection, note_id: i64) -> Result<(), sqlx::Error> {
     tracing::info!(note_id, "clinical note locked");
     Ok(())
 }

@@ -7,7 +7,9 @@ pub mod sync_state;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::{Acquire, PgConnection, Postgres};
+
+use crate::hooks;
 
 /// The DrChrono record types with a table of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,10 +112,12 @@ impl UpsertCounts {
     }
 }
 
-/// Upserts a batch of API objects of one kind in one statement. `actor`
-/// names the writer for `change_log` (a job, or an operator).
-pub async fn upsert_batch<'e>(
-    db: impl PgExecutor<'e>,
+/// Upserts a batch of API objects of one kind in one transaction (a
+/// savepoint inside the caller's). `actor` names the writer for
+/// `change_log`. Every writer of domain rows comes through here, so the
+/// follow-up work of [`hooks::records_written`] runs whatever the source.
+pub async fn upsert_batch<'a>(
+    db: impl Acquire<'a, Database = Postgres>,
     kind: RecordKind,
     objects: &[Value],
     actor: &str,
@@ -122,16 +126,42 @@ pub async fn upsert_batch<'e>(
     if objects.is_empty() {
         return Ok(UpsertCounts::default());
     }
-    let written: Vec<bool> = sqlx::query_scalar(kind.upsert_sql())
+    let mut tx = db.begin().await?;
+    let was_locked = locked_notes(&mut tx, kind, objects.iter().filter_map(|o| id_of(o.get("id")))).await?;
+    let written: Vec<(i64, bool)> = sqlx::query_as(kind.upsert_sql())
         .bind(sqlx::types::Json(objects))
         .bind(actor)
         .bind(time_zone)
-        .fetch_all(db)
+        .fetch_all(&mut *tx)
         .await?;
-    let inserted = written.iter().filter(|i| **i).count() as u64;
+    let ids: Vec<i64> = written.iter().map(|(id, _)| *id).collect();
+    let newly_locked: Vec<i64> = locked_notes(&mut tx, kind, ids.iter().copied())
+        .await?
+        .into_iter()
+        .filter(|id| !was_locked.contains(id))
+        .collect();
+    hooks::records_written(&mut tx, kind, &ids, &newly_locked).await?;
+    tx.commit().await?;
+    let inserted = written.iter().filter(|(_, i)| *i).count() as u64;
     let updated = written.len() as u64 - inserted;
     let seen = objects.len() as u64;
     Ok(UpsertCounts { seen, inserted, updated, unchanged: seen - inserted - updated })
+}
+
+/// Which of these clinical notes are stored as locked; empty for other kinds.
+async fn locked_notes(
+    db: &mut PgConnection,
+    kind: RecordKind,
+    ids: impl Iterator<Item = i64>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    if kind != RecordKind::ClinicalNote {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = ids.collect();
+    sqlx::query_scalar("SELECT id FROM clinical_notes WHERE id = ANY($1) AND locked ORDER BY id")
+        .bind(ids)
+        .fetch_all(db)
+        .await
 }
 
 /// Ids arrive as numbers or as numeric strings (an appointment's own id is a string).

@@ -13,7 +13,6 @@ use serde_json::Value;
 use crate::{
     JobContext,
     domain::{RecordKind, upsert_batch},
-    hooks,
     runner::{BackgroundJob, JobError, JobOutcome},
 };
 
@@ -55,15 +54,8 @@ impl BackgroundJob for UpsertRecord {
             .with_context(|| format!("delivery {delivery} holds no usable object"))
             .map_err(JobError::permanent)?;
         let actor = format!("job:{}:delivery:{delivery}", Self::NAME);
-        let mut tx = ctx.pool.begin().await?;
-        let locked_before = note_locked(&mut tx, self.kind, self.object_id).await?;
         let tz = ctx.settings.practice_timezone.name();
-        let counts = upsert_batch(&mut *tx, self.kind, &[object], &actor, tz).await?;
-        let locked_after = note_locked(&mut tx, self.kind, self.object_id).await?;
-        if locked_after == Some(true) && locked_before != Some(true) {
-            hooks::clinical_note_locked(&mut tx, self.object_id).await?;
-        }
-        tx.commit().await?;
+        let counts = upsert_batch(&ctx.pool, self.kind, &[object], &actor, tz).await?;
         Ok(if counts.changed() > 0 {
             JobOutcome::applied(counts.changed())
         } else {
@@ -80,16 +72,4 @@ fn delivered_object(body: &[u8], event: Option<&str>) -> anyhow::Result<Value> {
         object["deleted_flag"] = Value::Bool(true);
     }
     Ok(object)
-}
-
-/// Whether a clinical note is stored as locked; `None` for other kinds or no row.
-async fn note_locked(
-    db: &mut sqlx::PgConnection,
-    kind: RecordKind,
-    id: i64,
-) -> Result<Option<bool>, sqlx::Error> {
-    if kind != RecordKind::ClinicalNote {
-        return Ok(None);
-    }
-    sqlx::query_scalar("SELECT locked FROM clinical_notes WHERE id = $1").bind(id).fetch_optional(db).await
 }

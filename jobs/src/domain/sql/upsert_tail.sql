@@ -4,4 +4,4 @@
 WHERE t.raw IS DISTINCT FROM EXCLUDED.raw
   AND (t.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
        OR EXCLUDED.source_updated_at >= t.source_updated_at)
-RETURNING (xmax = 0) AS inserted
+RETURNING t.id, (xmax = 0) AS inserted
