@@ -4,7 +4,7 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 use std::{sync::Arc, time::Duration};
 
-use crate::drchrono::TokenKey;
+use crate::{deepcura::Cipher, drchrono::TokenKey};
 
 /// Job-side configuration, loaded once by the service.
 #[derive(Clone)]
@@ -31,6 +31,8 @@ pub struct JobSettings {
     /// Pauses between re-requests of one failed list page (5xx, HTML, timeout).
     pub drchrono_page_retry_delays: Vec<Duration>,
     pub practice_timezone: Tz,
+    /// Opens Deep Cura Gridhooks; `None` without `DEEPCURA_SHARED_SECRET`.
+    pub deepcura_cipher: Option<Cipher>,
 }
 
 impl Default for JobSettings {
@@ -51,6 +53,7 @@ impl Default for JobSettings {
                 Duration::from_millis(3000),
             ],
             practice_timezone: chrono_tz::America::New_York,
+            deepcura_cipher: None,
         }
     }
 }
@@ -69,6 +72,7 @@ impl std::fmt::Debug for JobSettings {
             .field("drchrono_reconcile_percent", &self.drchrono_reconcile_percent)
             .field("drchrono_timeout", &self.drchrono_timeout)
             .field("practice_timezone", &self.practice_timezone)
+            .field("deepcura_cipher", &self.deepcura_cipher)
             .finish_non_exhaustive()
     }
 }

@@ -4,6 +4,7 @@
 //! Nothing here answers HTTP; handlers in `server` only enqueue.
 
 pub mod context;
+pub mod deepcura;
 pub mod domain;
 pub mod drchrono;
 pub mod hooks;

@@ -9,4 +9,6 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::SyncRecords>()
         .register::<jobs::SyncPatientLists>()
         .register::<jobs::Cleanup>()
+        .register::<jobs::DecryptGridhook>()
+        .register::<jobs::LinkNote>()
 }

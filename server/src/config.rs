@@ -70,6 +70,15 @@ pub struct Settings {
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// Deep Cura Gridhook shared secret; `/webhooks/deepcura` answers 503 without it.
+    #[arg(long, env = "DEEPCURA_SHARED_SECRET", hide_env_values = true)]
+    pub deepcura_shared_secret: Option<String>,
+
+    /// How Gridhook payloads are encrypted: `sha256-iv` (key SHA-256 of the
+    /// secret, IV first) or `legacy-scrypt` (scrypt key, zero IV).
+    #[arg(long, env = "DEEPCURA_SCHEME", default_value = "sha256-iv")]
+    pub deepcura_scheme: jobs::deepcura::Scheme,
+
     /// Largest webhook body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "WEBHOOK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub webhook_max_body_bytes: usize,
@@ -171,6 +180,10 @@ impl Settings {
             drchrono_reconcile_percent: self.drchrono_reconcile_percent,
             drchrono_timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
             practice_timezone: self.practice_timezone,
+            deepcura_cipher: self
+                .deepcura_shared_secret
+                .as_deref()
+                .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
             ..Default::default()
         }
     }

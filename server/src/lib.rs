@@ -41,6 +41,9 @@ pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::
     if state.settings.drchrono_webhook_secret.is_none() {
         tracing::warn!("DRCHRONO_WEBHOOK_SECRET is not set: the DrChrono webhook endpoint answers 503");
     }
+    if state.settings.deepcura_shared_secret.is_none() {
+        tracing::warn!("DEEPCURA_SHARED_SECRET is not set: the Deep Cura endpoint answers 503");
+    }
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "HTTP listening");
     axum::serve(listener, routes::router(state))

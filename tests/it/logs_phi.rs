@@ -50,7 +50,11 @@ async fn a_full_run_logs_no_patient_names_birth_dates_phones_or_emails() {
         app.drchrono().send("PATIENT_MODIFY", &app.sandbox.patient(*id).unwrap()).await.unwrap();
     }
     app.drchrono().send_legacy("PATIENT_UPDATE", ids[6]).await.unwrap();
+    let visit = app.sandbox.ids(Kind::Appointment)[0];
+    let gridhook = app.sandbox.gridhook_for(visit).unwrap();
+    app.deepcura(sandbox::GridhookScheme::Sha256Iv).send(&gridhook).await.unwrap();
     app.drain_jobs().await;
+    let gridhook_text = [&gridhook["transcript"], &gridhook["soap"]["subjective"], &gridhook["soap"]["assessment"]];
 
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
     assert!(text.contains("job attempt succeeded"), "the capture saw the run's logs");
@@ -62,4 +66,11 @@ async fn a_full_run_logs_no_patient_names_birth_dates_phones_or_emails() {
             }
         }
     }
+    assert!(text.contains("Gridhook stored"), "the Gridhook was decrypted during the run");
+    for value in gridhook_text {
+        let value = value.as_str().unwrap();
+        assert!(!text.contains(value), "Gridhook text appears in the logs: {value:.12}…");
+    }
+    let patient = app.sandbox.patient(gridhook["patient_id"].as_i64().unwrap()).unwrap();
+    assert!(!text.contains(patient["first_name"].as_str().unwrap()), "the transcript's patient name appears in the logs");
 }

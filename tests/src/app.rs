@@ -1,7 +1,7 @@
 //! `spawn_app()`: a fresh database, the sandbox DrChrono and the service on
 //! random ports, with the job workers running in-process.
 
-use sandbox::{Sandbox, SandboxConfig, WebhookSender};
+use sandbox::{DeepCuraSender, GridhookScheme, Sandbox, SandboxConfig, WebhookSender};
 use server::{AppState, Settings};
 use sqlx::PgPool;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -10,6 +10,9 @@ use tokio::sync::watch;
 use crate::db::{TestDb, fresh_db};
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+pub const DEEPCURA_SECRET: &str = "test-deepcura-shared-secret";
+/// ADMIN_TOKEN of test apps.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// TOKEN_ENCRYPTION_KEY of test apps (tests decrypt the token row with it).
 pub const TEST_TOKEN_KEY: [u8; 32] = *b"test-token-encryption-key-32byte";
 
@@ -51,16 +54,24 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     s.runner.job_missed_heartbeats = 2;
     s.runner.job_poll_ms = 100;
     s.webhook_max_body_bytes = 64 * 1024;
+    s.deepcura_shared_secret = Some(DEEPCURA_SECRET.into());
+    s.admin_token = Some(ADMIN_TOKEN.into());
     s
 }
 
 /// Starts everything; workers run unless `workers` is false (to inspect queued jobs).
 pub async fn spawn_app_with(workers: bool, patients: usize) -> TestApp {
+    spawn_app_configured(workers, patients, |_| {}).await
+}
+
+/// `spawn_app_with`, with the settings adjusted by `configure` first.
+pub async fn spawn_app_configured(workers: bool, patients: usize, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db = fresh_db().await;
     let sandbox = Sandbox::spawn(SandboxConfig { patients, ..Default::default() })
         .await
         .expect("sandbox starts");
-    let settings = settings(&db, &sandbox);
+    let mut settings = settings(&db, &sandbox);
+    configure(&mut settings);
     let (stop, shutdown) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -96,6 +107,18 @@ impl TestApp {
     /// Sends deliveries to the DrChrono endpoint the way DrChrono does.
     pub fn drchrono(&self) -> WebhookSender {
         WebhookSender::new(self.url("/webhooks/drchrono"), WEBHOOK_SECRET)
+    }
+
+    /// Sends Gridhooks to the Deep Cura endpoint, encrypted in `scheme`.
+    pub fn deepcura(&self, scheme: GridhookScheme) -> DeepCuraSender {
+        DeepCuraSender::new(self.url("/webhooks/deepcura"), DEEPCURA_SECRET, scheme)
+    }
+
+    /// GET `path` with the admin token; the JSON body.
+    pub async fn admin_get(&self, path: &str) -> serde_json::Value {
+        let resp = self.http.get(self.url(path)).bearer_auth(ADMIN_TOKEN).send().await.expect("admin request");
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.expect("admin JSON")
     }
 
     /// Waits until no job is pending, queued, running or waiting to retry.

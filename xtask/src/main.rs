@@ -6,7 +6,9 @@
 //! toolchain that runs xtask is the one that builds and tests.
 
 mod bench;
+mod config;
 mod db;
+mod deepcura;
 mod demo;
 mod sandbox;
 mod service;
@@ -28,6 +30,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Walk one record type from DrChrono now (`--full` for everything), with progress.
     Sync(sync::SyncArgs),
+    /// Deep Cura notes awaiting review (`deepcura unlinked`).
+    #[command(subcommand)]
+    Deepcura(deepcura::DeepCuraCommand),
     /// Find or start Postgres, and manage scratch databases.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -66,6 +71,7 @@ async fn main() {
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args).await,
         Command::Db(cmd) => db::run(cmd).await,
+        Command::Deepcura(cmd) => deepcura::run(cmd).await,
         Command::Test(args) => test::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,

@@ -5,12 +5,12 @@
 //! `sync_records` job and runs that queue's worker in this process, so the
 //! walk has the same retries, budget and audit as a scheduled one.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use jobs::{JobContext, domain::RecordKind, jobs::SyncRecords, runner::enqueue};
 use std::{io::IsTerminal, time::Duration};
 
-use crate::db;
+use crate::config;
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {
@@ -47,25 +47,9 @@ impl Kind {
     }
 }
 
-fn service_settings() -> server::Settings {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct FromEnv {
-        #[command(flatten)]
-        settings: server::Settings,
-    }
-    let _ = dotenvy::dotenv();
-    FromEnv::parse_from(["xtask"]).settings
-}
-
 pub async fn run(args: SyncArgs) -> Result<()> {
-    let settings = service_settings();
-    let url = match settings.database_url.clone() {
-        Some(url) => url,
-        None => db::locate().await?.url,
-    };
-    let pool = sqlx::PgPool::connect(&url).await.with_context(|| format!("connect to {}", db::redact(&url)))?;
-    jobs::migrate::run(&pool).await?;
+    let settings = config::service_settings();
+    let pool = config::service_pool(&settings).await?;
     let kind = args.kind.record();
     let job = SyncRecords {
         since: args.full.then(|| "1970-01-01".to_string()),

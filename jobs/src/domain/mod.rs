@@ -140,7 +140,7 @@ pub async fn upsert_batch<'a>(
         .into_iter()
         .filter(|id| !was_locked.contains(id))
         .collect();
-    hooks::records_written(&mut tx, kind, &ids, &newly_locked).await?;
+    hooks::records_written(&mut tx, kind, &ids, &newly_locked, time_zone).await?;
     tx.commit().await?;
     let inserted = written.iter().filter(|(_, i)| *i).count() as u64;
     let updated = written.len() as u64 - inserted;

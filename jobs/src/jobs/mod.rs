@@ -1,13 +1,17 @@
 //! One file per job. Each is registered in [`crate::registry`].
 
 pub mod cleanup;
+pub mod decrypt_gridhook;
 pub mod fetch_record;
+pub mod link_note;
 pub mod sync_patient_lists;
 pub mod sync_records;
 pub mod upsert_record;
 
 pub use cleanup::Cleanup;
+pub use decrypt_gridhook::DecryptGridhook;
 pub use fetch_record::FetchRecord;
+pub use link_note::LinkNote;
 pub use sync_patient_lists::SyncPatientLists;
 pub use sync_records::SyncRecords;
 pub use upsert_record::UpsertRecord;

@@ -1,11 +1,13 @@
 //! The HTTP surface. Handlers validate, store and enqueue; they do no other work.
 
+mod bearer;
+mod deepcura;
 mod drchrono;
 mod drchrono_auth;
 mod drchrono_events;
 mod health;
 
-use axum::{Router, extract::DefaultBodyLimit, routing::get};
+use axum::{Router, extract::DefaultBodyLimit, routing::{get, post}};
 
 use crate::AppState;
 
@@ -14,6 +16,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/drchrono", get(drchrono::verify).post(drchrono::deliver))
         .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
+        .route("/webhooks/deepcura", post(deepcura::deliver))
+        .route("/admin/deepcura/unlinked", get(deepcura::unlinked))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .layer(DefaultBodyLimit::max(limit))

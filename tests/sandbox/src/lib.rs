@@ -19,6 +19,7 @@ mod budget;
 mod charts;
 mod cli;
 mod data;
+mod deepcura;
 mod events;
 mod faults;
 mod filters;
@@ -47,6 +48,7 @@ use anyhow::Context as _;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub use cli::run_cli;
+pub use deepcura::{DeepCuraSender, GridhookScheme, encrypt_gridhook};
 pub use events::EVENTS;
 pub use faults::{Faults, RateLimit};
 pub use kind::{

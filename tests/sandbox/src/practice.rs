@@ -56,6 +56,19 @@ impl Practice {
         Some((note, self.get(Kind::ClinicalNote, note)?))
     }
 
+    /// Adds a record under the next free id of its kind; returns the id.
+    pub(crate) fn insert(&mut self, kind: Kind, mut record: Record) -> i64 {
+        let id = self.table(kind).keys().next_back().map_or(1, |last| last + 1);
+        record.insert("id".to_owned(), kind.id_value(id));
+        if kind == Kind::ClinicalNote
+            && let Some(appointment) = appointment_of(&record)
+        {
+            self.note_of_appointment.insert(appointment, id);
+        }
+        self.tables[kind.index()].insert(id, record);
+        id
+    }
+
     /// Edits a record as a user in DrChrono would. The id cannot change, and
     /// `updated_at` moves strictly forward (even within one second), because
     /// the service deduplicates on `(event, id, updated_at)`.

@@ -3,9 +3,10 @@
 //! that wants the webhook too builds it with `delivery_object` or passes the
 //! returned record to a `WebhookSender`.
 
+use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use crate::{Kind, Sandbox, events};
+use crate::{Kind, Sandbox, events, stamps};
 
 impl Sandbox {
     /// A record exactly as `GET {kind.path()}/{id}` serves it without
@@ -63,6 +64,29 @@ impl Sandbox {
     /// `WebhookSender::send`.
     pub fn delivery_object(&self, event: &str) -> Value {
         events::delivery_object(&self.shared.lock().practice, event)
+    }
+
+    /// Books and documents a new visit for `patient` at `at` (practice
+    /// time), as staff would in DrChrono: an appointment and its unlocked
+    /// clinical note, shaped like the patient's other ones. Returns the
+    /// appointment and note ids; `None` for a patient with no visit to copy.
+    pub fn add_visit(&self, patient: i64, at: NaiveDateTime) -> Option<(i64, i64)> {
+        let mut state = self.shared.lock();
+        let practice = &mut state.practice;
+        let of_patient = |r: &&Map<String, Value>| r.get("patient") == Some(&Value::from(patient));
+        let mut appointment = practice.table(Kind::Appointment).values().find(of_patient)?.clone();
+        let mut note = practice.table(Kind::ClinicalNote).values().find(of_patient)?.clone();
+        let stamp = stamps::next_stamp(None);
+        appointment.insert("scheduled_time".to_owned(), Value::from(stamps::stamp(at)));
+        appointment.insert("deleted_flag".to_owned(), Value::Bool(false));
+        appointment.insert("updated_at".to_owned(), Value::from(stamp.clone()));
+        let appointment_id = practice.insert(Kind::Appointment, appointment);
+        note.insert("appointment".to_owned(), Value::from(appointment_id));
+        note.insert("date".to_owned(), Value::from(stamps::stamp(at)));
+        note.insert("locked".to_owned(), Value::Bool(false));
+        note.insert("updated_at".to_owned(), Value::from(stamp));
+        let note_id = practice.insert(Kind::ClinicalNote, note);
+        Some((appointment_id, note_id))
     }
 
     pub fn patient(&self, id: i64) -> Option<Value> {

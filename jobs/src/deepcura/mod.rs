@@ -1,0 +1,16 @@
+//! Deep Cura Gridhooks: visit notes from the AI scribe. The endpoint stores
+//! them still encrypted; `decrypt_gridhook` opens and parses them here, and
+//! `link_note` ties each to its DrChrono clinical note.
+
+mod cipher;
+pub mod link;
+mod note;
+pub mod review;
+mod store;
+
+pub use cipher::{Cipher, DecryptError, Scheme};
+pub use note::{GridhookNote, ParseError};
+pub use store::{StoredNote, open_raw, store_note};
+
+#[cfg(test)]
+mod tests;

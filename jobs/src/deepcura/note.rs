@@ -1,0 +1,101 @@
+//! The decrypted Gridhook JSON. Its shape is the best known one, not a
+//! published contract, so parsing is tolerant: only the session id is
+//! required, ids may be numbers or numeric strings, and every field,
+//! unknown ones included, stays in the sealed raw copy.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::domain::id_of;
+
+/// Why a decrypted payload cannot be stored. Messages name fields, never values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("decrypted payload is not JSON (the key or scheme may be wrong, or the sender changed format)")]
+    NotJson,
+    #[error("decrypted payload is JSON but not an object")]
+    NotAnObject,
+    #[error("decrypted payload has no session_id; Deep Cura notes are keyed by it")]
+    NoSessionId,
+}
+
+/// The fields the service keeps in columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridhookNote {
+    pub session_id: String,
+    pub appointment_id: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub doctor_id: Option<i64>,
+    pub session_date: Option<NaiveDate>,
+    pub subjective: Option<String>,
+    pub objective: Option<String>,
+    pub assessment: Option<String>,
+    pub plan: Option<String>,
+    pub transcript: Option<String>,
+    pub icd10_codes: Value,
+    pub cpt_codes: Value,
+    pub medication_mentions: Option<Value>,
+    pub billing_summary: Option<Value>,
+    pub risk_assessment: Option<Value>,
+}
+
+impl GridhookNote {
+    /// Parses decrypted bytes; returns the note and the JSON text to seal.
+    pub fn parse(plain: &[u8]) -> Result<(Self, Value), ParseError> {
+        let raw: Value = serde_json::from_slice(plain).map_err(|_| ParseError::NotJson)?;
+        let object = raw.as_object().ok_or(ParseError::NotAnObject)?;
+        let session_id = match object.get("session_id") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(ParseError::NoSessionId),
+        };
+        let soap = object.get("soap");
+        let section = |name: &str| soap.and_then(|s| s.get(name)).and_then(text);
+        let note = Self {
+            session_id,
+            appointment_id: id_of(object.get("appointment_id")),
+            patient_id: id_of(object.get("patient_id")),
+            doctor_id: id_of(object.get("doctor_id")),
+            session_date: object.get("session_date").and_then(Value::as_str).and_then(date),
+            subjective: section("subjective"),
+            objective: section("objective"),
+            assessment: section("assessment"),
+            plan: section("plan"),
+            transcript: object.get("transcript").and_then(text),
+            icd10_codes: codes(object.get("icd10_codes")),
+            cpt_codes: codes(object.get("cpt_codes")),
+            medication_mentions: present(object.get("medication_mentions")),
+            billing_summary: present(object.get("billing_summary")),
+            risk_assessment: present(object.get("risk_assessment")),
+        };
+        Ok((note, raw))
+    }
+}
+
+/// Text as sent; a structured value (some senders nest sections) is kept as JSON text.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// `YYYY-MM-DD`, alone or at the start of a timestamp.
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// Code lists as structured JSON: an array as sent, a single object wrapped,
+/// nothing as an empty list.
+fn codes(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::Array(a)) => Value::Array(a.clone()),
+        Some(Value::Null) | None => Value::Array(Vec::new()),
+        Some(other) => Value::Array(vec![other.clone()]),
+    }
+}
+
+fn present(v: Option<&Value>) -> Option<Value> {
+    v.filter(|v| !v.is_null()).cloned()
+}

@@ -1,0 +1,104 @@
+//! `POST /webhooks/deepcura`: Deep Cura Gridhooks, stored still encrypted
+//! with their `decrypt_gridhook` job in one transaction. Nothing is
+//! decrypted on the request path. `GET /admin/deepcura/unlinked` lists the
+//! notes no clinical note could be matched to, for review.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use jobs::{
+    deepcura::review,
+    jobs::{DecryptGridhook, decrypt_gridhook::decode_base64},
+    runner::enqueue,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::bearer::{bearer, matches, require_admin};
+use crate::{
+    AppState,
+    error::ApiError,
+    inbox::{self, Delivery},
+};
+
+const SOURCE: &str = "deepcura";
+
+pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let secret = state
+        .settings
+        .deepcura_shared_secret
+        .as_deref()
+        .ok_or(ApiError::NotConfigured("DEEPCURA_SHARED_SECRET is not set on the service"))?;
+    let presented = headers.get("x-deepcura-secret").and_then(|v| v.to_str().ok()).or_else(|| bearer(&headers));
+    let delivery = Delivery {
+        source: SOURCE,
+        delivery_id: headers.get("x-deepcura-delivery").and_then(|v| v.to_str().ok()),
+        event: Some("GRIDHOOK"),
+        object_id: None,
+        record_kind: None,
+        patient_id: None,
+        object_updated_at: None,
+        time_zone: state.settings.practice_timezone.name(),
+        headers: &headers,
+        body: &body,
+        verified: matches(presented.map(str::trim), secret),
+    };
+    if !delivery.verified {
+        inbox::record(&state.pool, &delivery, "rejected_auth", Some("shared secret does not match")).await?;
+        tracing::warn!("Deep Cura delivery rejected: bad shared secret");
+        return Err(ApiError::Unauthorized);
+    }
+    if let Err(reason) = check_body(&body) {
+        let id = inbox::record(&state.pool, &delivery, "malformed", Some(reason)).await?;
+        tracing::warn!(inbox_id = id, reason, "Deep Cura delivery malformed");
+        return Err(ApiError::BadRequest(reason.into()));
+    }
+    let mut tx = state.pool.begin().await?;
+    let id = inbox::record(&mut *tx, &delivery, "accepted", None).await?;
+    let job_id = enqueue(&mut *tx, &DecryptGridhook { delivery: id }).await?.unwrap_or_default();
+    inbox::set_job(&mut *tx, id, &job_id, "accepted").await?;
+    tx.commit().await?;
+    tracing::info!(inbox_id = id, job_id, "Deep Cura delivery stored");
+    let body = json!({ "status": "accepted", "delivery_id": id, "job_id": job_id });
+    Ok((StatusCode::OK, Json(body)).into_response())
+}
+
+/// The body must be `{"encrypted_payload": "<base64>"}`; the reason says what is wrong.
+fn check_body(body: &[u8]) -> Result<(), &'static str> {
+    let parsed: Value = serde_json::from_slice(body).map_err(|_| "body is not JSON")?;
+    let payload = match parsed.get("encrypted_payload") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err("encrypted_payload must be a base64 string"),
+        None => return Err("body has no encrypted_payload"),
+    };
+    match decode_base64(payload) {
+        Ok(bytes) if !bytes.is_empty() => Ok(()),
+        Ok(_) => Err("encrypted_payload is empty"),
+        Err(_) => Err("encrypted_payload is not valid base64"),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewQuery {
+    /// `unlinked` or `ambiguous`; both when absent.
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn unlinked(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ReviewQuery>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    if let Some(status) = q.status.as_deref().filter(|s| !matches!(*s, "unlinked" | "ambiguous")) {
+        return Err(ApiError::BadRequest(format!("status `{status}` is not known; use `unlinked` or `ambiguous`")));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let notes = review::open_notes(&state.pool, q.status.as_deref(), limit).await?;
+    Ok(Json(json!({ "count": notes.len(), "notes": notes })).into_response())
+}

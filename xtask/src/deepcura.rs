@@ -1,0 +1,71 @@
+//! `cargo xtask deepcura unlinked`: the Deep Cura notes no clinical note
+//! could be matched to, for review (the same list as
+//! `GET /admin/deepcura/unlinked`). Ids and dates only, no note text.
+
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use jobs::deepcura::review::{OpenNote, open_notes};
+
+use crate::config;
+
+#[derive(Subcommand, Debug)]
+pub enum DeepCuraCommand {
+    /// List unlinked and ambiguous notes, oldest first.
+    Unlinked(UnlinkedArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UnlinkedArgs {
+    /// Only this state.
+    #[arg(long, value_enum)]
+    status: Option<Status>,
+    #[arg(long, default_value_t = 100)]
+    limit: i64,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Status {
+    Unlinked,
+    Ambiguous,
+}
+
+pub async fn run(cmd: DeepCuraCommand) -> Result<()> {
+    let DeepCuraCommand::Unlinked(args) = cmd;
+    let pool = config::service_pool(&config::service_settings()).await?;
+    let status = args.status.map(|s| match s {
+        Status::Unlinked => "unlinked",
+        Status::Ambiguous => "ambiguous",
+    });
+    let notes = open_notes(&pool, status, args.limit.max(1)).await?;
+    if args.json {
+        for note in &notes {
+            println!("{}", serde_json::to_string(note)?);
+        }
+    } else {
+        print_table(&notes);
+    }
+    Ok(())
+}
+
+/// Fits 80 columns: the session id is cut to its last 14 characters.
+fn print_table(notes: &[OpenNote]) {
+    if notes.is_empty() {
+        println!("No unlinked or ambiguous Deep Cura notes.");
+        return;
+    }
+    println!("{:>6}  {:<14}  {:<9}  {:>9}  {:>8}  {:<10}  candidates", "id", "session", "status", "appt", "patient", "date");
+    for n in notes {
+        let session = n.session_id.get(n.session_id.len().saturating_sub(14)..).unwrap_or(&n.session_id);
+        let opt = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+        let date = n.session_date.map_or_else(|| "-".to_string(), |d| d.to_string());
+        let candidates: Vec<String> = n.link_candidates.iter().map(i64::to_string).collect();
+        println!(
+            "{:>6}  {:<14}  {:<9}  {:>9}  {:>8}  {:<10}  {}",
+            n.id, session, n.link_status, opt(n.appointment_id), opt(n.patient_id), date, candidates.join(",")
+        );
+    }
+    println!("\n{} note(s). To link one by hand, see \"Deep Cura\" in the README.", notes.len());
+}
