@@ -7,7 +7,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use sandbox::{Sandbox, SandboxConfig, WebhookSender};
+use sandbox::{DeepCuraSender, GridhookScheme, Kind, Sandbox, SandboxConfig, WebhookSender};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -35,6 +35,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     println!("service: {}\n", service.url);
 
     send_deliveries(&sandbox, &service.webhook_url()).await?;
+    send_gridhooks(&sandbox, &service).await?;
     service::wait_for_jobs(&service.pool, Duration::from_secs(30))
         .await
         .with_context(|| format!("in database {DATABASE}"))?;
@@ -84,6 +85,32 @@ async fn send_deliveries(sandbox: &Sandbox, url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Deep Cura: one Gridhook for a visit whose note DrChrono delivered (it
+/// links at once), one for a visit whose note has not arrived (unlinked).
+async fn send_gridhooks(sandbox: &Sandbox, service: &service::LocalService) -> Result<()> {
+    let drchrono = WebhookSender::new(service.webhook_url(), service::WEBHOOK_SECRET);
+    let deepcura = DeepCuraSender::new(service.deepcura_url(), service::DEEPCURA_SECRET, GridhookScheme::Sha256Iv);
+    let notes = sandbox.ids(Kind::ClinicalNote);
+    let mut visits = notes.iter().filter_map(|&id| {
+        let appointment = sandbox.record(Kind::ClinicalNote, id)?.get("appointment")?.as_i64()?;
+        Some((id, appointment))
+    });
+    let (linked_note, linked_visit) = visits.next().context("the sandbox has clinical notes")?;
+    let (_, open_visit) = visits.next().context("the sandbox has two clinical notes")?;
+    let note = sandbox.lock_note(linked_note, true).context("sandbox note")?;
+    drchrono.send("CLINICAL_NOTE_LOCK", &note).await?;
+    println!();
+    for visit in [linked_visit, open_visit] {
+        let gridhook = sandbox.gridhook_for(visit).context("sandbox visit")?;
+        let r = deepcura.send(&gridhook).await?;
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap_or_default();
+        let job = body["job_id"].as_str().unwrap_or("-");
+        println!("{:<40} {status:>6}  {:<10} {job}", format!("Gridhook for appointment {visit}"), "accepted");
+    }
+    Ok(())
+}
+
 async fn summarize(pool: &PgPool, sandbox: &Sandbox) -> Result<()> {
     println!("\nwebhook_deliveries by outcome:");
     let rows: Vec<(String, i64)> =
@@ -100,6 +127,16 @@ async fn summarize(pool: &PgPool, sandbox: &Sandbox) -> Result<()> {
     .await?;
     for (queue, status, n, attempts) in rows {
         println!("  {queue:<16} {status:<8} {n:>3} jobs, {attempts} attempts");
+    }
+    println!("\nDeep Cura notes (cargo xtask deepcura unlinked lists the open ones):");
+    let rows: Vec<(i64, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, appointment_id, link_status, clinical_note_id FROM deepcura_notes ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (id, appointment, status, note) in rows {
+        let note = note.map_or_else(|| "-".to_string(), |n| n.to_string());
+        println!("  note {id:<4} appointment {:<8} {status:<9} clinical note {note}", appointment.unwrap_or_default());
     }
     println!("\npatients:");
     let rows: Vec<(i64, Option<String>, Option<String>, String)> = sqlx::query_as(

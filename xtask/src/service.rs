@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub const WEBHOOK_SECRET: &str = "local-webhook-secret";
+pub const DEEPCURA_SECRET: &str = "local-deepcura-secret";
 
 pub struct LocalService {
     /// `http://127.0.0.1:PORT`
@@ -25,6 +26,10 @@ impl Drop for LocalService {
 impl LocalService {
     pub fn webhook_url(&self) -> String {
         format!("{}/webhooks/drchrono", self.url)
+    }
+
+    pub fn deepcura_url(&self) -> String {
+        format!("{}/webhooks/deepcura", self.url)
     }
 }
 
@@ -56,6 +61,9 @@ fn settings(database_url: &str, sandbox: &Sandbox) -> server::Settings {
     s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
     s.drchrono_api_base = sandbox.base_url();
     s.drchrono_access_token = Some(sandbox.current_tokens().0);
+    s.deepcura_shared_secret = Some(DEEPCURA_SECRET.into());
+    // A fresh key per run: the demo database is recreated each time.
+    s.token_encryption_key = Some(jobs::drchrono::TokenKey::from_bytes(rand::random()));
     s
 }
 
