@@ -106,7 +106,8 @@ async fn send_gridhooks(sandbox: &Sandbox, service: &service::LocalService) -> R
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap_or_default();
         let job = body["job_id"].as_str().unwrap_or("-");
-        println!("{:<40} {status:>6}  {:<10} {job}", format!("Gridhook for appointment {visit}"), "accepted");
+        let outcome = body["status"].as_str().unwrap_or("-");
+        println!("{:<40} {status:>6}  {outcome:<10} {job}", format!("Gridhook for appointment {visit}"));
     }
     Ok(())
 }
