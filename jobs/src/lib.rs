@@ -10,6 +10,7 @@ pub mod drchrono;
 pub mod hooks;
 pub mod jobs;
 pub mod migrate;
+pub mod ops;
 pub mod registry;
 pub mod runner;
 

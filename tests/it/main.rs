@@ -7,6 +7,7 @@ mod runner_limits;
 mod runner_payloads;
 mod runner_processes;
 mod logs_phi;
+mod operations;
 mod records_lists;
 mod records_webhooks;
 mod runner_retry;

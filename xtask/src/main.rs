@@ -10,6 +10,7 @@ mod config;
 mod db;
 mod deepcura;
 mod demo;
+mod ops;
 mod sandbox;
 mod service;
 mod sync;
@@ -30,6 +31,11 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Walk one record type from DrChrono now (`--full` for everything), with progress.
     Sync(sync::SyncArgs),
+    /// Revive dead jobs with a fresh attempt budget (filters; --dry-run). Exit 2 when nothing matched.
+    RetryFailed(ops::RetryArgs),
+    /// Inspect jobs: stats, list, show ID.
+    #[command(subcommand)]
+    Jobs(ops::JobsCommand),
     /// Deep Cura notes awaiting review (`deepcura unlinked`).
     #[command(subcommand)]
     Deepcura(deepcura::DeepCuraCommand),
@@ -71,6 +77,8 @@ async fn main() {
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args).await,
         Command::Db(cmd) => db::run(cmd).await,
+        Command::RetryFailed(args) => ops::retry_failed(args).await,
+        Command::Jobs(cmd) => ops::jobs(cmd).await,
         Command::Deepcura(cmd) => deepcura::run(cmd).await,
         Command::Test(args) => test::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,

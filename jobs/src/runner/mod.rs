@@ -80,11 +80,12 @@ type QueueStarter<C> = fn(QueueRun<C>) -> BoxFuture<'static, ()>;
 /// The explicit list of job types a process can run, one line per job.
 pub struct Registry<C> {
     queues: Vec<(&'static str, QueueStarter<C>)>,
+    max_attempts: Vec<(&'static str, i32)>,
 }
 
 impl<C: Clone + Send + Sync + 'static> Default for Registry<C> {
     fn default() -> Self {
-        Self { queues: Vec::new() }
+        Self { queues: Vec::new(), max_attempts: Vec::new() }
     }
 }
 
@@ -102,7 +103,13 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
             J::NAME
         );
         self.queues.push((J::NAME, |run| Box::pin(supervise::<J>(run))));
+        self.max_attempts.push((J::NAME, J::MAX_ATTEMPTS));
         self
+    }
+
+    /// A job type's attempt budget: what a revived dead job gets afresh.
+    pub fn max_attempts(&self, name: &str) -> Option<i32> {
+        self.max_attempts.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
     }
 
     pub fn names(&self) -> Vec<&'static str> {
