@@ -4,6 +4,8 @@ mod drchrono;
 mod drchrono_auth;
 mod drchrono_events;
 mod health;
+mod partner;
+mod partner_events;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::get};
 
@@ -14,8 +16,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/drchrono", get(drchrono::verify).post(drchrono::deliver))
         .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
+        .route("/", get(health::health))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .merge(partner::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

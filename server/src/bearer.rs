@@ -1,0 +1,43 @@
+//! `Authorization: Bearer` checks for the partner feed and operator endpoints.
+
+use axum::http::{HeaderMap, header::AUTHORIZATION};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The token of an `Authorization: Bearer <token>` header (scheme in any case).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Whether the request carries `expected`. Both sides are hashed first, so the
+/// comparison takes the same time whatever the sent token's length or content.
+pub fn matches(headers: &HeaderMap, expected: &str) -> bool {
+    let Some(given) = bearer_token(headers) else {
+        return false;
+    };
+    let (given, expected) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    given.as_slice().ct_eq(expected.as_slice()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn only_the_exact_bearer_token_matches() {
+        assert!(matches(&with("Bearer s3cret"), "s3cret"));
+        assert!(matches(&with("bearer  s3cret "), "s3cret"));
+        assert!(!matches(&with("Bearer s3cre"), "s3cret"));
+        assert!(!matches(&with("Basic s3cret"), "s3cret"));
+        assert!(!matches(&with("s3cret"), "s3cret"));
+        assert!(!matches(&HeaderMap::new(), "s3cret"));
+    }
+}
