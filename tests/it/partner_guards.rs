@@ -32,6 +32,7 @@ async fn without_the_partner_token_nothing_is_read_or_stored() {
 
 #[tokio::test]
 async fn a_service_without_partner_token_answers_503_and_says_why() {
+    let logs = capture();
     let app = spawn_app_with(false, 1).await;
     let mut settings = app.settings.clone();
     settings.partner_token = None;
@@ -48,6 +49,7 @@ async fn a_service_without_partner_token_answers_503_and_says_why() {
     assert_eq!(status, 503);
     let message = "PARTNER_TOKEN is not set on the service, so the partner feed is off";
     assert_eq!(answer, json!({"error": "Not configured", "message": message, "request_id": rid}));
+    assert!(logs.text().contains("PARTNER_TOKEN is not set"), "the start-up warning says the feed is off");
 }
 
 #[tokio::test]
