@@ -11,4 +11,5 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::Cleanup>()
         .register::<jobs::DecryptGridhook>()
         .register::<jobs::LinkNote>()
+        .register::<jobs::ApplyPartnerAppointmentEvent>()
 }

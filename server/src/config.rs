@@ -66,6 +66,10 @@ pub struct Settings {
     #[arg(long, env = "PRACTICE_TIMEZONE", default_value = "America/New_York")]
     pub practice_timezone: chrono_tz::Tz,
 
+    /// Bearer token partners send to POST /webhook/appointments; the partner feed answers 503 without it.
+    #[arg(long, env = "PARTNER_TOKEN", hide_env_values = true)]
+    pub partner_token: Option<String>,
+
     /// Bearer token for /admin and other operator endpoints; they are off without it.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,

@@ -1,9 +1,12 @@
 //! The drchrono-sync service. Each role (`serve`, `work`, `schedule`, or
 //! `all` of them) is a function here; `main.rs` only parses the command line.
 
+mod bearer;
 pub mod config;
 pub mod error;
 mod inbox;
+pub mod partner;
+mod request_id;
 pub mod routes;
 
 use anyhow::Context as _;
@@ -44,6 +47,10 @@ pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::
     if state.settings.deepcura_shared_secret.is_none() {
         tracing::warn!("DEEPCURA_SHARED_SECRET is not set: the Deep Cura endpoint answers 503");
     }
+    if state.settings.partner_token.is_none() {
+        tracing::warn!("PARTNER_TOKEN is not set: the partner appointment feed answers 503");
+    }
+    partner::schema::check();
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "HTTP listening");
     axum::serve(listener, routes::router(state))

@@ -1,42 +1,8 @@
 //! Logs and spans carry ids and counts, never PHI: a full run's logs, at
 //! debug level for every crate, contain no name, date of birth, phone or email.
 
-use integration_tests::app::spawn_app;
+use integration_tests::{app::spawn_app, logs::capture};
 use sandbox::{EVENTS, Kind};
-use std::{
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One global capture per test process (nextest runs each test in its own).
-fn capture() -> Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    CAPTURED
-        .get_or_init(|| {
-            let sink = Captured::default();
-            let writer = sink.clone();
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .try_init();
-            sink
-        })
-        .clone()
-}
 
 #[tokio::test]
 async fn a_full_run_logs_no_patient_names_birth_dates_phones_or_emails() {
@@ -56,7 +22,7 @@ async fn a_full_run_logs_no_patient_names_birth_dates_phones_or_emails() {
     app.drain_jobs().await;
     let gridhook_text = [&gridhook["transcript"], &gridhook["soap"]["subjective"], &gridhook["soap"]["assessment"]];
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    let text = logs.text();
     assert!(text.contains("job attempt succeeded"), "the capture saw the run's logs");
     for id in &ids[..7] {
         let p = app.sandbox.record(Kind::Patient, *id).unwrap();

@@ -56,10 +56,9 @@ async fn queue_names_are_the_stable_snake_case_job_names() {
         );
     }
     let prod = jobs::registry::all().names();
-    assert_eq!(
-        prod,
-        vec!["upsert_record", "fetch_record", "sync_records", "sync_patient_lists", "cleanup", "decrypt_gridhook", "link_note"]
-    );
+    let expected = ["upsert_record", "fetch_record", "sync_records", "sync_patient_lists", "cleanup",
+        "decrypt_gridhook", "link_note", "apply_partner_appointment_event"];
+    assert_eq!(prod, expected);
 
     let db = fresh_db().await;
     enqueue(&db.pool, &Noop { tag: "t".into(), key: None }).await.unwrap();

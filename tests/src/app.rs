@@ -11,7 +11,8 @@ use crate::db::{TestDb, fresh_db};
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub const DEEPCURA_SECRET: &str = "test-deepcura-shared-secret";
-/// ADMIN_TOKEN of test apps.
+/// PARTNER_TOKEN and ADMIN_TOKEN of test apps.
+pub const PARTNER_TOKEN: &str = "test-partner-token";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// TOKEN_ENCRYPTION_KEY of test apps (tests decrypt the token row with it).
 pub const TEST_TOKEN_KEY: [u8; 32] = *b"test-token-encryption-key-32byte";
@@ -42,6 +43,8 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     let mut s = Args::parse_from(["test"]).settings;
     s.database_url = Some(db.url.clone());
     s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
+    s.partner_token = Some(PARTNER_TOKEN.into());
+    s.admin_token = Some(ADMIN_TOKEN.into());
     s.drchrono_api_base = sandbox.base_url();
     let (access, refresh) = sandbox.current_tokens();
     s.drchrono_access_token = Some(access);
@@ -55,7 +58,6 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     s.runner.job_poll_ms = 100;
     s.webhook_max_body_bytes = 64 * 1024;
     s.deepcura_shared_secret = Some(DEEPCURA_SECRET.into());
-    s.admin_token = Some(ADMIN_TOKEN.into());
     s
 }
 

@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod db;
+pub mod logs;
+pub mod partner;
 pub mod process;
 pub mod proxy;
 pub mod test_jobs;

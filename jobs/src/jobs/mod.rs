@@ -1,5 +1,6 @@
 //! One file per job. Each is registered in [`crate::registry`].
 
+pub mod apply_partner_appointment_event;
 pub mod cleanup;
 pub mod decrypt_gridhook;
 pub mod fetch_record;
@@ -8,6 +9,7 @@ pub mod sync_patient_lists;
 pub mod sync_records;
 pub mod upsert_record;
 
+pub use apply_partner_appointment_event::ApplyPartnerAppointmentEvent;
 pub use cleanup::Cleanup;
 pub use decrypt_gridhook::DecryptGridhook;
 pub use fetch_record::FetchRecord;

@@ -18,9 +18,9 @@ use jobs::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bearer::{bearer, matches, require_admin};
 use crate::{
     AppState,
+    bearer::{bearer_token, require_admin, secret_matches},
     error::ApiError,
     inbox::{self, Delivery},
 };
@@ -33,7 +33,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         .deepcura_shared_secret
         .as_deref()
         .ok_or(ApiError::NotConfigured("DEEPCURA_SHARED_SECRET is not set on the service"))?;
-    let presented = headers.get("x-deepcura-secret").and_then(|v| v.to_str().ok()).or_else(|| bearer(&headers));
+    let presented = headers.get("x-deepcura-secret").and_then(|v| v.to_str().ok()).or_else(|| bearer_token(&headers));
     let delivery = Delivery {
         source: SOURCE,
         delivery_id: headers.get("x-deepcura-delivery").and_then(|v| v.to_str().ok()),
@@ -45,7 +45,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         time_zone: state.settings.practice_timezone.name(),
         headers: &headers,
         body: &body,
-        verified: matches(presented.map(str::trim), secret),
+        verified: secret_matches(presented, secret),
     };
     if !delivery.verified {
         inbox::record(&state.pool, &delivery, "rejected_auth", Some("shared secret does not match")).await?;

@@ -1,11 +1,12 @@
 //! The HTTP surface. Handlers validate, store and enqueue; they do no other work.
 
-mod bearer;
 mod deepcura;
 mod drchrono;
 mod drchrono_auth;
 mod drchrono_events;
 mod health;
+mod partner;
+mod partner_events;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::{get, post}};
 
@@ -18,8 +19,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
         .route("/webhooks/deepcura", post(deepcura::deliver))
         .route("/admin/deepcura/unlinked", get(deepcura::unlinked))
+        .route("/", get(health::health))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .merge(partner::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
