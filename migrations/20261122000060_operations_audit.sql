@@ -138,9 +138,12 @@ SELECT c.at, 'change', table_record_type(c.table_name), c.record_id,
        CASE WHEN c.table_name = 'patients' THEN c.record_id
             ELSE drchrono_id(coalesce(c.new_values, c.old_values) ->> 'patient_id') END,
        c.table_name || ' ' || c.op,
-       'fields: ' || coalesce((SELECT string_agg(n.key, ', ' ORDER BY n.key)
-                               FROM jsonb_each(coalesce(c.new_values, '{}')) n
-                               WHERE n.value IS DISTINCT FROM c.old_values -> n.key), '-'),
+       CASE c.op WHEN 'insert' THEN 'new row' WHEN 'delete' THEN 'row deleted'
+           ELSE 'fields: ' || coalesce((SELECT string_agg(n.key, ', ' ORDER BY n.key)
+                                        FROM jsonb_each(c.new_values) n
+                                        WHERE n.value IS DISTINCT FROM c.old_values -> n.key
+                                          AND n.key NOT IN ('raw', 'source_updated_at', 'synced_by')), '-')
+       END,
        NULL, c.actor
 FROM change_log c
 UNION ALL

@@ -41,6 +41,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .with_context(|| format!("in database {DATABASE}"))?;
     summarize(&service.pool, &sandbox).await?;
 
+    println!("\nInspect it: DATABASE_URL={} cargo xtask jobs stats   (or: jobs list --state dead)", db::redact(&url));
     if args.keep {
         println!("\nrunning until Ctrl-C; DATABASE_URL for this demo: {}", db::redact(&url));
         tokio::signal::ctrl_c().await?;
@@ -109,6 +110,14 @@ async fn send_gridhooks(sandbox: &Sandbox, service: &service::LocalService) -> R
         let outcome = body["status"].as_str().unwrap_or("-");
         println!("{:<40} {status:>6}  {outcome:<10} {job}", format!("Gridhook for appointment {visit}"));
     }
+    // Encrypted with another secret: accepted and stored, then dead on its
+    // first attempt with a reason; `cargo xtask jobs list --state dead` shows it.
+    let payload = sandbox::encrypt_gridhook("another-secret", GridhookScheme::Sha256Iv, b"{}");
+    let r = deepcura.send_body(&json!({ "encrypted_payload": payload }), Some(service::DEEPCURA_SECRET)).await?;
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or_default();
+    let (outcome, job) = (body["status"].as_str().unwrap_or("-"), body["job_id"].as_str().unwrap_or("-"));
+    println!("{:<40} {status:>6}  {outcome:<10} {job}", "Gridhook under the wrong key (dies)");
     Ok(())
 }
 

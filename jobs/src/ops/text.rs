@@ -16,6 +16,11 @@ fn age(secs: Option<f64>) -> String {
     }
 }
 
+/// Drops the padding at line ends.
+fn tidy(text: String) -> String {
+    text.lines().map(str::trim_end).map(|l| format!("{l}\n")).collect()
+}
+
 fn time(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "-".into(), |t| t.format("%m-%d %H:%M:%S").to_string())
 }
@@ -52,7 +57,7 @@ pub fn stats_text(rows: &[QueueStats]) -> String {
     if rows.is_empty() {
         out.push_str("(no jobs)\n");
     }
-    out
+    tidy(out)
 }
 
 pub fn job_list_text(rows: &[JobRow]) -> String {
@@ -66,9 +71,8 @@ pub fn job_list_text(rows: &[JobRow]) -> String {
         let tries = format!("{}/{}", r.attempts, r.max_attempts);
         let _ = writeln!(out, "{:<26} {:<16} {:<8} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
     }
-    let _ = write!(out, "{} job(s)", rows.len());
-    out.push('\n');
-    out
+    let _ = writeln!(out, "{} job(s)", rows.len());
+    tidy(out)
 }
 
 pub fn job_detail_text(job: &JobDetail) -> String {
@@ -108,7 +112,7 @@ pub fn job_detail_text(job: &JobDetail) -> String {
     if job.history.is_empty() {
         out.push_str("(no attempts yet)\n");
     }
-    out
+    tidy(out)
 }
 
 /// Word-wraps `s` at `width` characters (long words are cut).
@@ -163,5 +167,5 @@ pub fn retry_text(report: &RetryReport) -> String {
     };
     out.push_str(&summary);
     out.push('\n');
-    out
+    tidy(out)
 }
