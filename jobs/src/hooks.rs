@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use crate::{
     deepcura::link,
     domain::RecordKind,
-    jobs::LinkNote,
+    jobs::{ApplyPartnerAppointmentEvent, LinkNote},
     runner::enqueue_many,
 };
 
@@ -27,7 +27,11 @@ pub async fn records_written(
     for &note_id in newly_locked {
         clinical_note_locked(db, note_id).await?;
     }
-    relink_deepcura_notes(db, kind, ids, time_zone).await
+    relink_deepcura_notes(db, kind, ids, time_zone).await?;
+    if kind == RecordKind::Appointment {
+        rematch_partner_events(db, ids).await?;
+    }
+    Ok(())
 }
 
 /// A clinical note became locked (signed). The note PDF archive job is
@@ -49,6 +53,28 @@ async fn relink_deepcura_notes(
     if !notes.is_empty() {
         tracing::info!(kind = kind.name(), deepcura_notes = notes.len(), "relinking Deep Cura notes");
         let jobs: Vec<LinkNote> = notes.into_iter().map(|note| LinkNote { note }).collect();
+        enqueue_many(&mut *db, &jobs).await?;
+    }
+    Ok(())
+}
+
+/// Appointments arrived: partner events that named them before they were
+/// stored (marked `unmatched`) go back to `pending` and are applied again,
+/// so an event that came first is not lost.
+async fn rematch_partner_events(db: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+    let events: Vec<i64> = sqlx::query_scalar(
+        "UPDATE appointment_events SET match_status = 'pending' \
+         WHERE match_status = 'unmatched' AND (drchrono_id(appointment_id) = ANY($1) \
+               OR appointment_id IN (SELECT partner_appointment_id FROM partner_appointment_links \
+                                     WHERE appointment_id = ANY($1))) \
+         RETURNING id",
+    )
+    .bind(ids)
+    .fetch_all(&mut *db)
+    .await?;
+    if !events.is_empty() {
+        tracing::info!(partner_events = events.len(), "re-applying partner events whose appointment arrived");
+        let jobs: Vec<_> = events.into_iter().map(|event_id| ApplyPartnerAppointmentEvent { event_id }).collect();
         enqueue_many(&mut *db, &jobs).await?;
     }
     Ok(())

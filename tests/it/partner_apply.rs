@@ -102,6 +102,19 @@ async fn an_event_for_an_appointment_not_held_is_unmatched_and_costs_no_call() {
 }
 
 #[tokio::test]
+async fn an_event_that_came_before_its_appointment_is_applied_when_the_appointment_arrives() {
+    let app = spawn_app().await;
+    let id = app.sandbox.ids(Kind::Appointment)[0];
+    let event_id = post(&app, &id.to_string(), "appointment.cancelled", "2025-01-10T12:30:00Z").await;
+    app.drain_jobs().await;
+    assert_eq!(match_of(&app, event_id).await, ("unmatched".into(), None));
+
+    held_appointment(&app).await;
+    assert_eq!(match_of(&app, event_id).await, ("applied".into(), Some(id)));
+    assert_eq!(partner_columns(&app, id).await.0.as_deref(), Some("cancelled"));
+}
+
+#[tokio::test]
 async fn a_linked_partner_id_matches_its_appointment() {
     let app = spawn_app().await;
     let id = held_appointment(&app).await;
