@@ -9,9 +9,11 @@ pub mod domain;
 pub mod drchrono;
 pub mod hooks;
 pub mod jobs;
+pub mod metrics;
 pub mod migrate;
 pub mod ops;
 pub mod registry;
 pub mod runner;
+pub mod telemetry;
 
 pub use context::{JobContext, JobSettings};

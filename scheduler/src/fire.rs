@@ -13,6 +13,7 @@ use futures::FutureExt as _;
 use jobs::runner::describe_db_error;
 use sqlx::PgPool;
 use std::{panic::AssertUnwindSafe, time::Duration};
+use tracing::Instrument as _;
 
 use crate::schedules::{Entry, Tick};
 
@@ -58,7 +59,10 @@ pub(crate) async fn fire_due(
     now: DateTime<Utc>,
     fired_by: &str,
 ) -> Result<Fired, FireError> {
-    tokio::time::timeout(FIRE_TIMEOUT, fire(pool, entry, now, fired_by))
+    // The root of the trace each fired tick's jobs continue (their `send` spans are its children).
+    let name = format!("tick {}", entry.name);
+    let span = tracing::info_span!("schedule_tick", schedule = entry.name, otel.name = name.as_str());
+    tokio::time::timeout(FIRE_TIMEOUT, fire(pool, entry, now, fired_by).instrument(span))
         .await
         .map_err(|_| FireError::Timeout)?
 }

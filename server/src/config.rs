@@ -1,8 +1,12 @@
 //! Service configuration, read once from the environment (a `.env` file is
 //! honoured). `drchrono-sync --help` lists every variable.
 
+mod telemetry;
+
 use clap::Args;
 use std::{net::SocketAddr, time::Duration};
+
+pub use telemetry::{OtlpProtocol, TelemetrySettings};
 
 /// Settings shared by every role.
 #[derive(Debug, Clone, Args)]
@@ -96,6 +100,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub schedules: ScheduleSettings,
+
+    #[command(flatten)]
+    pub telemetry: TelemetrySettings,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -1,7 +1,7 @@
 //! `drchrono-sync`: keeps a practice's data in step with DrChrono.
 
 use clap::{Parser, Subcommand};
-use server::{AppState, Settings, config::LogFormat};
+use server::{AppState, Settings};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -32,22 +32,20 @@ enum Role {
     Migrate,
 }
 
-fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,apalis=warn,apalis_core=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    init_tracing(cli.settings.log_format);
-    if let Err(e) = run(cli).await {
+    let telemetry = match server::telemetry::init(cli.settings.log_format, &cli.settings.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    let result = run(cli).await;
+    telemetry.shutdown().await;
+    if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -69,7 +67,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(settings.bind_addr()).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {}: {e}; set BIND_ADDR to a free address", settings.bind_addr())
         })?;
-        server::serve(state, listener, shutdown.clone()).await
+        match settings.telemetry.metrics_bind_addr {
+            Some(addr) => {
+                let metrics = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                    anyhow::anyhow!("cannot listen on {addr}: {e}; set METRICS_BIND_ADDR to a free address")
+                })?;
+                tracing::info!(%addr, "metrics listening");
+                let metrics = server::routes::metrics::serve(state.clone(), metrics, shutdown.clone());
+                tokio::try_join!(server::serve(state, listener, shutdown.clone()), metrics).map(|_| ())
+            }
+            None => server::serve(state, listener, shutdown.clone()).await,
+        }
     };
     match role {
         Role::Serve => http.await,

@@ -13,6 +13,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
     time::Instant,
 };
+use tracing::Instrument as _;
 use url::Url;
 
 use super::{
@@ -22,8 +23,7 @@ use super::{
     responses::{list_parts, rate_limited_until, read_json, strip_query, transport_kind},
     tokens::Auth,
 };
-use crate::{JobContext, runner::JobError};
-
+use crate::{JobContext, runner::JobError, telemetry};
 
 /// Requests made, token refreshes included: what DrChrono bills.
 #[derive(Debug, Default)]
@@ -271,16 +271,20 @@ impl<'a> DrChronoClient<'a> {
             self.take_budget().await?;
             self.calls.add();
             let started = Instant::now();
+            let span = telemetry::client_span("GET", url.host_str().unwrap_or_default(), url.path());
             let resp = self
                 .ctx
                 .http
                 .get(url.clone())
                 .bearer_auth(&token)
+                .headers(telemetry::inject_traceparent(&span))
                 .timeout(settings.drchrono_timeout)
                 .send()
+                .instrument(span.clone())
                 .await
                 .map_err(|e| ApiError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
             let status = resp.status().as_u16();
+            telemetry::record_status(&span, status);
             tracing::debug!(path, status, elapsed_ms = started.elapsed().as_millis() as u64, "DrChrono call");
             match status {
                 200 => return read_json(resp, path).await.map(Some),

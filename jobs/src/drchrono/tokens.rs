@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde_json::Value;
 use sqlx::{PgPool, Row as _};
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use super::{ApiError, budget::APP, crypto::TokenKey};
 use crate::JobSettings;
@@ -355,15 +356,20 @@ impl Store<'_> {
             ("client_secret", client_secret),
         ];
         calls.add();
+        let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let span = crate::telemetry::client_span("POST", &host, "/o/token/");
         let resp = self
             .http
             .post(url)
+            .headers(crate::telemetry::inject_traceparent(&span))
             .timeout(self.settings.drchrono_timeout)
             .form(&form)
             .send()
+            .instrument(span.clone())
             .await
             .map_err(|e| ApiError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
         let status = resp.status().as_u16();
+        crate::telemetry::record_status(&span, status);
         let body: Option<Value> =
             tokio::time::timeout(Duration::from_secs(30), resp.json::<Value>()).await.ok().and_then(Result::ok);
         let field = |name: &str| body.as_ref().and_then(|b| b.get(name)).and_then(Value::as_str).map(str::to_string);

@@ -1,15 +1,18 @@
 //! The wrapper every attempt runs through: typed decoding, timeout, panic
-//! catching and the job span. apalis only ever sees generic JSON, so a row of
-//! the wrong shape fails its own job instead of the worker's stream.
+//! catching, the `process {queue}` span and the attempt's metrics. apalis
+//! only ever sees generic JSON, so a row of the wrong shape fails its own
+//! job instead of the worker's stream.
 
-use apalis::prelude::{Attempt, Data, TaskId};
+use apalis::prelude::{Attempt, Data, MetadataStore, TaskId};
 use std::time::Instant;
 use tracing::Instrument;
 
 use super::{
+    attempt_trace::{TracePool, attempt_span, record_trace_id},
     error::JobError,
     job::{BackgroundJob, JobOutcome},
 };
+use crate::metrics::JobAttempt;
 
 tokio::task_local! {
     /// The id of the job whose attempt is running on this task.
@@ -27,16 +30,17 @@ pub(crate) async fn handle<J: BackgroundJob>(
     ctx: Data<J::Context>,
     task_id: TaskId,
     attempt: Attempt,
+    meta: MetadataStore,
+    traces: Data<TracePool>,
 ) -> Result<serde_json::Value, JobError> {
-    let span = tracing::info_span!(
-        "job",
-        job.id = %task_id,
-        job.name = J::NAME,
-        job.attempt = attempt.current(),
-    );
+    let job_id = task_id.to_string();
+    let span = attempt_span(J::NAME, &job_id, attempt.current(), &meta);
     async move {
+        record_trace_id(&(*traces).0, &job_id, &tracing::Span::current(), &meta).await;
+        let metric = JobAttempt::start(J::NAME, attempt.current());
         let started = Instant::now();
-        let result = run_attempt::<J>(args, (*ctx).clone(), task_id.to_string()).await;
+        let result = run_attempt::<J>(args, (*ctx).clone(), job_id).await;
+        metric.finish(result.is_ok());
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(outcome) => tracing::info!(elapsed_ms, ?outcome, "job attempt succeeded"),

@@ -4,6 +4,7 @@
 //!
 //! A job never does work on the request path: producers only [`enqueue`].
 
+mod attempt_trace;
 mod enqueue;
 mod error;
 mod handler;

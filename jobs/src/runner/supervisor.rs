@@ -15,7 +15,7 @@ use std::{
 };
 use tokio::sync::watch;
 
-use super::{RunnerConfig, handler::handle, heartbeat::LiveWorkers, job::BackgroundJob};
+use super::{RunnerConfig, attempt_trace::TracePool, handler::handle, heartbeat::LiveWorkers, job::BackgroundJob};
 
 /// Shared by every queue of a process, so one outage makes one log line a second.
 #[derive(Default)]
@@ -108,6 +108,7 @@ async fn run_worker<J: BackgroundJob>(run: &mut QueueRun<J::Context>, name: &str
     let worker = WorkerBuilder::new(&worker_ctx)
         .backend(backend)
         .data(run.ctx.clone())
+        .data(TracePool(run.pool.clone()))
         .concurrency(cfg.concurrency.unwrap_or(J::CONCURRENCY))
         .build(handle::<J>);
     let mut shutdown = run.shutdown.clone();

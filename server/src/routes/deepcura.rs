@@ -49,11 +49,13 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
     };
     if !delivery.verified {
         inbox::record(&state.pool, &delivery, "rejected_auth", Some("shared secret does not match")).await?;
+        jobs::metrics::webhook_delivery(SOURCE, "rejected_auth");
         tracing::warn!("Deep Cura delivery rejected: bad shared secret");
         return Err(ApiError::Unauthorized);
     }
     if let Err(reason) = check_body(&body) {
         let id = inbox::record(&state.pool, &delivery, "malformed", Some(reason)).await?;
+        jobs::metrics::webhook_delivery(SOURCE, "malformed");
         tracing::warn!(inbox_id = id, reason, "Deep Cura delivery malformed");
         return Err(ApiError::BadRequest(reason.into()));
     }
@@ -62,6 +64,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
     let job_id = enqueue(&mut *tx, &DecryptGridhook { delivery: id }).await?.unwrap_or_default();
     inbox::set_job(&mut *tx, id, &job_id, "accepted").await?;
     tx.commit().await?;
+    jobs::metrics::webhook_delivery(SOURCE, "accepted");
     tracing::info!(inbox_id = id, job_id, "Deep Cura delivery stored");
     let body = json!({ "status": "accepted", "delivery_id": id, "job_id": job_id });
     Ok((StatusCode::OK, Json(body)).into_response())

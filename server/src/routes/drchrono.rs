@@ -77,6 +77,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
     };
     if !delivery.verified {
         inbox::record(&state.pool, &delivery, "rejected_auth", Some("signature does not match")).await?;
+        jobs::metrics::webhook_delivery(SOURCE, "rejected_auth");
         tracing::warn!(delivery_id = delivery.delivery_id, "DrChrono delivery rejected: bad signature");
         return Err(ApiError::Unauthorized);
     }
@@ -85,6 +86,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         Ok(_) | Err(_) => {
             let reason = "body is not a JSON object";
             inbox::record(&state.pool, &delivery, "malformed", Some(reason)).await?;
+            jobs::metrics::webhook_delivery(SOURCE, "malformed");
             return Err(ApiError::BadRequest(reason.into()));
         }
     };
@@ -109,6 +111,7 @@ async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Resp
     } {
         let id = inbox::record(&mut *tx, d, "duplicate", Some("delivery id seen before")).await?;
         tx.commit().await?;
+        jobs::metrics::webhook_delivery(SOURCE, "duplicate");
         return Ok(accepted(id, Some(&previous), "duplicate"));
     }
     let (outcome, reason) = match &route {
@@ -127,6 +130,7 @@ async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Resp
         }
     };
     tx.commit().await?;
+    jobs::metrics::webhook_delivery(SOURCE, outcome);
     tracing::info!(inbox_id = id, event = d.event, object_id = d.object_id, outcome, "DrChrono delivery stored");
     Ok(accepted(id, job_id.as_deref(), outcome))
 }

@@ -7,6 +7,7 @@ mod drchrono_events;
 mod health;
 mod partner;
 mod partner_events;
+pub mod metrics;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::{get, post}};
 
@@ -23,6 +24,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .merge(partner::routes())
+        .merge(metrics::on_main_listener(&state))
+        .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

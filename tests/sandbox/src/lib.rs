@@ -185,6 +185,12 @@ impl Sandbox {
         self.shared.lock().counters.refreshes
     }
 
+    /// (path, `traceparent`) of every counted request that carried one, in
+    /// order, so a test can follow a trace into DrChrono.
+    pub fn traceparents(&self) -> Vec<(String, String)> {
+        self.shared.lock().counters.traceparents.clone()
+    }
+
     pub fn reset_counters(&self) {
         self.shared.lock().counters = Default::default();
     }

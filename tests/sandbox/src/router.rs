@@ -59,6 +59,9 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     let (edge_fault, delay) = {
         let mut state = shared.lock();
         state.counters.record(request.uri().path());
+        if let Some(tp) = request.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
+            state.counters.traceparents.push((request.uri().path().to_owned(), tp.to_owned()));
+        }
         let edge = if kind == Kind::Api {
             faults::at_edge(&mut state)
         } else {

@@ -102,6 +102,8 @@ pub(crate) struct Counters {
     /// Keyed by exact path (no query string).
     pub(crate) by_path: BTreeMap<String, u64>,
     pub(crate) refreshes: u64,
+    /// (path, `traceparent` header) of each request that sent one.
+    pub(crate) traceparents: Vec<(String, String)>,
 }
 
 impl Counters {
