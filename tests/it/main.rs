@@ -18,4 +18,5 @@ mod runner_retry;
 mod scheduler;
 mod sync_cursors;
 mod sync_reconcile;
+mod telemetry;
 mod webhook_drchrono;

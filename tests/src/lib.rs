@@ -8,5 +8,6 @@ pub mod logs;
 pub mod partner;
 pub mod process;
 pub mod proxy;
+pub mod telemetry;
 pub mod test_jobs;
 pub mod wait;

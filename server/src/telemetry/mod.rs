@@ -17,7 +17,9 @@ use opentelemetry_sdk::{
     trace::{SdkTracer, SdkTracerProvider, span_processor_with_async_runtime::BatchSpanProcessor},
 };
 use tracing::Subscriber;
-use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt as _, registry::LookupSpan, util::SubscriberInitExt as _};
+use tracing_subscriber::{
+    EnvFilter, Layer, fmt::MakeWriter, layer::SubscriberExt as _, registry::LookupSpan, util::SubscriberInitExt as _,
+};
 
 use crate::config::{LogFormat, OtlpProtocol, TelemetrySettings};
 
@@ -45,16 +47,9 @@ impl Telemetry {
 pub fn init(format: LogFormat, settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
     let provider = tracer_provider(settings)?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let logs = match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .fmt_fields(text_fields::TextFields)
-            .boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
-    };
     tracing_subscriber::registry()
         .with(filter)
-        .with(logs)
+        .with(log_layer(format, std::io::stderr))
         .with(otel_layer(&provider))
         .try_init()
         .context("a tracing subscriber was already installed")?;
@@ -62,6 +57,22 @@ pub fn init(format: LogFormat, settings: &TelemetrySettings) -> anyhow::Result<T
         tracing::info!(endpoint, "exporting traces over OTLP");
     }
     Ok(Telemetry { provider })
+}
+
+/// Log lines to `writer`: human-readable text, or one JSON object per line
+/// (`LOG_FORMAT=json`) with the current span's fields and its parents'.
+pub fn log_layer<S, W>(format: LogFormat, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .fmt_fields(text_fields::TextFields)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(writer).boxed(),
+    }
 }
 
 /// The OpenTelemetry layer over `provider`: tests install it with an
@@ -103,11 +114,4 @@ fn http_traces_url(endpoint: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn the_http_exporter_posts_to_v1_traces() {
-        assert_eq!(super::http_traces_url("http://jaeger:4318"), "http://jaeger:4318/v1/traces");
-        assert_eq!(super::http_traces_url("http://jaeger:4318/"), "http://jaeger:4318/v1/traces");
-        assert_eq!(super::http_traces_url("http://c:4318/v1/traces"), "http://c:4318/v1/traces");
-    }
-}
+mod tests;
