@@ -1,12 +1,15 @@
 //! Logs and spans carry ids and counts, never PHI: a full run's logs, at
-//! debug level for every crate, contain no name, date of birth, phone or email.
+//! debug level for every crate, and every span it exported (names,
+//! attributes, events, links) contain no name, date of birth, phone, email,
+//! Gridhook text or partner note.
 
-use integration_tests::{app::spawn_app, logs::capture};
+use integration_tests::{app::spawn_app, partner, telemetry::capture};
+use jobs::{domain::RecordKind, jobs::SyncRecords, runner::enqueue};
 use sandbox::{EVENTS, Kind};
 
 #[tokio::test]
-async fn a_full_run_logs_no_patient_names_birth_dates_phones_or_emails() {
-    let logs = capture();
+async fn a_full_run_logs_and_traces_no_patient_names_birth_dates_phones_or_emails() {
+    let captured = capture();
     let app = spawn_app().await;
     for event in EVENTS {
         app.drchrono().send(event, &app.sandbox.delivery_object(event)).await.unwrap();
@@ -19,24 +22,38 @@ async fn a_full_run_logs_no_patient_names_birth_dates_phones_or_emails() {
     let visit = app.sandbox.ids(Kind::Appointment)[0];
     let gridhook = app.sandbox.gridhook_for(visit).unwrap();
     app.deepcura(sandbox::GridhookScheme::Sha256Iv).send(&gridhook).await.unwrap();
+    let partner_event = partner::event(&visit.to_string(), "appointment.rescheduled", "2025-01-10T12:30:00Z");
+    let resp = app.post_partner_raw(partner::FEED, serde_json::to_vec(&partner_event).unwrap()).await;
+    assert!(resp.status().is_success(), "the partner event was accepted");
+    // A reconciliation walk reads every patient's full record from DrChrono.
+    enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
     app.drain_jobs().await;
-    let gridhook_text = [&gridhook["transcript"], &gridhook["soap"]["subjective"], &gridhook["soap"]["assessment"]];
+    let free_text =
+        [&gridhook["transcript"], &gridhook["soap"]["subjective"], &gridhook["soap"]["assessment"], &partner_event["notes"]];
 
-    let text = logs.text();
-    assert!(text.contains("job attempt succeeded"), "the capture saw the run's logs");
-    for id in &ids[..7] {
-        let p = app.sandbox.record(Kind::Patient, *id).unwrap();
-        for field in ["first_name", "last_name", "date_of_birth", "cell_phone", "home_phone", "email"] {
-            if let Some(value) = p[field].as_str().filter(|v| v.len() >= 4) {
-                assert!(!text.contains(value), "patient {id}'s {field} appears in the logs");
+    let logs = captured.logs.text();
+    let spans = captured.spans.text();
+    assert!(logs.contains("job attempt succeeded"), "the capture saw the run's logs");
+    assert!(logs.contains("Gridhook stored"), "the Gridhook was decrypted during the run");
+    assert!(logs.contains("DrChrono list walked"), "the reconciliation walk ran");
+    for name in ["POST /webhooks/drchrono", "send sync_records", "process decrypt_gridhook", "GET /api/patients"] {
+        assert!(spans.contains(name), "the capture saw the span {name}");
+    }
+    for (what, text) in [("logs", &logs), ("spans", &spans)] {
+        for id in &ids {
+            let p = app.sandbox.record(Kind::Patient, *id).unwrap();
+            for field in ["first_name", "last_name", "date_of_birth", "cell_phone", "home_phone", "email"] {
+                if let Some(value) = p[field].as_str().filter(|v| v.len() >= 4) {
+                    assert!(!text.contains(value), "patient {id}'s {field} appears in the {what}");
+                }
             }
         }
+        for value in free_text {
+            let value = value.as_str().unwrap();
+            assert!(!text.contains(value), "note text appears in the {what}: {value:.12}…");
+        }
+        let patient = app.sandbox.patient(gridhook["patient_id"].as_i64().unwrap()).unwrap();
+        let first_name = patient["first_name"].as_str().unwrap();
+        assert!(!text.contains(first_name), "the transcript's patient name appears in the {what}");
     }
-    assert!(text.contains("Gridhook stored"), "the Gridhook was decrypted during the run");
-    for value in gridhook_text {
-        let value = value.as_str().unwrap();
-        assert!(!text.contains(value), "Gridhook text appears in the logs: {value:.12}…");
-    }
-    let patient = app.sandbox.patient(gridhook["patient_id"].as_i64().unwrap()).unwrap();
-    assert!(!text.contains(patient["first_name"].as_str().unwrap()), "the transcript's patient name appears in the logs");
 }

@@ -12,6 +12,8 @@ mod partner_apply;
 mod partner_events;
 mod partner_feed;
 mod partner_guards;
+mod metrics;
+mod otlp_export;
 mod records_lists;
 mod records_webhooks;
 mod runner_retry;

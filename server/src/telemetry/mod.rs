@@ -88,7 +88,7 @@ where
 
 /// A provider with a batch OTLP exporter when an endpoint is set, else one
 /// that records trace ids and exports nothing.
-fn tracer_provider(settings: &TelemetrySettings) -> anyhow::Result<SdkTracerProvider> {
+pub fn tracer_provider(settings: &TelemetrySettings) -> anyhow::Result<SdkTracerProvider> {
     let resource = Resource::builder().with_service_name(settings.otel_service_name.clone()).build();
     let builder = SdkTracerProvider::builder().with_resource(resource);
     let Some(endpoint) = settings.otel_exporter_otlp_endpoint.as_deref() else {
