@@ -53,7 +53,7 @@ pub fn init(format: LogFormat, settings: &TelemetrySettings) -> anyhow::Result<T
         .with(otel_layer(&provider))
         .try_init()
         .context("a tracing subscriber was already installed")?;
-    if let Some(endpoint) = &settings.otel_exporter_otlp_endpoint {
+    if let Some(endpoint) = settings.otel_exporter_otlp_endpoint.as_deref().filter(|e| !e.trim().is_empty()) {
         tracing::info!(endpoint, "exporting traces over OTLP");
     }
     Ok(Telemetry { provider })
@@ -91,7 +91,7 @@ where
 pub fn tracer_provider(settings: &TelemetrySettings) -> anyhow::Result<SdkTracerProvider> {
     let resource = Resource::builder().with_service_name(settings.otel_service_name.clone()).build();
     let builder = SdkTracerProvider::builder().with_resource(resource);
-    let Some(endpoint) = settings.otel_exporter_otlp_endpoint.as_deref() else {
+    let Some(endpoint) = settings.otel_exporter_otlp_endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
         return Ok(builder.build());
     };
     let exporter = match settings.otel_exporter_otlp_protocol {
