@@ -4,7 +4,10 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 use std::{sync::Arc, time::Duration};
 
-use crate::drchrono::TokenKey;
+use crate::{
+    archive::{ArchiveSettings, S3Slot},
+    drchrono::TokenKey,
+};
 
 /// Job-side configuration, loaded once by the service.
 #[derive(Clone)]
@@ -31,6 +34,8 @@ pub struct JobSettings {
     /// Pauses between re-requests of one failed list page (5xx, HTML, timeout).
     pub drchrono_page_retry_delays: Vec<Duration>,
     pub practice_timezone: Tz,
+    /// The note PDF archive: provider name, S3 bucket and access, download cap.
+    pub archive: ArchiveSettings,
 }
 
 impl Default for JobSettings {
@@ -51,6 +56,7 @@ impl Default for JobSettings {
                 Duration::from_millis(3000),
             ],
             practice_timezone: chrono_tz::America::New_York,
+            archive: ArchiveSettings::default(),
         }
     }
 }
@@ -69,6 +75,7 @@ impl std::fmt::Debug for JobSettings {
             .field("drchrono_reconcile_percent", &self.drchrono_reconcile_percent)
             .field("drchrono_timeout", &self.drchrono_timeout)
             .field("practice_timezone", &self.practice_timezone)
+            .field("archive", &self.archive)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +85,8 @@ pub struct JobContext {
     pub pool: PgPool,
     pub http: reqwest::Client,
     pub settings: Arc<JobSettings>,
+    /// The archive's S3 client, built on first use.
+    pub s3: S3Slot,
 }
 
 impl JobContext {
@@ -86,6 +95,6 @@ impl JobContext {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("the HTTP client builds with static settings");
-        Self { pool, http, settings: Arc::new(settings) }
+        Self { pool, http, settings: Arc::new(settings), s3: S3Slot::default() }
     }
 }

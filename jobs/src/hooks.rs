@@ -5,7 +5,7 @@
 
 use sqlx::PgConnection;
 
-use crate::domain::RecordKind;
+use crate::{domain::RecordKind, jobs::ArchivePdf, runner::enqueue_many};
 
 /// Rows of `kind` were inserted or changed; `newly_locked` are the clinical
 /// notes among them that were not stored as locked before.
@@ -18,15 +18,18 @@ pub async fn records_written(
     if ids.is_empty() {
         return Ok(());
     }
-    for &note_id in newly_locked {
-        clinical_note_locked(db, note_id).await?;
-    }
+    clinical_notes_locked(db, newly_locked).await?;
     Ok(())
 }
 
-/// A clinical note became locked (signed). The note PDF archive job is
-/// enqueued from here once it exists; until then the lock is logged.
-async fn clinical_note_locked(_db: &mut PgConnection, note_id: i64) -> Result<(), sqlx::Error> {
-    tracing::info!(note_id, "clinical note locked");
+/// Clinical notes became locked (signed): each gets an `archive_pdf` job,
+/// all in one statement. A note whose job is still active gets no second.
+async fn clinical_notes_locked(db: &mut PgConnection, note_ids: &[i64]) -> Result<(), sqlx::Error> {
+    if note_ids.is_empty() {
+        return Ok(());
+    }
+    let jobs: Vec<ArchivePdf> = note_ids.iter().map(|&clinical_note_id| ArchivePdf { clinical_note_id }).collect();
+    let enqueued = enqueue_many(db, &jobs).await?;
+    tracing::info!(locked = note_ids.len(), enqueued = enqueued.len(), "clinical notes locked; PDF archive jobs enqueued");
     Ok(())
 }

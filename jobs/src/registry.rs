@@ -9,4 +9,5 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::SyncRecords>()
         .register::<jobs::SyncPatientLists>()
         .register::<jobs::Cleanup>()
+        .register::<jobs::ArchivePdf>()
 }

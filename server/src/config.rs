@@ -1,6 +1,8 @@
 //! Service configuration, read once from the environment (a `.env` file is
 //! honoured). `drchrono-sync --help` lists every variable.
 
+pub mod archive;
+
 use clap::Args;
 use std::{net::SocketAddr, time::Duration};
 
@@ -83,6 +85,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub schedules: ScheduleSettings,
+
+    #[command(flatten)]
+    pub archive: archive::ArchiveArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -171,6 +176,7 @@ impl Settings {
             drchrono_reconcile_percent: self.drchrono_reconcile_percent,
             drchrono_timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
             practice_timezone: self.practice_timezone,
+            archive: self.archive.settings(),
             ..Default::default()
         }
     }
