@@ -77,6 +77,9 @@ pub fn check(pdf: &[u8], needle: &Needle) -> Verdict {
     if !pdf.starts_with(b"%PDF-") {
         return Verdict::review("not a PDF (the file does not start with %PDF-)", None);
     }
+    if !ends_with_eof_marker(pdf) {
+        return Verdict::review("truncated: the file does not end with the %%EOF marker", None);
+    }
     let doc = match Document::load_mem(pdf) {
         Ok(doc) => doc,
         Err(e) => return Verdict::review(unreadable(&e), None),
@@ -147,6 +150,14 @@ impl Seen {
             Verdict::NotMatched { pages }
         }
     }
+}
+
+/// Every complete PDF ends with `%%EOF` (maybe followed by a line end);
+/// readers look for it in the last kilobyte. lopdf may recover objects from
+/// a cut-off file, so a missing marker is checked for before parsing.
+fn ends_with_eof_marker(pdf: &[u8]) -> bool {
+    let tail = &pdf[pdf.len().saturating_sub(1024)..];
+    tail.windows(5).any(|w| w == b"%%EOF")
 }
 
 /// Why lopdf could not load a PDF, without quoting any of it.

@@ -21,12 +21,14 @@ mod cli;
 mod data;
 mod events;
 mod faults;
+mod files;
 mod filters;
 mod generate;
 mod kind;
 mod lists;
 mod oauth;
 mod pagination;
+pub mod pdf;
 mod practice;
 mod records;
 mod reply;
@@ -49,6 +51,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 pub use cli::run_cli;
 pub use events::EVENTS;
 pub use faults::{Faults, RateLimit};
+pub use files::PdfVariant;
 pub use kind::{
     ALLERGIES_MAX_PAGE_SIZE, APPOINTMENTS_MAX_PAGE_SIZE, CLINICAL_NOTES_MAX_PAGE_SIZE,
     DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, PATIENTS_MAX_PAGE_SIZE,
