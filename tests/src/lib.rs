@@ -3,8 +3,10 @@
 //! processes to kill and a database proxy to cut.
 
 pub mod app;
+pub mod archive;
 pub mod db;
 pub mod process;
 pub mod proxy;
+pub mod s3;
 pub mod test_jobs;
 pub mod wait;
