@@ -2,6 +2,7 @@
 //! Postgres (a fresh database per test) and the sandbox DrChrono over HTTP.
 
 mod archive_check;
+mod archive_crash;
 mod archive_pdf;
 mod drchrono_client;
 mod runner_limits;
