@@ -4,7 +4,11 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 use std::{sync::Arc, time::Duration};
 
-use crate::{deepcura::Cipher, drchrono::TokenKey};
+use crate::{
+    archive::{ArchiveSettings, S3Slot},
+    deepcura::Cipher,
+    drchrono::TokenKey,
+};
 
 /// Job-side configuration, loaded once by the service.
 #[derive(Clone)]
@@ -33,6 +37,8 @@ pub struct JobSettings {
     pub practice_timezone: Tz,
     /// Opens Deep Cura Gridhooks; `None` without `DEEPCURA_SHARED_SECRET`.
     pub deepcura_cipher: Option<Cipher>,
+    /// The note PDF archive: provider name, S3 bucket and access, download cap.
+    pub archive: ArchiveSettings,
 }
 
 impl Default for JobSettings {
@@ -54,6 +60,7 @@ impl Default for JobSettings {
             ],
             practice_timezone: chrono_tz::America::New_York,
             deepcura_cipher: None,
+            archive: ArchiveSettings::default(),
         }
     }
 }
@@ -73,6 +80,7 @@ impl std::fmt::Debug for JobSettings {
             .field("drchrono_timeout", &self.drchrono_timeout)
             .field("practice_timezone", &self.practice_timezone)
             .field("deepcura_cipher", &self.deepcura_cipher)
+            .field("archive", &self.archive)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +90,8 @@ pub struct JobContext {
     pub pool: PgPool,
     pub http: reqwest::Client,
     pub settings: Arc<JobSettings>,
+    /// The archive's S3 client, built on first use.
+    pub s3: S3Slot,
 }
 
 impl JobContext {
@@ -90,6 +100,6 @@ impl JobContext {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("the HTTP client builds with static settings");
-        Self { pool, http, settings: Arc::new(settings) }
+        Self { pool, http, settings: Arc::new(settings), s3: S3Slot::default() }
     }
 }

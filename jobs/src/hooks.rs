@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use crate::{
     deepcura::link,
     domain::RecordKind,
-    jobs::{ApplyPartnerAppointmentEvent, LinkNote},
+    jobs::{ApplyPartnerAppointmentEvent, ArchivePdf, LinkNote},
     runner::enqueue_many,
 };
 
@@ -24,9 +24,7 @@ pub async fn records_written(
     if ids.is_empty() {
         return Ok(());
     }
-    for &note_id in newly_locked {
-        clinical_note_locked(db, note_id).await?;
-    }
+    clinical_notes_locked(db, newly_locked).await?;
     relink_deepcura_notes(db, kind, ids, time_zone).await?;
     if kind == RecordKind::Appointment {
         rematch_partner_events(db, ids).await?;
@@ -34,10 +32,15 @@ pub async fn records_written(
     Ok(())
 }
 
-/// A clinical note became locked (signed). The note PDF archive job is
-/// enqueued from here once it exists; until then the lock is logged.
-async fn clinical_note_locked(_db: &mut PgConnection, note_id: i64) -> Result<(), sqlx::Error> {
-    tracing::info!(note_id, "clinical note locked");
+/// Clinical notes became locked (signed): each gets an `archive_pdf` job,
+/// all in one statement. A note whose job is still active gets no second.
+async fn clinical_notes_locked(db: &mut PgConnection, note_ids: &[i64]) -> Result<(), sqlx::Error> {
+    if note_ids.is_empty() {
+        return Ok(());
+    }
+    let jobs: Vec<ArchivePdf> = note_ids.iter().map(|&clinical_note_id| ArchivePdf { clinical_note_id }).collect();
+    let enqueued = enqueue_many(db, &jobs).await?;
+    tracing::info!(locked = note_ids.len(), enqueued = enqueued.len(), "clinical notes locked; PDF archive jobs enqueued");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //!
 //! Nothing here answers HTTP; handlers in `server` only enqueue.
 
+pub mod archive;
 pub mod context;
 pub mod deepcura;
 pub mod domain;

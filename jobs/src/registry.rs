@@ -12,4 +12,5 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::DecryptGridhook>()
         .register::<jobs::LinkNote>()
         .register::<jobs::ApplyPartnerAppointmentEvent>()
+        .register::<jobs::ArchivePdf>()
 }

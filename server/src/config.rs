@@ -2,6 +2,7 @@
 //! honoured). `drchrono-sync --help` lists every variable.
 
 mod telemetry;
+pub mod archive;
 
 use clap::Args;
 use std::{net::SocketAddr, time::Duration};
@@ -103,6 +104,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub telemetry: TelemetrySettings,
+
+    #[command(flatten)]
+    pub archive: archive::ArchiveArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -195,6 +199,7 @@ impl Settings {
                 .deepcura_shared_secret
                 .as_deref()
                 .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
+            archive: self.archive.settings(),
             ..Default::default()
         }
     }

@@ -2,6 +2,9 @@
 //! Postgres (a fresh database per test) and the sandbox DrChrono over HTTP.
 
 mod deepcura;
+mod archive_check;
+mod archive_crash;
+mod archive_pdf;
 mod drchrono_client;
 mod runner_limits;
 mod runner_payloads;

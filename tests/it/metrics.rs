@@ -111,7 +111,7 @@ async fn retries_and_failed_attempts_are_counted() {
 
 #[tokio::test]
 async fn metrics_can_move_to_an_address_of_their_own_without_the_token() {
-    let app = spawn_app_configured(false, 5, |s| s.telemetry.metrics_bind_addr = Some(([127, 0, 0, 1], 0).into())).await;
+    let app = spawn_app_configured(false, 5, |s, _| s.telemetry.metrics_bind_addr = Some(([127, 0, 0, 1], 0).into())).await;
     let on_main = app.http.get(app.url("/metrics")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
     assert_eq!(on_main.status(), 404, "not on BIND_ADDR once METRICS_BIND_ADDR is set");
 

@@ -40,7 +40,7 @@ fn misconfigured_worker(app: &TestApp) -> tokio::sync::watch::Sender<bool> {
 
 #[tokio::test]
 async fn a_dead_job_is_found_explained_and_revived_with_its_history_kept() {
-    let app = spawn_app_configured(false, 5, |_| {}).await;
+    let app = spawn_app_configured(false, 5, |_, _| {}).await;
     let gridhook = app.sandbox.gridhook_for(app.sandbox.ids(sandbox::Kind::Appointment)[0]).unwrap();
     let answer: Value = app.deepcura(GridhookScheme::Sha256Iv).send(&gridhook).await.unwrap().json().await.unwrap();
     let job = answer["job_id"].as_str().unwrap().to_string();
@@ -88,7 +88,7 @@ async fn a_dead_job_is_found_explained_and_revived_with_its_history_kept() {
 
 #[tokio::test]
 async fn many_dead_jobs_without_a_filter_need_all() {
-    let app = spawn_app_configured(false, 5, |_| {}).await;
+    let app = spawn_app_configured(false, 5, |_, _| {}).await;
     sqlx::query(
         "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts) \
          SELECT 'dead-' || g, 'cleanup', convert_to('{}', 'UTF8'), 'Killed', 1, 1 FROM generate_series(1, 101) g",

@@ -63,17 +63,22 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
 
 /// Starts everything; workers run unless `workers` is false (to inspect queued jobs).
 pub async fn spawn_app_with(workers: bool, patients: usize) -> TestApp {
-    spawn_app_configured(workers, patients, |_| {}).await
+    spawn_app_configured(workers, patients, |_, _| {}).await
 }
 
-/// `spawn_app_with`, with the settings adjusted by `configure` first.
-pub async fn spawn_app_configured(workers: bool, patients: usize, configure: impl FnOnce(&mut Settings)) -> TestApp {
+/// [`spawn_app_with`], with the settings adjusted by `configure` (which
+/// sees the sandbox, to configure against its data) before anything starts.
+pub async fn spawn_app_configured(
+    workers: bool,
+    patients: usize,
+    configure: impl FnOnce(&mut Settings, &Sandbox),
+) -> TestApp {
     let db = fresh_db().await;
     let sandbox = Sandbox::spawn(SandboxConfig { patients, ..Default::default() })
         .await
         .expect("sandbox starts");
     let mut settings = settings(&db, &sandbox);
-    configure(&mut settings);
+    configure(&mut settings, &sandbox);
     let (stop, shutdown) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

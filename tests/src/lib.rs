@@ -3,11 +3,13 @@
 //! processes to kill and a database proxy to cut.
 
 pub mod app;
+pub mod archive;
 pub mod db;
 pub mod logs;
 pub mod partner;
 pub mod process;
 pub mod proxy;
 pub mod telemetry;
+pub mod s3;
 pub mod test_jobs;
 pub mod wait;

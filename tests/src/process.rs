@@ -19,15 +19,21 @@ impl WorkerProcess {
     /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_test-worker")`) on
     /// `queues` and waits for it to print its id.
     pub async fn spawn(binary: &str, database_url: &str, queues: &str) -> Self {
+        Self::spawn_with_env(binary, database_url, queues, &[]).await
+    }
+
+    /// [`Self::spawn`], with extra environment variables for the child.
+    pub async fn spawn_with_env(binary: &str, database_url: &str, queues: &str, env: &[(&str, String)]) -> Self {
         let mut child = Command::new(binary)
             .args([database_url, queues])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("test-worker starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let process_id = stdout.next_line().await.expect("read").expect("test-worker prints its id");
+        let process_id = stdout.next_line().await.expect("read").expect("the worker prints its id");
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let sink = stderr.clone();

@@ -24,3 +24,4 @@ pub use crypto::TokenKey;
 pub use error::{ApiError, REAUTH_WAIT};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
 pub use reauthorization::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};
+pub(crate) use responses::transport_kind;

@@ -1,6 +1,7 @@
 //! One file per job. Each is registered in [`crate::registry`].
 
 pub mod apply_partner_appointment_event;
+pub mod archive_pdf;
 pub mod cleanup;
 pub mod decrypt_gridhook;
 pub mod fetch_record;
@@ -10,6 +11,7 @@ pub mod sync_records;
 pub mod upsert_record;
 
 pub use apply_partner_appointment_event::ApplyPartnerAppointmentEvent;
+pub use archive_pdf::ArchivePdf;
 pub use cleanup::Cleanup;
 pub use decrypt_gridhook::DecryptGridhook;
 pub use fetch_record::FetchRecord;

@@ -105,7 +105,7 @@ async fn a_wrong_key_or_truncated_ciphertext_fails_once_permanently_and_keeps_th
 
 #[tokio::test]
 async fn without_a_shared_secret_the_endpoint_is_off() {
-    let app = integration_tests::app::spawn_app_configured(false, 5, |s| s.deepcura_shared_secret = None).await;
+    let app = integration_tests::app::spawn_app_configured(false, 5, |s, _| s.deepcura_shared_secret = None).await;
     let sender = DeepCuraSender::new(app.url("/webhooks/deepcura"), DEEPCURA_SECRET, GridhookScheme::Sha256Iv);
     let resp = sender.send(&json!({ "session_id": "x" })).await.unwrap();
     assert_eq!(resp.status(), 503);

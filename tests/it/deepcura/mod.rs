@@ -96,7 +96,7 @@ async fn a_gridhook_after_its_note_links_at_once_and_is_stored_sealed() {
 
 #[tokio::test]
 async fn a_gridhook_before_its_note_links_when_reconciliation_brings_the_note() {
-    let app = spawn_app_configured(true, 20, |s| s.deepcura_scheme = Scheme::LegacyScrypt).await;
+    let app = spawn_app_configured(true, 20, |s, _| s.deepcura_scheme = Scheme::LegacyScrypt).await;
     let (appointment, note) = new_visit(&app, NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(), 10);
     let gridhook = app.sandbox.gridhook_for(appointment).unwrap();
     let resp = app.deepcura(GridhookScheme::LegacyScrypt).send_with_bearer(&gridhook).await.unwrap();

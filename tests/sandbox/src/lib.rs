@@ -22,12 +22,14 @@ mod data;
 mod deepcura;
 mod events;
 mod faults;
+mod files;
 mod filters;
 mod generate;
 mod kind;
 mod lists;
 mod oauth;
 mod pagination;
+pub mod pdf;
 mod practice;
 mod records;
 mod reply;
@@ -51,6 +53,7 @@ pub use cli::run_cli;
 pub use deepcura::{DeepCuraSender, GridhookScheme, encrypt_gridhook};
 pub use events::EVENTS;
 pub use faults::{Faults, RateLimit};
+pub use files::PdfVariant;
 pub use kind::{
     ALLERGIES_MAX_PAGE_SIZE, APPOINTMENTS_MAX_PAGE_SIZE, CLINICAL_NOTES_MAX_PAGE_SIZE,
     DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, PATIENTS_MAX_PAGE_SIZE,

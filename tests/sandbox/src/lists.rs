@@ -12,12 +12,12 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use chrono::Utc;
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::{
     Kind, data, faults,
+    files::Files,
     filters::Filters,
     pagination::{self, Position, param},
     practice::{Practice, Record},
@@ -29,9 +29,6 @@ use crate::{
 /// 25–50"); the sandbox picks the generous end.
 const VERBOSE_MAX_PAGE_SIZE: usize = 50;
 
-/// Note PDFs are presigned URLs that die within about an hour [prod].
-const PDF_LIFETIME_SECONDS: i64 = 3600;
-
 fn query_params(query: Option<String>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
@@ -42,15 +39,34 @@ fn verbose(params: &[(String, String)]) -> bool {
     param(params, "verbose").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
+/// Where note PDF links point, and until when they work.
+struct Links<'a> {
+    origin: &'a Url,
+    files: &'a Files,
+    expires: i64,
+}
+
+impl Links<'_> {
+    /// Takes the links' expiry from the files only when a response carries
+    /// links, so expiring "the next links" means exactly those.
+    fn expiry(files: &mut Files, kind: Kind, verbose: bool) -> i64 {
+        if verbose && kind == Kind::Appointment {
+            files.next_expiry()
+        } else {
+            0
+        }
+    }
+}
+
 /// A record as the API serves it; `verbose` adds what DrChrono adds only on
-/// request. `origin` is where absolute links (note PDFs) point.
+/// request.
 fn render(
     kind: Kind,
     id: i64,
     record: &Record,
     practice: &Practice,
     verbose: bool,
-    origin: &Url,
+    links: &Links,
 ) -> Value {
     let mut record = record.clone();
     if verbose {
@@ -63,7 +79,7 @@ fn render(
             Kind::Appointment => {
                 record.insert(
                     "clinical_note".to_owned(),
-                    clinical_note(id, practice, origin),
+                    clinical_note(id, practice, links),
                 );
             }
             _ => {}
@@ -75,17 +91,14 @@ fn render(
 /// The appointment's `clinical_note` block. The PDF link is the only way to
 /// a note's PDF (the note itself has no `pdf` field); it is fetched without
 /// the bearer token and expires, like the presigned URL it imitates.
-fn clinical_note(appointment: i64, practice: &Practice, origin: &Url) -> Value {
+fn clinical_note(appointment: i64, practice: &Practice, links: &Links) -> Value {
     let Some((note, record)) = practice.note_of(appointment) else {
         return json!({ "locked": false, "pdf": null, "updated_at": null });
     };
-    let mut pdf = origin.clone();
-    pdf.set_path(&format!("/_files/notes/{note}.pdf"));
-    let expires = Utc::now().timestamp() + PDF_LIFETIME_SECONDS;
-    pdf.set_query(Some(&format!("expires={expires}")));
+    let pdf = links.files.link(links.origin, note, links.expires);
     json!({
         "locked": record.get("locked").cloned().unwrap_or(Value::Bool(false)),
-        "pdf": pdf.to_string(),
+        "pdf": pdf,
         "updated_at": record.get("updated_at").cloned().unwrap_or(Value::Null),
     })
 }
@@ -120,6 +133,8 @@ pub(crate) async fn list(
     let origin = pagination::origin(&headers, shared.addr);
 
     let mut state = shared.lock();
+    let expires = Links::expiry(&mut state.files, kind, verbose);
+    let links = Links { origin: &origin, files: &state.files, expires };
     let practice = &state.practice;
     let matching: Vec<(i64, &Record)> = practice
         .table(kind)
@@ -131,7 +146,7 @@ pub(crate) async fn list(
     let window = pagination::window(&ids, position, size);
     let results: Vec<Value> = matching[window.start..window.end]
         .iter()
-        .map(|(id, record)| render(kind, *id, record, practice, verbose, &origin))
+        .map(|(id, record)| render(kind, *id, record, practice, verbose, &links))
         .collect();
     if let Some(response) = faults::list_page(&mut state, window.index) {
         return response;
@@ -156,10 +171,13 @@ pub(crate) async fn get(
     };
     let verbose = verbose(&query_params(query));
     let origin = pagination::origin(&headers, shared.addr);
-    let state = shared.lock();
+    let mut state = shared.lock();
+    let expires = Links::expiry(&mut state.files, kind, verbose);
+    let state = &*state;
+    let links = Links { origin: &origin, files: &state.files, expires };
     match state.practice.get(kind, id) {
         Some(record) => {
-            let body = render(kind, id, record, &state.practice, verbose, &origin);
+            let body = render(kind, id, record, &state.practice, verbose, &links);
             reply::json(StatusCode::OK, body)
         }
         None => reply::not_found(),

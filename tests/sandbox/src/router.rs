@@ -14,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{faults, lists, oauth, reply, state::Shared};
+use crate::{faults, files, lists, oauth, reply, state::Shared};
 
 pub(crate) fn build(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -29,6 +29,7 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
         .route("/api/{resource}/{id}", get(lists::get))
         .route("/api/{resource}/{id}/", get(lists::get))
         .route("/_sandbox/stats", get(stats))
+        .route("/_files/notes/{file}", get(files::note_pdf))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared)

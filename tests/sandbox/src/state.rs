@@ -13,7 +13,7 @@ use std::{
 use rand::RngExt as _;
 use serde_json::{Value, json};
 
-use crate::{SandboxConfig, budget::Budget, faults::Faults, generate, practice::Practice};
+use crate::{SandboxConfig, budget::Budget, faults::Faults, files::Files, generate, practice::Practice};
 
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
@@ -35,6 +35,7 @@ impl Shared {
             counters: Counters::default(),
             faults: Faults::default(),
             budget: Budget::default(),
+            files: Files::default(),
         };
         Self {
             config,
@@ -57,6 +58,8 @@ pub(crate) struct State {
     pub(crate) faults: Faults,
     /// The configured hourly call budget's use so far, if one is set.
     pub(crate) budget: Budget,
+    /// Note PDFs: link signing, test overrides, download counts.
+    pub(crate) files: Files,
 }
 
 /// The single valid token pair. DrChrono keeps exactly one live pair per
