@@ -22,7 +22,7 @@ async fn a_full_run_logs_and_traces_no_patient_names_birth_dates_phones_or_email
     let visit = app.sandbox.ids(Kind::Appointment)[0];
     let gridhook = app.sandbox.gridhook_for(visit).unwrap();
     app.deepcura(sandbox::GridhookScheme::Sha256Iv).send(&gridhook).await.unwrap();
-    let partner_event = partner::event(&visit.to_string(), "appointment.rescheduled", "2025-01-10T12:30:00Z");
+    let partner_event = partner::event(&visit.to_string(), "appointment.updated", "2025-01-10T12:30:00Z");
     let resp = app.post_partner_raw(partner::FEED, serde_json::to_vec(&partner_event).unwrap()).await;
     assert!(resp.status().is_success(), "the partner event was accepted");
     // A reconciliation walk reads every patient's full record from DrChrono.
