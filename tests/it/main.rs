@@ -3,6 +3,7 @@
 
 mod deepcura;
 mod drchrono_client;
+mod field_mappings;
 mod runner_limits;
 mod runner_payloads;
 mod runner_processes;
