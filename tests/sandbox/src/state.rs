@@ -102,6 +102,8 @@ pub(crate) struct Counters {
     /// Keyed by exact path (no query string).
     pub(crate) by_path: BTreeMap<String, u64>,
     pub(crate) refreshes: u64,
+    /// POST and PATCH requests to `/api/*`.
+    pub(crate) writes: u64,
 }
 
 impl Counters {
@@ -137,6 +139,7 @@ impl Counters {
             "by_resource": self.by_resource(),
             "by_path": self.by_path,
             "refreshes": self.refreshes,
+            "writes": self.writes,
         })
     }
 }
