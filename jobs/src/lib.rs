@@ -13,5 +13,6 @@ pub mod migrate;
 pub mod ops;
 pub mod registry;
 pub mod runner;
+pub mod writeback;
 
 pub use context::{JobContext, JobSettings};

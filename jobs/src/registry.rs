@@ -12,4 +12,6 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::DecryptGridhook>()
         .register::<jobs::LinkNote>()
         .register::<jobs::ApplyPartnerAppointmentEvent>()
+        .register::<jobs::PushAppointment>()
+        .register::<jobs::PushPatient>()
 }

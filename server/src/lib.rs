@@ -8,6 +8,7 @@ mod inbox;
 pub mod partner;
 mod request_id;
 pub mod routes;
+pub mod writeback;
 
 use anyhow::Context as _;
 use sqlx::{PgPool, postgres::PgPoolOptions};

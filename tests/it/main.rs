@@ -20,3 +20,5 @@ mod scheduler;
 mod sync_cursors;
 mod sync_reconcile;
 mod webhook_drchrono;
+mod writeback;
+mod writeback_crash;

@@ -19,8 +19,19 @@ impl WorkerProcess {
     /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_test-worker")`) on
     /// `queues` and waits for it to print its id.
     pub async fn spawn(binary: &str, database_url: &str, queues: &str) -> Self {
-        let mut child = Command::new(binary)
-            .args([database_url, queues])
+        Self::start(Command::new(binary).args([database_url, queues])).await
+    }
+
+    /// Starts `binary` (such as `service-worker`) with these environment
+    /// variables added, and waits for its first line on stdout.
+    pub async fn spawn_with_env(binary: &str, env: &[(&str, String)]) -> Self {
+        let mut command = Command::new(binary);
+        command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        Self::start(&mut command).await
+    }
+
+    async fn start(command: &mut Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)

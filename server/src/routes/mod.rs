@@ -7,6 +7,7 @@ mod drchrono_events;
 mod health;
 mod partner;
 mod partner_events;
+mod writes;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::{get, post}};
 
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .merge(partner::routes())
+        .merge(writes::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

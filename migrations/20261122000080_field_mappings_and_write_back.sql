@@ -137,3 +137,34 @@ FROM patients WHERE ethnicity_code IS NOT NULL AND ethnicity_label IS NULL;
 
 COMMENT ON VIEW mapping_gaps IS
     'Per mapping rule, the patients whose value could not be mapped; values themselves are never shown.';
+
+-- Write-back: every accepted request of the write API (POST/PATCH of
+-- appointments and patients), stored in the transaction that enqueues its
+-- push job. The body is what DrChrono will be sent.
+CREATE TABLE write_requests (
+    id              bigserial PRIMARY KEY,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    kind            text        NOT NULL CHECK (kind IN ('appointment', 'patient')),
+    op              text        NOT NULL CHECK (op IN ('create', 'update')),
+    -- The DrChrono id: given for an update, learned for a create.
+    drchrono_id     bigint,
+    body            jsonb       NOT NULL,
+    -- Who asked: the token kind (`admin` or `partner`).
+    requested_by    text        NOT NULL,
+    idempotency_key text,
+    job_id          text        NOT NULL,
+    -- Set, and committed, before a create is POSTed: a retry that finds it
+    -- set cannot know whether DrChrono created the record, and looks first.
+    post_started_at timestamptz,
+    -- How the DrChrono id was learned: `created` (201) or `adopted` (found
+    -- by a retry after an unknown outcome).
+    resolution      text CHECK (resolution IN ('created', 'adopted', 'patched')),
+    completed_at    timestamptz,
+    CHECK (op = 'create' OR drchrono_id IS NOT NULL)
+);
+CREATE UNIQUE INDEX write_requests_idempotency ON write_requests (requested_by, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX write_requests_by_job ON write_requests (job_id);
+
+COMMENT ON TABLE write_requests IS
+    'Write-back requests to DrChrono and their outcome; the body may hold PHI and is never logged.';
