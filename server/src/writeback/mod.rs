@@ -77,6 +77,7 @@ pub async fn store(pool: &PgPool, w: NewWrite<'_>) -> Result<Stored, sqlx::Error
 }
 
 /// What `GET /api/jobs/{id}` reports.
+#[derive(sqlx::FromRow)]
 pub struct JobReport {
     pub job_type: String,
     pub status: String,
@@ -88,20 +89,11 @@ pub struct JobReport {
 }
 
 pub async fn job(pool: &PgPool, id: &str) -> Result<Option<JobReport>, sqlx::Error> {
-    let row: Option<(String, String, i32, i32, Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT j.job_type, j.status, j.attempts, j.max_attempts, w.id, w.drchrono_id, w.resolution \
+    sqlx::query_as(
+        "SELECT j.job_type, j.status, j.attempts, j.max_attempts, w.id AS write_request, w.drchrono_id, w.resolution \
          FROM apalis.jobs j LEFT JOIN write_requests w ON w.job_id = j.id WHERE j.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(job_type, status, attempts, max_attempts, write_request, drchrono_id, resolution)| JobReport {
-        job_type,
-        status,
-        attempts,
-        max_attempts,
-        write_request,
-        drchrono_id,
-        resolution,
-    }))
+    .await
 }

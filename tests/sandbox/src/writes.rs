@@ -49,7 +49,7 @@ pub(crate) async fn create(
     };
     let fields = match parse_body(&body) {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut state = shared.lock();
     state.counters.writes += 1;
@@ -83,7 +83,7 @@ pub(crate) async fn patch(
     };
     let fields = match parse_body(&body) {
         Ok(fields) => fields,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut state = shared.lock();
     state.counters.writes += 1;
@@ -105,13 +105,13 @@ pub(crate) async fn patch(
     StatusCode::NO_CONTENT.into_response()
 }
 
-fn parse_body(body: &[u8]) -> Result<Record, Response> {
+fn parse_body(body: &[u8]) -> Result<Record, Box<Response>> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(fields)) => Ok(fields),
-        _ => Err(reply::json(
+        _ => Err(Box::new(reply::json(
             StatusCode::BAD_REQUEST,
             json!({"non_field_errors": ["Invalid data. Expected a dictionary."]}),
-        )),
+        ))),
     }
 }
 
