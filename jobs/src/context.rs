@@ -7,6 +7,7 @@ use std::{sync::Arc, time::Duration};
 use crate::{
     archive::{ArchiveSettings, S3Slot},
     deepcura::Cipher,
+    domain::{Locale, PhoneCountry},
     drchrono::TokenKey,
 };
 
@@ -35,6 +36,8 @@ pub struct JobSettings {
     /// Pauses between re-requests of one failed list page (5xx, HTML, timeout).
     pub drchrono_page_retry_delays: Vec<Duration>,
     pub practice_timezone: Tz,
+    /// The country of phone numbers written without a country code.
+    pub phone_default_country: PhoneCountry,
     /// Opens Deep Cura Gridhooks; `None` without `DEEPCURA_SHARED_SECRET`.
     pub deepcura_cipher: Option<Cipher>,
     /// The note PDF archive: provider name, S3 bucket and access, download cap.
@@ -59,6 +62,7 @@ impl Default for JobSettings {
                 Duration::from_millis(3000),
             ],
             practice_timezone: chrono_tz::America::New_York,
+            phone_default_country: PhoneCountry::US,
             deepcura_cipher: None,
             archive: ArchiveSettings::default(),
         }
@@ -79,9 +83,17 @@ impl std::fmt::Debug for JobSettings {
             .field("drchrono_reconcile_percent", &self.drchrono_reconcile_percent)
             .field("drchrono_timeout", &self.drchrono_timeout)
             .field("practice_timezone", &self.practice_timezone)
+            .field("phone_default_country", &self.phone_default_country)
             .field("deepcura_cipher", &self.deepcura_cipher)
             .field("archive", &self.archive)
             .finish_non_exhaustive()
+    }
+}
+
+impl JobSettings {
+    /// What every upsert reads the practice's conventions from.
+    pub fn locale(&self) -> Locale<'_> {
+        Locale { time_zone: self.practice_timezone.name(), phone_country: self.phone_default_country }
     }
 }
 

@@ -16,5 +16,6 @@ pub mod ops;
 pub mod registry;
 pub mod runner;
 pub mod telemetry;
+pub mod writeback;
 
 pub use context::{JobContext, JobSettings};

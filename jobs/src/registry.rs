@@ -13,4 +13,6 @@ pub fn all() -> Registry<JobContext> {
         .register::<jobs::LinkNote>()
         .register::<jobs::ApplyPartnerAppointmentEvent>()
         .register::<jobs::ArchivePdf>()
+        .register::<jobs::PushAppointment>()
+        .register::<jobs::PushPatient>()
 }

@@ -71,6 +71,10 @@ pub struct Settings {
     #[arg(long, env = "PRACTICE_TIMEZONE", default_value = "America/New_York")]
     pub practice_timezone: chrono_tz::Tz,
 
+    /// ISO 3166-1 alpha-2 country of phone numbers written without a `+` country code.
+    #[arg(long, env = "PHONE_DEFAULT_COUNTRY", default_value = "US")]
+    pub phone_default_country: jobs::domain::PhoneCountry,
+
     /// Bearer token partners send to POST /webhook/appointments; the partner feed answers 503 without it.
     #[arg(long, env = "PARTNER_TOKEN", hide_env_values = true)]
     pub partner_token: Option<String>,
@@ -195,6 +199,7 @@ impl Settings {
             drchrono_reconcile_percent: self.drchrono_reconcile_percent,
             drchrono_timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
             practice_timezone: self.practice_timezone,
+            phone_default_country: self.phone_default_country,
             deepcura_cipher: self
                 .deepcura_shared_secret
                 .as_deref()

@@ -9,6 +9,7 @@ pub mod partner;
 mod request_id;
 pub mod routes;
 pub mod telemetry;
+pub mod writeback;
 
 use anyhow::Context as _;
 use sqlx::{PgPool, postgres::PgPoolOptions};

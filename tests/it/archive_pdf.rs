@@ -180,10 +180,11 @@ async fn notes_found_locked_by_reconciliation_are_archived_too() {
 async fn a_lock_enqueues_one_archive_job_per_note_while_it_waits() {
     let a = spawn_archiving_app(false, 2, |_| {}).await;
     let note = a.app.sandbox.ids(Kind::ClinicalNote)[0];
-    let tz = "America/New_York";
+    let settings = jobs::JobSettings::default();
+    let locale = settings.locale();
     for locked in [false, true, false, true] {
         let object = a.app.sandbox.lock_note(note, locked).unwrap();
-        jobs::domain::upsert_batch(a.app.pool(), jobs::domain::RecordKind::ClinicalNote, &[object], "test", tz)
+        jobs::domain::upsert_batch(a.app.pool(), jobs::domain::RecordKind::ClinicalNote, &[object], "test", &locale)
             .await
             .unwrap();
     }

@@ -3,7 +3,10 @@
 //! `updated_at` never overwrites a newer one. Column extraction lives in
 //! `sql/*.sql`, one file per table.
 
+pub mod mapping;
 pub mod sync_state;
+
+pub use mapping::{Locale, PhoneCountry};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -97,6 +100,10 @@ pub struct UpsertCounts {
     pub updated: u64,
     /// Stored rows that were newer or identical, and objects without an id.
     pub unchanged: u64,
+    /// Phone fields given but not parseable in the objects seen; their E.164
+    /// columns stay NULL (`mapping_gaps` lists the patients).
+    #[serde(default)]
+    pub phones_unparsed: u64,
 }
 
 impl UpsertCounts {
@@ -109,22 +116,30 @@ impl UpsertCounts {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        self.phones_unparsed += other.phones_unparsed;
     }
 }
 
 /// Upserts a batch of API objects of one kind in one transaction (a
 /// savepoint inside the caller's). `actor` names the writer for
 /// `change_log`. Every writer of domain rows comes through here, so the
-/// follow-up work of [`hooks::records_written`] runs whatever the source.
+/// follow-up work of [`hooks::records_written`] and the field mappings
+/// ([`mapping`]) run whatever the source.
 pub async fn upsert_batch<'a>(
     db: impl Acquire<'a, Database = Postgres>,
     kind: RecordKind,
     objects: &[Value],
     actor: &str,
-    time_zone: &str,
+    locale: &Locale<'_>,
 ) -> Result<UpsertCounts, sqlx::Error> {
     if objects.is_empty() {
         return Ok(UpsertCounts::default());
+    }
+    let time_zone = locale.time_zone;
+    let mapped = mapping::mapped(kind, objects, locale);
+    let phones_unparsed = mapped.as_deref().map_or(0, mapping::unparsed_phones);
+    if phones_unparsed > 0 {
+        tracing::warn!(kind = kind.name(), phones_unparsed, "phone numbers not parseable; left NULL");
     }
     let mut tx = db.begin().await?;
     let was_locked = locked_notes(&mut tx, kind, objects.iter().filter_map(|o| id_of(o.get("id")))).await?;
@@ -132,6 +147,7 @@ pub async fn upsert_batch<'a>(
         .bind(sqlx::types::Json(objects))
         .bind(actor)
         .bind(time_zone)
+        .bind(sqlx::types::Json(mapped.unwrap_or_default()))
         .fetch_all(&mut *tx)
         .await?;
     let ids: Vec<i64> = written.iter().map(|(id, _)| *id).collect();
@@ -145,7 +161,7 @@ pub async fn upsert_batch<'a>(
     let inserted = written.iter().filter(|(_, i)| *i).count() as u64;
     let updated = written.len() as u64 - inserted;
     let seen = objects.len() as u64;
-    Ok(UpsertCounts { seen, inserted, updated, unchanged: seen - inserted - updated })
+    Ok(UpsertCounts { seen, inserted, updated, unchanged: seen - inserted - updated, phones_unparsed })
 }
 
 /// Which of these clinical notes are stored as locked; empty for other kinds.

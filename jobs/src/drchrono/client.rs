@@ -245,7 +245,7 @@ impl<'a> DrChronoClient<'a> {
         }
     }
 
-    fn url(&self, path: &str) -> Result<Url, ApiError> {
+    pub(super) fn url(&self, path: &str) -> Result<Url, ApiError> {
         let base = self.ctx.settings.drchrono_api_base.trim_end_matches('/');
         if !path.starts_with('/') {
             return Err(ApiError::Config(format!("DrChrono paths start with '/': {}", strip_query(path))));
@@ -257,9 +257,31 @@ impl<'a> DrChronoClient<'a> {
         })
     }
 
-    /// The request path every call goes through. `path` is for errors and
-    /// logs: it never carries a query string.
+    /// A GET's answer: 200 is the object, 404 is `None`.
     async fn get_json(&self, url: &Url, path: &str) -> Result<Option<Value>, ApiError> {
+        let resp = self.send(reqwest::Method::GET, url, path, None).await?;
+        match resp.status().as_u16() {
+            200 => read_json(resp, path).await.map(Some),
+            404 => Ok(None),
+            // A 1xx/2xx/3xx other than 200 on a GET is unexpected: treat
+            // it like a bad page, not as data.
+            status if status < 400 => Err(ApiError::NotJson { status, path: path.to_string() }),
+            status => Err(ApiError::Rejected { status, path: path.to_string() }),
+        }
+    }
+
+    /// The request path every call goes through, reads and writes alike:
+    /// the token, one call from the budget, the request, a single refresh
+    /// on 401. 403, 429 and 5xx become errors here; every other answer is
+    /// the caller's to read. `path` is for errors and logs: it never carries
+    /// a query string.
+    pub(super) async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, ApiError> {
         let settings = &self.ctx.settings;
         let auth = Auth::from_settings(&self.ctx.pool, &self.ctx.http, settings)?;
         let mut token = match &auth {
@@ -271,13 +293,17 @@ impl<'a> DrChronoClient<'a> {
             self.take_budget().await?;
             self.calls.add();
             let started = Instant::now();
-            let span = telemetry::client_span("GET", url.host_str().unwrap_or_default(), url.path());
-            let resp = self
+            let span = telemetry::client_span(method_name(&method), url.host_str().unwrap_or_default(), url.path());
+            let mut request = self
                 .ctx
                 .http
-                .get(url.clone())
+                .request(method.clone(), url.clone())
                 .bearer_auth(&token)
-                .headers(telemetry::inject_traceparent(&span))
+                .headers(telemetry::inject_traceparent(&span));
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let resp = request
                 .timeout(settings.drchrono_timeout)
                 .send()
                 .instrument(span.clone())
@@ -285,10 +311,9 @@ impl<'a> DrChronoClient<'a> {
                 .map_err(|e| ApiError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
             let status = resp.status().as_u16();
             telemetry::record_status(&span, status);
-            tracing::debug!(path, status, elapsed_ms = started.elapsed().as_millis() as u64, "DrChrono call");
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(path, method = method.as_str(), status, elapsed_ms, "DrChrono call");
             match status {
-                200 => return read_json(resp, path).await.map(Some),
-                404 => return Ok(None),
                 401 => match &auth {
                     Auth::Stored(store) if !refreshed => {
                         refreshed = true;
@@ -306,10 +331,7 @@ impl<'a> DrChronoClient<'a> {
                     return Err(ApiError::RateLimited { path: path.to_string(), until });
                 }
                 500..=599 => return Err(ApiError::Server { status, path: path.to_string() }),
-                // A 1xx/2xx/3xx other than 200 on a GET is unexpected: treat
-                // it like a bad page, not as data.
-                _ if status < 400 => return Err(ApiError::NotJson { status, path: path.to_string() }),
-                _ => return Err(ApiError::Rejected { status, path: path.to_string() }),
+                _ => return Ok(resp),
             }
         }
     }
@@ -324,5 +346,16 @@ impl<'a> DrChronoClient<'a> {
                 Err(ApiError::BudgetSpent { priority: self.priority.as_str(), until })
             }
         }
+    }
+}
+
+/// The span name's method; DrChrono is only ever called with these.
+fn method_name(method: &reqwest::Method) -> &'static str {
+    match *method {
+        reqwest::Method::POST => "POST",
+        reqwest::Method::PATCH => "PATCH",
+        reqwest::Method::PUT => "PUT",
+        reqwest::Method::DELETE => "DELETE",
+        _ => "GET",
     }
 }

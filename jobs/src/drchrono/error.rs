@@ -42,6 +42,10 @@ pub enum ApiError {
     /// A 4xx other than 401/403/404/429: the request itself is wrong.
     #[error("DrChrono refused the request with {status} on {path}")]
     Rejected { status: u16, path: String },
+    /// A 400 on a write: DrChrono named these fields as invalid (their
+    /// messages are not kept: they may quote the values sent).
+    #[error("DrChrono refused the write to {path} (400) for the fields {}; correct them and send a new request", fields.join(", "))]
+    Invalid { path: String, fields: Vec<String> },
     #[error("DrChrono answered {status} with a non-JSON body on {path}")]
     NotJson { status: u16, path: String },
     #[error("DrChrono answered a list page on {path} that is not {{previous, results, next}}")]
@@ -83,6 +87,7 @@ impl From<ApiError> for JobError {
             | ApiError::Config(_)
             | ApiError::Forbidden { .. }
             | ApiError::Rejected { .. }
+            | ApiError::Invalid { .. }
             | ApiError::OffOrigin { .. } => JobError::permanent(e),
             ApiError::Unauthorized { .. }
             | ApiError::RefreshFailed { .. }

@@ -8,6 +8,7 @@
 //! - [`client`]: objects and list walks, with DrChrono's statuses mapped onto
 //!   job error classes ([`ApiError`] → `JobError`).
 //! - [`pages`]: page-size maxima and appointment date chunks.
+//! - `writes`: POST and PATCH, through the same budget and error mapping.
 
 pub mod budget;
 pub mod client;
@@ -17,6 +18,7 @@ pub mod pages;
 mod reauthorization;
 mod responses;
 pub mod tokens;
+mod writes;
 
 pub use budget::{BudgetStatus, Priority, budget_status};
 pub use client::{DrChronoClient, Pages, WalkStats};

@@ -31,8 +31,7 @@ impl BackgroundJob for FetchRecord {
             return Ok(JobOutcome::skipped("record not found at DrChrono"));
         };
         let actor = format!("job:{}", Self::NAME);
-        let tz = ctx.settings.practice_timezone.name();
-        let counts = upsert_batch(&ctx.pool, self.kind, &[object], &actor, tz).await?;
+        let counts = upsert_batch(&ctx.pool, self.kind, &[object], &actor, &ctx.settings.locale()).await?;
         Ok(if counts.changed() > 0 {
             JobOutcome::applied(counts.changed())
         } else {

@@ -72,7 +72,7 @@ impl SyncRecords {
         let mut high_water = None;
         let result = async {
             while let Some(page) = pages.next_page().await? {
-                totals.counts.add(upsert_batch(&ctx.pool, self.kind, &page, &actor, tz).await?);
+                totals.counts.add(upsert_batch(&ctx.pool, self.kind, &page, &actor, &ctx.settings.locale()).await?);
                 let page_high = sync_state::page_high_water(&ctx.pool, &page, tz).await?;
                 high_water = high_water.max(page_high);
                 let stats = pages.stats();

@@ -54,8 +54,7 @@ impl BackgroundJob for UpsertRecord {
             .with_context(|| format!("delivery {delivery} holds no usable object"))
             .map_err(JobError::permanent)?;
         let actor = format!("job:{}:delivery:{delivery}", Self::NAME);
-        let tz = ctx.settings.practice_timezone.name();
-        let counts = upsert_batch(&ctx.pool, self.kind, &[object], &actor, tz).await?;
+        let counts = upsert_batch(&ctx.pool, self.kind, &[object], &actor, &ctx.settings.locale()).await?;
         Ok(if counts.changed() > 0 {
             JobOutcome::applied(counts.changed())
         } else {

@@ -8,6 +8,7 @@ mod health;
 mod partner;
 mod partner_events;
 pub mod metrics;
+mod writes;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::{get, post}};
 
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(partner::routes())
         .merge(metrics::on_main_listener(&state))
         .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))
+        .merge(writes::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

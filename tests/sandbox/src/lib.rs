@@ -39,6 +39,7 @@ mod stamps;
 mod state;
 mod visits;
 mod webhook;
+mod writes;
 
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},

@@ -14,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{faults, files, lists, oauth, reply, state::Shared};
+use crate::{faults, files, lists, oauth, reply, state::Shared, writes};
 
 pub(crate) fn build(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -24,10 +24,10 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
         .route("/o/token", post(oauth::token))
         // Every record kind shares one list and one detail handler; an
         // unknown resource is a 404 there, after the gate, as at DrChrono.
-        .route("/api/{resource}", get(lists::list))
-        .route("/api/{resource}/", get(lists::list))
-        .route("/api/{resource}/{id}", get(lists::get))
-        .route("/api/{resource}/{id}/", get(lists::get))
+        .route("/api/{resource}", get(lists::list).post(writes::create))
+        .route("/api/{resource}/", get(lists::list).post(writes::create))
+        .route("/api/{resource}/{id}", get(lists::get).patch(writes::patch))
+        .route("/api/{resource}/{id}/", get(lists::get).patch(writes::patch))
         .route("/_sandbox/stats", get(stats))
         .route("/_files/notes/{file}", get(files::note_pdf))
         .fallback(fallback)

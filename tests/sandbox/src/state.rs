@@ -107,6 +107,8 @@ pub(crate) struct Counters {
     pub(crate) refreshes: u64,
     /// (path, `traceparent` header) of each request that sent one.
     pub(crate) traceparents: Vec<(String, String)>,
+    /// POST and PATCH requests to `/api/*`.
+    pub(crate) writes: u64,
 }
 
 impl Counters {
@@ -142,6 +144,7 @@ impl Counters {
             "by_resource": self.by_resource(),
             "by_path": self.by_path,
             "refreshes": self.refreshes,
+            "writes": self.writes,
         })
     }
 }

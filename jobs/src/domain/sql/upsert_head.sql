@@ -1,9 +1,12 @@
 -- Shared head of every upsert: $1 jsonb array of DrChrono objects, $2 actor,
--- $3 practice time zone. One row per id (the newest version) goes on.
+-- $3 practice time zone, $4 jsonb array of what Rust mapped for each object
+-- (same order; `m`, NULL where nothing was mapped). One row per id (the
+-- newest version) goes on.
 WITH input AS (
     SELECT DISTINCT ON (id) *
-    FROM (SELECT drchrono_id(r->>'id') AS id, r, drchrono_time(r->>'updated_at', $3) AS updated_at
-          FROM jsonb_array_elements($1::jsonb) AS r) x
+    FROM (SELECT drchrono_id(o.r->>'id') AS id, o.r, m.m, drchrono_time(o.r->>'updated_at', $3) AS updated_at
+          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS o(r, n)
+          LEFT JOIN jsonb_array_elements($4::jsonb) WITH ORDINALITY AS m(m, n) ON m.n = o.n) x
     WHERE id IS NOT NULL
     ORDER BY id, updated_at DESC NULLS LAST
 )

@@ -9,3 +9,4 @@ mod oauth;
 mod patients;
 mod records;
 mod webhooks;
+mod writes;

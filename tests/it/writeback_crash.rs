@@ -1,0 +1,91 @@
+//! No duplicate appointment after a crash: a real worker process (the
+//! service's own workers) aborts right after DrChrono's 201 and before our
+//! commit; the retry finds the appointment by patient, doctor and time and
+//! adopts it instead of POSTing again.
+
+use base64::Engine as _;
+use integration_tests::{
+    app::{ADMIN_TOKEN, TEST_TOKEN_KEY, TestApp, spawn_app_with},
+    process::WorkerProcess,
+    wait,
+};
+use jobs::writeback::FAULT_ABORT_AFTER_CREATE;
+use sandbox::Kind;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The service's configuration for a separate worker process.
+fn worker_env(app: &TestApp, abort_after_create: bool) -> Vec<(&'static str, String)> {
+    let s = &app.settings;
+    let mut env = vec![
+        ("DATABASE_URL", app.db.url.clone()),
+        ("DRCHRONO_API_BASE", s.drchrono_api_base.clone()),
+        ("DRCHRONO_ACCESS_TOKEN", s.drchrono_access_token.clone().unwrap_or_default()),
+        ("DRCHRONO_REFRESH_TOKEN", s.drchrono_refresh_token.clone().unwrap_or_default()),
+        ("DRCHRONO_CLIENT_ID", s.drchrono_client_id.clone().unwrap_or_default()),
+        ("DRCHRONO_CLIENT_SECRET", s.drchrono_client_secret.clone().unwrap_or_default()),
+        ("TOKEN_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode(TEST_TOKEN_KEY)),
+        ("JOB_QUEUES", "push_appointment".into()),
+        ("JOB_HEARTBEAT_SECS", "1".into()),
+        ("JOB_MISSED_HEARTBEATS", "2".into()),
+        ("JOB_POLL_MS", "100".into()),
+    ];
+    if abort_after_create {
+        env.push((FAULT_ABORT_AFTER_CREATE, "1".into()));
+    }
+    env
+}
+
+fn in_slot(appointment: &Value, patient: i64, at: &str) -> bool {
+    appointment["patient"] == json!(patient) && appointment["scheduled_time"] == json!(at)
+}
+
+#[tokio::test]
+async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
+    let app = spawn_app_with(false, 5).await;
+    let patient = app.sandbox.ids(Kind::Patient)[0];
+    let doctor = app.sandbox.record(Kind::Patient, patient).unwrap()["doctor"].clone();
+    let at = "2031-09-14T08:15:00";
+    let body = json!({"patient": patient, "doctor": doctor, "office": 1, "scheduled_time": at, "duration": 20});
+    let resp = app.http.post(app.url("/api/appointments")).bearer_auth(ADMIN_TOKEN).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let job_id = resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+
+    let mut worker = WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, "push_appointment", &worker_env(&app, true))
+            .await;
+    assert!(worker.wait_crash().await, "the worker aborts after the 201");
+    assert_eq!(app.sandbox.writes(), 1, "DrChrono created the appointment");
+    let (completed, started): (bool, bool) =
+        sqlx::query_as("SELECT completed_at IS NOT NULL, post_started_at IS NOT NULL FROM write_requests")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!((completed, started), (false, true), "our side never learned the outcome");
+
+    app.start_workers();
+    wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
+
+    let same_slot: Vec<i64> = app
+        .sandbox
+        .ids(Kind::Appointment)
+        .into_iter()
+        .filter(|id| app.sandbox.record(Kind::Appointment, *id).is_some_and(|a| in_slot(&a, patient, at)))
+        .collect();
+    assert_eq!(same_slot.len(), 1, "one appointment in DrChrono: {same_slot:?}");
+    assert_eq!(app.sandbox.writes(), 1, "the retry did not POST again");
+    let (drchrono_id, resolution): (i64, String) =
+        sqlx::query_as("SELECT drchrono_id, resolution FROM write_requests").fetch_one(app.pool()).await.unwrap();
+    assert_eq!((drchrono_id, resolution.as_str()), (same_slot[0], "adopted"));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM appointments WHERE id = $1")
+        .bind(drchrono_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let outcomes: Vec<String> = sqlx::query_scalar("SELECT outcome FROM job_attempts WHERE job_id = $1 ORDER BY id")
+        .bind(&job_id)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(outcomes.last().map(String::as_str), Some("succeeded"), "{outcomes:?}");
+}
