@@ -153,7 +153,7 @@ async fn verbose_adds_the_clinical_note_with_its_pdf_link() {
         api.sandbox.base_url()
     );
     assert!(pdf.starts_with(&prefix), "{pdf}");
-    let expires: i64 = pdf[prefix.len()..].parse().unwrap();
+    let expires: i64 = pdf[prefix.len()..].split('&').next().unwrap().parse().unwrap();
     assert!(expires > Utc::now().timestamp() && expires <= Utc::now().timestamp() + 3600);
 
     let locked = !note["locked"].as_bool().unwrap();
