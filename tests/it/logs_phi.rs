@@ -28,15 +28,21 @@ async fn a_full_run_logs_and_traces_no_patient_names_birth_dates_phones_or_email
     // A reconciliation walk reads every patient's full record from DrChrono.
     enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
     app.drain_jobs().await;
-    let free_text =
-        [&gridhook["transcript"], &gridhook["soap"]["subjective"], &gridhook["soap"]["assessment"], &partner_event["notes"]];
+    let free_text = [
+        &gridhook["transcript"],
+        &gridhook["soap"]["subjective"],
+        &gridhook["soap"]["assessment"],
+        &partner_event["notes"],
+        &partner_event["patient_id"],
+    ];
 
     let logs = captured.logs.text();
     let spans = captured.spans.text();
     assert!(logs.contains("job attempt succeeded"), "the capture saw the run's logs");
     assert!(logs.contains("Gridhook stored"), "the Gridhook was decrypted during the run");
     assert!(logs.contains("DrChrono list walked"), "the reconciliation walk ran");
-    for name in ["POST /webhooks/drchrono", "send sync_records", "process decrypt_gridhook", "GET /api/patients"] {
+    let names = ["POST /webhooks/drchrono", "POST /webhook/appointments", "send sync_records", "process decrypt_gridhook", "GET /api/patients"];
+    for name in names {
         assert!(spans.contains(name), "the capture saw the span {name}");
     }
     for (what, text) in [("logs", &logs), ("spans", &spans)] {
@@ -50,7 +56,7 @@ async fn a_full_run_logs_and_traces_no_patient_names_birth_dates_phones_or_email
         }
         for value in free_text {
             let value = value.as_str().unwrap();
-            assert!(!text.contains(value), "note text appears in the {what}: {value:.12}…");
+            assert!(!text.contains(value), "note text or a partner patient id appears in the {what}: {value:.12}…");
         }
         let patient = app.sandbox.patient(gridhook["patient_id"].as_i64().unwrap()).unwrap();
         let first_name = patient["first_name"].as_str().unwrap();
