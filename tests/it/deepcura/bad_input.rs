@@ -80,7 +80,11 @@ async fn a_wrong_key_or_truncated_ciphertext_fails_once_permanently_and_keeps_th
     let wrong_key = encrypt_gridhook("not-the-shared-secret", GridhookScheme::Sha256Iv, plain.as_bytes());
     let (class, message) = accepted_then_dead(&app, &wrong_key).await;
     assert_eq!(class, "permanent");
-    assert!(message.contains("padding check failed") && message.contains("DEEPCURA_SCHEME"), "{message}");
+    // A wrong key fails the padding check, except about 1 time in 256 (the IV
+    // is random), when the garbage it yields fails as "not JSON"; both name the key.
+    let names_the_key = message.contains("padding check failed") && message.contains("DEEPCURA_SCHEME")
+        || message.contains("not JSON") && message.contains("key or scheme may be wrong");
+    assert!(names_the_key, "{message}");
 
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut bytes = b64.decode(encrypt_gridhook(DEEPCURA_SECRET, GridhookScheme::Sha256Iv, plain.as_bytes())).unwrap();
