@@ -108,6 +108,7 @@ pub struct JobContext {
 
 impl JobContext {
     pub fn new(pool: PgPool, settings: JobSettings) -> Self {
+        crate::domain::mapping::warm_up();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
