@@ -47,7 +47,7 @@ impl Kind {
     }
 }
 
-fn service_settings() -> server::Settings {
+pub(crate) fn service_settings() -> server::Settings {
     use clap::Parser;
     #[derive(Parser)]
     struct FromEnv {

@@ -11,7 +11,7 @@
 
 use lopdf::Document;
 
-use super::pdf_text::{PageText, page_text};
+use super::pdf_text::{Fonts, PageText, page_text};
 
 /// A page's decompressed content may not exceed this.
 const MAX_PAGE_CONTENT_BYTES: usize = 64 * 1024 * 1024;
@@ -92,9 +92,10 @@ pub fn check(pdf: &[u8], needle: &Needle) -> Verdict {
     if pages == 0 {
         return Verdict::review("the PDF has no pages", Some(0));
     }
+    let fonts = Fonts::of(&doc, MAX_PAGE_CONTENT_BYTES);
     let mut seen = Seen::default();
     for (&number, &id) in &page_ids {
-        let page = match page_text(&doc, id, MAX_PAGE_CONTENT_BYTES) {
+        let page = match page_text(&fonts, id) {
             Ok(page) => page,
             Err(_) => {
                 seen.failed_pages += 1;

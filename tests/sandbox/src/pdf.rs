@@ -132,19 +132,27 @@ impl NotePdf {
         ops
     }
 
-    /// F1 Helvetica/WinAnsi, F2 Times/Standard, F3 and F4 composite fonts
-    /// for the name (F3 with a ToUnicode map, F4 without).
+    /// F1 Helvetica/WinAnsi, F2 Times/Standard, and for the name the
+    /// composite font F3 (with a ToUnicode map) or F4 (without) when used.
     fn fonts(&self, doc: &mut Document) -> Dictionary {
         let f1 = doc.add_object(dictionary! {
             "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
         });
         let f2 = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman" });
-        let to_unicode = doc.add_object(compressed(Dictionary::new(), to_unicode_cmap(&self.provider).as_bytes()));
-        let with_map = composite_font(doc, Some(to_unicode));
-        let f3 = doc.add_object(with_map);
-        let without_map = composite_font(doc, None);
-        let f4 = doc.add_object(without_map);
-        dictionary! { "F1" => f1, "F2" => f2, "F3" => f3, "F4" => f4 }
+        let mut fonts = dictionary! { "F1" => f1, "F2" => f2 };
+        match self.name_font {
+            NameFont::Split => {}
+            NameFont::ToUnicode => {
+                let map = doc.add_object(compressed(Dictionary::new(), to_unicode_cmap(&self.provider).as_bytes()));
+                let font = composite_font(doc, Some(map));
+                fonts.set("F3", doc.add_object(font));
+            }
+            NameFont::NoUnicodeMap => {
+                let font = composite_font(doc, None);
+                fonts.set("F4", doc.add_object(font));
+            }
+        }
+        fonts
     }
 }
 
