@@ -147,7 +147,7 @@ impl<'f, 'a> Walker<'f, 'a> {
                 }
                 "Td" | "TD" | "Tm" | "T*" => self.out.text.push(' '),
                 "ET" => self.out.text.push('\n'),
-                "BI" | "ID" => self.out.images += usize::from(op.operator == "BI"),
+                "BI" => self.out.images += 1,
                 "Do" => {
                     let name = op.operands.first().and_then(|o| o.as_name().ok());
                     if let Some(id) = name.and_then(|n| resources.xobjects.get(n)) {
