@@ -59,6 +59,15 @@ fn a_name_in_a_composite_font_is_read_through_its_tounicode_map() {
 }
 
 #[test]
+fn a_name_inside_a_form_xobject_is_found() {
+    let pdf = note(NameFont::InForm, Some(3)).render();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    assert!(!doc.extract_text(&[3]).unwrap().contains("Jane"), "lopdf does not follow Do");
+    let verdict = check(&pdf, &needle(PROVIDER));
+    assert!(matches!(verdict, Verdict::Matched { page: 3, .. }), "{verdict:?}");
+}
+
+#[test]
 fn a_pdf_without_the_name_is_not_matched() {
     let pdf = note(NameFont::Split, None).render();
     assert_eq!(check(&pdf, &needle(PROVIDER)), Verdict::NotMatched { pages: 4 });

@@ -11,6 +11,7 @@ mod db;
 mod deepcura;
 mod demo;
 mod ops;
+mod pdf;
 mod sandbox;
 mod service;
 mod sync;
@@ -46,6 +47,9 @@ enum Command {
     Test(test::TestArgs),
     /// Serve the fake DrChrono API until stopped; prints the credentials it accepts.
     Sandbox(sandbox::SandboxArgs),
+    /// Note PDF archive: list notes whose PDF needs review, or check one again.
+    #[command(subcommand)]
+    Pdf(pdf::PdfCommand),
     /// Measure the job runner (one JSON line per figure on stdout; release build).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -83,6 +87,7 @@ async fn main() {
         Command::Test(args) => test::run(args).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Pdf(cmd) => pdf::run(cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

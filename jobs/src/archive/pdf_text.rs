@@ -8,7 +8,7 @@
 //! `Td` splits a word), which the matcher absorbs by also comparing
 //! without whitespace. Nothing here logs: page text is PHI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId, content::Content};
 
@@ -30,43 +30,65 @@ const WORD_GAP: f32 = -200.0;
 /// Form XObjects nest; deeper ones are not followed.
 const MAX_FORM_DEPTH: usize = 4;
 
-/// Reads page `page_id` of `doc`; a content stream that inflates past
-/// `max_content_bytes` fails instead of exhausting memory.
-pub fn page_text(doc: &Document, page_id: ObjectId, max_content_bytes: usize) -> lopdf::Result<PageText> {
-    let content = doc.get_page_content_with_limit(page_id, max_content_bytes)?;
-    let (resources, inherited) = doc.get_page_resources(page_id)?;
-    let fonts = doc.get_page_fonts(page_id)?;
-    let mut xobjects = BTreeMap::new();
-    for dict in resources.into_iter().chain(inherited.iter().filter_map(|id| doc.get_dictionary(*id).ok())) {
-        collect_xobjects(doc, dict, &mut xobjects);
+/// The encodings of every font object in a document, resolved once: a
+/// ToUnicode map or a `Differences` array is parsed once, not once per page.
+pub struct Fonts<'a> {
+    doc: &'a Document,
+    max_content_bytes: usize,
+    by_id: HashMap<ObjectId, Option<Encoding<'a>>>,
+}
+
+impl<'a> Fonts<'a> {
+    /// A content stream or font map that inflates past `max_content_bytes`
+    /// fails instead of exhausting memory.
+    pub fn of(doc: &'a Document, max_content_bytes: usize) -> Self {
+        let by_id = doc
+            .objects
+            .iter()
+            .filter_map(|(id, object)| object.as_dict().ok().filter(|d| d.has_type(b"Font")).map(|d| (*id, d)))
+            .map(|(id, font)| (id, readable_encoding(doc, font, max_content_bytes)))
+            .collect();
+        Self { doc, max_content_bytes, by_id }
     }
-    let mut walker = Walker { doc, max_content_bytes, out: PageText::default() };
-    walker.walk(&content, &fonts, &xobjects, 0)?;
+}
+
+/// Reads page `page_id`.
+pub fn page_text(fonts: &Fonts<'_>, page_id: ObjectId) -> lopdf::Result<PageText> {
+    let doc = fonts.doc;
+    let content = doc.get_page_content_with_limit(page_id, fonts.max_content_bytes)?;
+    let (own, inherited) = doc.get_page_resources(page_id)?;
+    let dicts = own.into_iter().chain(inherited.iter().filter_map(|id| doc.get_dictionary(*id).ok()));
+    let mut resources = Resources::default();
+    for dict in dicts {
+        resources.add(doc, dict);
+    }
+    let mut walker = Walker { fonts, out: PageText::default() };
+    walker.walk(&content, &resources, 0)?;
     Ok(walker.out)
 }
 
-fn collect_xobjects<'a>(doc: &'a Document, resources: &'a Dictionary, into: &mut BTreeMap<Vec<u8>, ObjectId>) {
-    let Ok(xobjects) = resources.get_deref(b"XObject", doc).and_then(Object::as_dict) else { return };
-    for (name, value) in xobjects.iter() {
-        if let Ok(id) = value.as_reference() {
-            into.entry(name.clone()).or_insert(id);
-        }
-    }
+/// Fonts and XObjects by resource name; the first definition of a name wins.
+#[derive(Default, Clone)]
+struct Resources<'a> {
+    fonts: BTreeMap<Vec<u8>, &'a Object>,
+    xobjects: BTreeMap<Vec<u8>, ObjectId>,
 }
 
-fn fonts_of<'a>(doc: &'a Document, resources: &'a Dictionary) -> BTreeMap<Vec<u8>, &'a Dictionary> {
-    let Ok(fonts) = resources.get_deref(b"Font", doc).and_then(Object::as_dict) else { return BTreeMap::new() };
-    fonts
-        .iter()
-        .filter_map(|(name, value)| {
-            let dict = match value {
-                Object::Reference(id) => doc.get_dictionary(*id).ok()?,
-                Object::Dictionary(d) => d,
-                _ => return None,
-            };
-            Some((name.clone(), dict))
-        })
-        .collect()
+impl<'a> Resources<'a> {
+    fn add(&mut self, doc: &'a Document, resources: &'a Dictionary) {
+        if let Ok(fonts) = resources.get_deref(b"Font", doc).and_then(Object::as_dict) {
+            for (name, font) in fonts.iter() {
+                self.fonts.entry(name.clone()).or_insert(font);
+            }
+        }
+        if let Ok(xobjects) = resources.get_deref(b"XObject", doc).and_then(Object::as_dict) {
+            for (name, value) in xobjects.iter() {
+                if let Ok(id) = value.as_reference() {
+                    self.xobjects.entry(name.clone()).or_insert(id);
+                }
+            }
+        }
+    }
 }
 
 /// A composite (Type0) font maps two-byte codes to glyphs; without a
@@ -80,30 +102,38 @@ fn readable_encoding<'a>(doc: &'a Document, font: &'a Dictionary, limit: usize) 
     font.get_font_encoding_with_limit(doc, limit).ok()
 }
 
-struct Walker<'a> {
-    doc: &'a Document,
-    max_content_bytes: usize,
+struct Walker<'f, 'a> {
+    fonts: &'f Fonts<'a>,
     out: PageText,
 }
 
-impl<'a> Walker<'a> {
-    fn walk(
-        &mut self,
-        content: &[u8],
-        fonts: &BTreeMap<Vec<u8>, &'a Dictionary>,
-        xobjects: &BTreeMap<Vec<u8>, ObjectId>,
-        depth: usize,
-    ) -> lopdf::Result<()> {
-        let encodings: BTreeMap<&[u8], Option<Encoding<'a>>> = fonts
+impl<'f, 'a> Walker<'f, 'a> {
+    fn walk(&mut self, content: &[u8], resources: &Resources<'a>, depth: usize) -> lopdf::Result<()> {
+        let (fonts, doc, limit) = (self.fonts, self.fonts.doc, self.fonts.max_content_bytes);
+        // Fonts defined inline, or missing from the table, are resolved here.
+        let local: BTreeMap<&[u8], Option<Encoding<'a>>> = resources
+            .fonts
             .iter()
-            .map(|(name, font)| (name.as_slice(), readable_encoding(self.doc, font, self.max_content_bytes)))
+            .filter(|(_, font)| !font.as_reference().is_ok_and(|id| fonts.by_id.contains_key(&id)))
+            .map(|(name, font)| {
+                let dict = match font {
+                    Object::Reference(id) => doc.get_dictionary(*id).ok(),
+                    other => other.as_dict().ok(),
+                };
+                (name.as_slice(), dict.and_then(|d| readable_encoding(doc, d, limit)))
+            })
             .collect();
+        let encoding_of = |name: &[u8]| -> Option<&Encoding<'a>> {
+            match resources.fonts.get(name)?.as_reference().ok().and_then(|id| fonts.by_id.get(&id)) {
+                Some(shared) => shared.as_ref(),
+                None => local.get(name)?.as_ref(),
+            }
+        };
         let mut current: Option<&Encoding<'a>> = None;
         for op in Content::decode(content)?.operations {
             match op.operator.as_str() {
                 "Tf" => {
-                    let name = op.operands.first().and_then(|o| o.as_name().ok());
-                    current = name.and_then(|n| encodings.get(n)).and_then(Option::as_ref);
+                    current = op.operands.first().and_then(|o| o.as_name().ok()).and_then(encoding_of);
                 }
                 "Tj" => self.show(current, &op.operands),
                 "'" | "\"" => {
@@ -117,11 +147,11 @@ impl<'a> Walker<'a> {
                 }
                 "Td" | "TD" | "Tm" | "T*" => self.out.text.push(' '),
                 "ET" => self.out.text.push('\n'),
-                "BI" | "ID" => self.out.images += usize::from(op.operator == "BI"),
+                "BI" => self.out.images += 1,
                 "Do" => {
                     let name = op.operands.first().and_then(|o| o.as_name().ok());
-                    if let Some(id) = name.and_then(|n| xobjects.get(n)) {
-                        self.draw(*id, fonts, depth)?;
+                    if let Some(id) = name.and_then(|n| resources.xobjects.get(n)) {
+                        self.draw(*id, resources, depth)?;
                     }
                 }
                 _ => {}
@@ -146,24 +176,23 @@ impl<'a> Walker<'a> {
     }
 
     /// `Do`: an image is counted; a form's own content is read with its own
-    /// resources (falling back to the page's fonts).
-    fn draw(&mut self, id: ObjectId, page_fonts: &BTreeMap<Vec<u8>, &'a Dictionary>, depth: usize) -> lopdf::Result<()> {
-        let stream = self.doc.get_object(id)?.as_stream()?;
+    /// resources, falling back to those of the page.
+    fn draw(&mut self, id: ObjectId, page: &Resources<'a>, depth: usize) -> lopdf::Result<()> {
+        let doc = self.fonts.doc;
+        let stream = doc.get_object(id)?.as_stream()?;
         match stream.dict.get(b"Subtype").and_then(Object::as_name) {
             Ok(b"Image") => self.out.images += 1,
             Ok(b"Form") if depth < MAX_FORM_DEPTH => {
-                let content = stream.get_plain_content_with_limit(self.max_content_bytes)?;
-                let resources = stream.dict.get_deref(b"Resources", self.doc).and_then(Object::as_dict).ok();
-                let mut fonts = resources.map(|r| fonts_of(self.doc, r)).unwrap_or_default();
-                for (name, font) in page_fonts {
-                    fonts.entry(name.clone()).or_insert(font);
+                let content = stream.get_plain_content_with_limit(self.fonts.max_content_bytes)?;
+                let mut resources = Resources::default();
+                if let Ok(own) = stream.dict.get_deref(b"Resources", doc).and_then(Object::as_dict) {
+                    resources.add(doc, own);
                 }
-                let mut xobjects = BTreeMap::new();
-                if let Some(r) = resources {
-                    collect_xobjects(self.doc, r, &mut xobjects);
+                for (name, font) in &page.fonts {
+                    resources.fonts.entry(name.clone()).or_insert(font);
                 }
                 self.out.text.push(' ');
-                self.walk(&content, &fonts, &xobjects, depth + 1)?;
+                self.walk(&content, &resources, depth + 1)?;
             }
             _ => {}
         }

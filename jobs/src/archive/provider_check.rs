@@ -11,7 +11,7 @@
 
 use lopdf::Document;
 
-use super::pdf_text::{PageText, page_text};
+use super::pdf_text::{Fonts, PageText, page_text};
 
 /// A page's decompressed content may not exceed this.
 const MAX_PAGE_CONTENT_BYTES: usize = 64 * 1024 * 1024;
@@ -66,8 +66,7 @@ pub struct Needle {
 impl Needle {
     /// `None` when the name has nothing to search for.
     pub fn new(provider: &str) -> Option<Self> {
-        let spaced = spaced(provider);
-        let compact = compact(&spaced);
+        let (spaced, compact) = forms(provider);
         (!compact.is_empty()).then_some(Self { spaced, compact })
     }
 }
@@ -92,23 +91,24 @@ pub fn check(pdf: &[u8], needle: &Needle) -> Verdict {
     if pages == 0 {
         return Verdict::review("the PDF has no pages", Some(0));
     }
+    let fonts = Fonts::of(&doc, MAX_PAGE_CONTENT_BYTES);
     let mut seen = Seen::default();
     for (&number, &id) in &page_ids {
-        let page = match page_text(&doc, id, MAX_PAGE_CONTENT_BYTES) {
+        let page = match page_text(&fonts, id) {
             Ok(page) => page,
             Err(_) => {
                 seen.failed_pages += 1;
                 continue;
             }
         };
-        let text = spaced(&page.text);
-        if text.contains(&needle.spaced) {
+        let (spaced, compact) = forms(&page.text);
+        if spaced.contains(&needle.spaced) {
             return Verdict::Matched { page: number, pages, form: MatchForm::Spaced };
         }
-        if compact(&text).contains(&needle.compact) {
+        if compact.contains(&needle.compact) {
             return Verdict::Matched { page: number, pages, form: MatchForm::Compact };
         }
-        seen.add(&page, &text);
+        seen.add(&page, &compact);
     }
     seen.verdict(pages)
 }
@@ -124,11 +124,16 @@ struct Seen {
 }
 
 impl Seen {
-    fn add(&mut self, page: &PageText, text: &str) {
+    fn add(&mut self, page: &PageText, compact: &str) {
         self.unreadable_strings += page.unreadable_strings;
         self.images += page.images;
-        self.letters += text.chars().filter(|c| c.is_alphabetic()).count();
-        self.garbage += text.chars().filter(|c| *c == char::REPLACEMENT_CHARACTER || c.is_control()).count();
+        for c in compact.chars() {
+            if c.is_alphabetic() {
+                self.letters += 1;
+            } else if c == char::REPLACEMENT_CHARACTER || c.is_control() {
+                self.garbage += 1;
+            }
+        }
     }
 
     fn verdict(self, pages: u32) -> Verdict {
@@ -173,29 +178,51 @@ fn unreadable(e: &lopdf::Error) -> String {
     }
 }
 
-/// Lowercase, ligatures spelled out, whitespace runs as one space.
-fn spaced(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
+/// Both comparison forms of `text`, in one pass: lowercase with ligatures
+/// spelled out and whitespace runs as one space ("dr. jane smith"), and the
+/// same without whitespace ("dr.janesmith"). ASCII, nearly all of a note,
+/// takes the fast path.
+fn forms(text: &str) -> (String, String) {
+    let mut spaced = String::with_capacity(text.len());
+    let mut compact = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            gap = !spaced.is_empty();
+            continue;
         }
-        for c in word.chars() {
-            match c {
-                '\u{FB00}' => out.push_str("ff"),
-                '\u{FB01}' => out.push_str("fi"),
-                '\u{FB02}' => out.push_str("fl"),
-                '\u{FB03}' => out.push_str("ffi"),
-                '\u{FB04}' => out.push_str("ffl"),
-                c => out.extend(c.to_lowercase()),
+        if gap {
+            spaced.push(' ');
+            gap = false;
+        }
+        if c.is_ascii() {
+            let lower = c.to_ascii_lowercase();
+            spaced.push(lower);
+            compact.push(lower);
+            continue;
+        }
+        let ligature = match c {
+            '\u{FB00}' => Some("ff"),
+            '\u{FB01}' => Some("fi"),
+            '\u{FB02}' => Some("fl"),
+            '\u{FB03}' => Some("ffi"),
+            '\u{FB04}' => Some("ffl"),
+            _ => None,
+        };
+        match ligature {
+            Some(letters) => {
+                spaced.push_str(letters);
+                compact.push_str(letters);
+            }
+            None => {
+                for lower in c.to_lowercase() {
+                    spaced.push(lower);
+                    compact.push(lower);
+                }
             }
         }
     }
-    out
-}
-
-fn compact(spaced: &str) -> String {
-    spaced.chars().filter(|c| !c.is_whitespace()).collect()
+    (spaced, compact)
 }
 
 #[cfg(test)]
@@ -207,8 +234,9 @@ mod tests {
         let needle = Needle::new("Dr.  Jane \t  Smith").unwrap();
         assert_eq!(needle.spaced, "dr. jane smith");
         assert_eq!(needle.compact, "dr.janesmith");
-        assert_eq!(spaced("Signed:\u{a0}DR. JANE\nSMITH, MD"), "signed: dr. jane smith, md");
-        assert_eq!(spaced("O\u{FB03}ce"), "office");
+        let (spaced, compact) = forms("  Signed:\u{a0}DR. JANE\nSMITH, MD ");
+        assert_eq!((spaced.as_str(), compact.as_str()), ("signed: dr. jane smith, md", "signed:dr.janesmith,md"));
+        assert_eq!(forms("O\u{FB03}ce \u{C9}LODIE").0, "office élodie");
         assert!(Needle::new(" \n ").is_none());
     }
 

@@ -38,7 +38,7 @@ impl fmt::Debug for StaticCredentials {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ArchiveSettings {
     /// The provider's name as it appears in note PDFs; archiving is off without it.
     pub provider_string: Option<String>,
@@ -71,6 +71,24 @@ impl Default for ArchiveSettings {
             credentials: None,
             max_pdf_bytes: DEFAULT_MAX_PDF_BYTES,
         }
+    }
+}
+
+/// The provider's name stays out of logs along with the secret key.
+impl fmt::Debug for ArchiveSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArchiveSettings")
+            .field("provider_string", &self.provider_string.as_ref().map(|_| "<set>"))
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("key_template", &self.key_template)
+            .field("endpoint", &self.endpoint)
+            .field("force_path_style", &self.force_path_style)
+            .field("region", &self.region)
+            .field("sse", &self.sse)
+            .field("credentials", &self.credentials)
+            .field("max_pdf_bytes", &self.max_pdf_bytes)
+            .finish()
     }
 }
 
@@ -130,5 +148,7 @@ mod tests {
             session_token: None,
         };
         assert!(!format!("{secret:?}").contains("hush"));
+        let shown = format!("{:?}", ArchiveSettings { credentials: Some(secret), ..s });
+        assert!(!shown.contains("hush") && !shown.contains("Jane"), "{shown}");
     }
 }

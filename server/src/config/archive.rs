@@ -83,16 +83,16 @@ impl ArchiveArgs {
     pub fn settings(&self) -> ArchiveSettings {
         let sse = match self.s3_sse {
             SseMode::Aes256 => Sse::Aes256,
-            SseMode::AwsKms => Sse::Kms { key_id: self.s3_sse_kms_key_id.clone() },
+            SseMode::AwsKms => Sse::Kms { key_id: set(&self.s3_sse_kms_key_id) },
         };
         ArchiveSettings {
-            provider_string: self.provider_string.clone(),
-            bucket: self.s3_bucket.clone(),
+            provider_string: set(&self.provider_string),
+            bucket: set(&self.s3_bucket),
             prefix: self.s3_prefix.clone(),
             key_template: self.s3_key_template.clone(),
-            endpoint: self.s3_endpoint.clone(),
+            endpoint: set(&self.s3_endpoint),
             force_path_style: self.s3_force_path_style,
-            region: self.aws_region.clone(),
+            region: set(&self.aws_region),
             sse,
             credentials: self.credentials(),
             max_pdf_bytes: self.archive_max_pdf_bytes.max(1),
@@ -101,12 +101,17 @@ impl ArchiveArgs {
 
     /// The standard pair wins; the older `MY_AWS_*` pair stands in for it.
     fn credentials(&self) -> Option<StaticCredentials> {
-        let (id, secret, token) = match (&self.aws_access_key_id, &self.aws_secret_access_key) {
-            (Some(id), Some(secret)) => (id, secret, self.aws_session_token.clone()),
-            _ => (self.my_aws_access_key_id.as_ref()?, self.my_aws_secret_access_key.as_ref()?, None),
+        let (id, secret, token) = match (set(&self.aws_access_key_id), set(&self.aws_secret_access_key)) {
+            (Some(id), Some(secret)) => (id, secret, set(&self.aws_session_token)),
+            _ => (set(&self.my_aws_access_key_id)?, set(&self.my_aws_secret_access_key)?, None),
         };
-        Some(StaticCredentials { access_key_id: id.clone(), secret_access_key: secret.clone(), session_token: token })
+        Some(StaticCredentials { access_key_id: id, secret_access_key: secret, session_token: token })
     }
+}
+
+/// A variable left empty (`S3_BUCKET=` in a copied `.env`) counts as unset.
+fn set(value: &Option<String>) -> Option<String> {
+    value.as_ref().filter(|v| !v.trim().is_empty()).cloned()
 }
 
 #[cfg(test)]
@@ -129,6 +134,9 @@ mod tests {
             "--my-aws-secret-access-key", "s",
         ]);
         assert_eq!(both.archive.settings().credentials.unwrap().access_key_id, "NEW");
+        let empty = Cli::parse_from(["x", "--aws-access-key-id", "", "--aws-secret-access-key", "", "--s3-bucket", ""]);
+        assert!(empty.archive.settings().credentials.is_none());
+        assert!(empty.archive.settings().bucket.is_none());
     }
 
     #[test]

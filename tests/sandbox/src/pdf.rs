@@ -30,6 +30,8 @@ pub enum NameFont {
     ToUnicode,
     /// The same composite font without a ToUnicode map: unreadable text.
     NoUnicodeMap,
+    /// [`NameFont::Split`], inside a Form XObject the page draws with `Do`.
+    InForm,
 }
 
 /// One note's PDF.
@@ -71,7 +73,14 @@ impl NotePdf {
         let mut doc = Document::with_version("1.7");
         let pages_id = doc.new_object_id();
         let fonts = self.fonts(&mut doc);
-        let resources = doc.add_object(dictionary! { "Font" => fonts });
+        let mut resources = dictionary! { "Font" => fonts };
+        if self.name_font == NameFont::InForm {
+            let content = Content { operations: self.signature() }.encode().expect("content encodes");
+            let bbox = vec![0.into(), 0.into(), PAGE_WIDTH.into(), 200.into()];
+            let form = dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => bbox };
+            resources.set("XObject", dictionary! { "Sig" => doc.add_object(compressed(form, &content)) });
+        }
+        let resources = doc.add_object(resources);
         let mut kids = Vec::new();
         let mut lines = self.lines.chunks(LINES_PER_PAGE);
         for number in 1..=self.pages.max(1) {
@@ -83,8 +92,12 @@ impl NotePdf {
                 ops.push(op("'", vec![text(line)]));
             }
             ops.push(op("ET", vec![]));
-            if self.signature_page == Some(number) {
-                ops.extend(self.signature());
+            match self.signature_page {
+                Some(page) if page == number && self.name_font == NameFont::InForm => {
+                    ops.extend([op("q", vec![]), op("Do", vec!["Sig".into()]), op("Q", vec![])]);
+                }
+                Some(page) if page == number => ops.extend(self.signature()),
+                _ => {}
             }
             ops.push(op("BT", vec![]));
             ops.extend([op("Tf", vec!["F1".into(), 8.into()]), op("Td", vec![280.into(), 30.into()])]);
@@ -103,7 +116,7 @@ impl NotePdf {
         ops.push(op("Td", vec![130.into(), 0.into()]));
         let words: Vec<&str> = self.provider.split_whitespace().collect();
         match self.name_font {
-            NameFont::Split => {
+            NameFont::Split | NameFont::InForm => {
                 ops.push(op("Tf", vec!["F1".into(), 11.into()]));
                 let (last, first) = words.split_last().unwrap_or((&"", &[]));
                 let mut parts = Vec::new();
@@ -132,19 +145,27 @@ impl NotePdf {
         ops
     }
 
-    /// F1 Helvetica/WinAnsi, F2 Times/Standard, F3 and F4 composite fonts
-    /// for the name (F3 with a ToUnicode map, F4 without).
+    /// F1 Helvetica/WinAnsi, F2 Times/Standard, and for the name the
+    /// composite font F3 (with a ToUnicode map) or F4 (without) when used.
     fn fonts(&self, doc: &mut Document) -> Dictionary {
         let f1 = doc.add_object(dictionary! {
             "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
         });
         let f2 = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman" });
-        let to_unicode = doc.add_object(compressed(Dictionary::new(), to_unicode_cmap(&self.provider).as_bytes()));
-        let with_map = composite_font(doc, Some(to_unicode));
-        let f3 = doc.add_object(with_map);
-        let without_map = composite_font(doc, None);
-        let f4 = doc.add_object(without_map);
-        dictionary! { "F1" => f1, "F2" => f2, "F3" => f3, "F4" => f4 }
+        let mut fonts = dictionary! { "F1" => f1, "F2" => f2 };
+        match self.name_font {
+            NameFont::Split | NameFont::InForm => {}
+            NameFont::ToUnicode => {
+                let map = doc.add_object(compressed(Dictionary::new(), to_unicode_cmap(&self.provider).as_bytes()));
+                let font = composite_font(doc, Some(map));
+                fonts.set("F3", doc.add_object(font));
+            }
+            NameFont::NoUnicodeMap => {
+                let font = composite_font(doc, None);
+                fonts.set("F4", doc.add_object(font));
+            }
+        }
+        fonts
     }
 }
 

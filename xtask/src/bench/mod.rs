@@ -7,6 +7,7 @@
 //! says this process already is that build. A benchmark never asserts a
 //! speed; it reports one.
 
+mod pdf;
 mod report;
 mod sync;
 mod workloads;
@@ -29,6 +30,9 @@ pub enum BenchCommand {
     /// API calls per 1,000 records applied by webhook and by list, and upsert
     /// rows/s for batches of 1,000, against a sandbox practice.
     Sync(sync::SyncArgs),
+    /// Provider-check throughput (MB/s, pages/s) and peak memory on generated
+    /// note PDFs of 1, 10 and 100 pages, against lopdf's plain text extraction.
+    Pdf(pdf::PdfArgs),
     /// Internal: the separate producer process of the latency workload.
     #[command(hide = true)]
     LatencyProducer {
@@ -116,6 +120,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Runner(args) => runner(args).await,
         BenchCommand::All(args) => all(args).await,
         BenchCommand::Sync(args) => sync::run(args).await,
+        BenchCommand::Pdf(args) => pdf::run(args).await,
         BenchCommand::LatencyProducer { jobs } => {
             let url = std::env::var("DATABASE_URL").context("latency-producer needs DATABASE_URL")?;
             workloads::produce(&url, jobs).await
