@@ -8,11 +8,15 @@ use sandbox::pdf::{self, NameFont, NotePdf};
 const PROVIDER: &str = "Dr. Jane Smith";
 
 fn note(name_font: NameFont, signature_page: Option<u32>) -> NotePdf {
+    signed_by(PROVIDER, name_font, signature_page)
+}
+
+fn signed_by(provider: &str, name_font: NameFont, signature_page: Option<u32>) -> NotePdf {
     NotePdf {
         title: "Clinical note 4242, last updated 2026-11-02T10:15:00".into(),
         pages: 4,
         signature_page,
-        provider: PROVIDER.into(),
+        provider: provider.into(),
         name_font,
         lines: (1..=120).map(|i| format!("Plan line {i}: continue current management.")).collect(),
     }
@@ -56,6 +60,46 @@ fn lopdfs_own_extraction_glues_the_words_the_checker_keeps_apart() {
 fn a_name_in_a_composite_font_is_read_through_its_tounicode_map() {
     let pdf = note(NameFont::ToUnicode, Some(3)).render();
     assert_eq!(check(&pdf, &needle(PROVIDER)), Verdict::Matched { page: 3, pages: 4, form: MatchForm::Spaced });
+}
+
+#[test]
+fn accented_letters_in_a_winansi_font_match_the_typed_name() {
+    let pdf = signed_by("Dr. Jos\u{e9} Pe\u{f1}a-M\u{fc}ller", NameFont::Split, Some(3)).render();
+    let verdict = check(&pdf, &needle("DR. JOS\u{c9} PE\u{d1}A-M\u{dc}LLER"));
+    assert!(matches!(verdict, Verdict::Matched { page: 3, .. }), "{verdict:?}");
+    assert_eq!(check(&pdf, &needle("Dr. Jose Pena-Muller")), Verdict::NotMatched { pages: 4 });
+}
+
+#[test]
+fn a_standard_encoding_right_quote_matches_a_typed_apostrophe() {
+    let pdf = signed_by("Dr. Sean O\u{2019}Brien", NameFont::Standard, Some(3)).render();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let raw = doc.extract_text(&[3]).unwrap();
+    assert!(raw.contains('\u{2019}') && !raw.contains("O'"), "code 39 reads as a right quote: {raw:?}");
+    let verdict = check(&pdf, &needle("Dr. Sean O'Brien"));
+    assert!(matches!(verdict, Verdict::Matched { page: 3, .. }), "{verdict:?}");
+}
+
+#[test]
+fn a_typographic_apostrophe_in_the_setting_matches_a_straight_one_in_the_pdf() {
+    let pdf = signed_by("Dr. Sean O'Brien", NameFont::Split, Some(2)).render();
+    let verdict = check(&pdf, &needle("Dr. Sean O\u{2019}Brien"));
+    assert!(matches!(verdict, Verdict::Matched { page: 2, .. }), "{verdict:?}");
+}
+
+#[test]
+fn an_encrypted_pdf_that_opens_without_a_password_is_read() {
+    let pdf = pdf::encrypted(&note(NameFont::Split, Some(3)).render(), "");
+    assert!(lopdf::Document::load_mem(&pdf).unwrap().was_encrypted());
+    let verdict = check(&pdf, &needle(PROVIDER));
+    assert!(matches!(verdict, Verdict::Matched { page: 3, .. }), "{verdict:?}");
+}
+
+#[test]
+fn a_pdf_locked_with_a_user_password_needs_review() {
+    let pdf = pdf::encrypted(&note(NameFont::Split, Some(3)).render(), "clinic-secret");
+    let reason = reason_of(check(&pdf, &needle(PROVIDER)));
+    assert!(reason.contains("encrypted"), "{reason}");
 }
 
 #[test]

@@ -178,10 +178,10 @@ fn unreadable(e: &lopdf::Error) -> String {
     }
 }
 
-/// Both comparison forms of `text`, in one pass: lowercase with ligatures
-/// spelled out and whitespace runs as one space ("dr. jane smith"), and the
-/// same without whitespace ("dr.janesmith"). ASCII, nearly all of a note,
-/// takes the fast path.
+/// Both comparison forms of `text`, in one pass: lowercase, with ligatures
+/// and typographic punctuation folded to ASCII, and whitespace runs as one
+/// space ("dr. jane smith"); and the same without whitespace
+/// ("dr.janesmith"). ASCII, nearly all of a note, takes the fast path.
 fn forms(text: &str) -> (String, String) {
     let mut spaced = String::with_capacity(text.len());
     let mut compact = String::with_capacity(text.len());
@@ -201,18 +201,10 @@ fn forms(text: &str) -> (String, String) {
             compact.push(lower);
             continue;
         }
-        let ligature = match c {
-            '\u{FB00}' => Some("ff"),
-            '\u{FB01}' => Some("fi"),
-            '\u{FB02}' => Some("fl"),
-            '\u{FB03}' => Some("ffi"),
-            '\u{FB04}' => Some("ffl"),
-            _ => None,
-        };
-        match ligature {
-            Some(letters) => {
-                spaced.push_str(letters);
-                compact.push_str(letters);
+        match folded(c) {
+            Some(ascii) => {
+                spaced.push_str(ascii);
+                compact.push_str(ascii);
             }
             None => {
                 for lower in c.to_lowercase() {
@@ -223,6 +215,25 @@ fn forms(text: &str) -> (String, String) {
         }
     }
     (spaced, compact)
+}
+
+/// What a non-ASCII character is compared as, when not as itself. A font's
+/// encoding decides which apostrophe or dash a name is drawn with (code 39
+/// is a right quote in StandardEncoding and a straight one in WinAnsi), while
+/// the configured name is typed with whichever the keyboard gave.
+fn folded(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{FB00}' => "ff",
+        '\u{FB01}' => "fi",
+        '\u{FB02}' => "fl",
+        '\u{FB03}' => "ffi",
+        '\u{FB04}' => "ffl",
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => "\"",
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
+        '\u{00AD}' => "",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -237,6 +248,7 @@ mod tests {
         let (spaced, compact) = forms("  Signed:\u{a0}DR. JANE\nSMITH, MD ");
         assert_eq!((spaced.as_str(), compact.as_str()), ("signed: dr. jane smith, md", "signed:dr.janesmith,md"));
         assert_eq!(forms("O\u{FB03}ce \u{C9}LODIE").0, "office élodie");
+        assert_eq!(forms("O\u{2019}Brien\u{2011}Smith Ni\u{00AD}cole").0, "o'brien-smith nicole");
         assert!(Needle::new(" \n ").is_none());
     }
 

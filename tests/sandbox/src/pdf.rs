@@ -8,7 +8,8 @@
 //!   two by a `Td` move, as justified text is;
 //! - body text uses WinAnsiEncoding, the signature lead StandardEncoding,
 //!   and [`NameFont::ToUnicode`] draws the name with a composite font whose
-//!   codes mean something only through its ToUnicode map.
+//!   codes mean something only through its ToUnicode map;
+//! - [`encrypted`] wraps any of them in a password.
 //!
 //! Output is deterministic: the same inputs give the same bytes.
 
@@ -16,7 +17,7 @@ use std::io::Write as _;
 
 use flate2::{Compression, write::ZlibEncoder};
 use lopdf::{
-    Dictionary, Document, Object, ObjectId, Stream, StringFormat,
+    Dictionary, Document, EncryptionState, EncryptionVersion, Object, ObjectId, Permissions, Stream, StringFormat,
     content::{Content, Operation},
     dictionary,
 };
@@ -32,6 +33,9 @@ pub enum NameFont {
     NoUnicodeMap,
     /// [`NameFont::Split`], inside a Form XObject the page draws with `Do`.
     InForm,
+    /// Split as [`NameFont::Split`], in a simple font with no `/Encoding`,
+    /// so StandardEncoding: code 39 is a right single quote there.
+    Standard,
 }
 
 /// One note's PDF.
@@ -56,8 +60,45 @@ fn op(operator: &str, operands: Vec<Object>) -> Operation {
     Operation::new(operator, operands)
 }
 
+/// `s` as a string for a WinAnsiEncoding font.
 fn text(s: &str) -> Object {
-    Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+    let bytes = s.chars().map(|c| win_ansi(c).unwrap_or_else(|| panic!("WinAnsi has no code for {c:?}"))).collect();
+    Object::String(bytes, StringFormat::Literal)
+}
+
+fn win_ansi(c: char) -> Option<u8> {
+    match c {
+        '\u{2018}' => Some(0x91),
+        '\u{2019}' => Some(0x92),
+        '\u{201C}' => Some(0x93),
+        '\u{201D}' => Some(0x94),
+        '\u{2013}' => Some(0x96),
+        '\u{2014}' => Some(0x97),
+        ' '..='~' | '\u{A0}'..='\u{FF}' => Some(c as u32 as u8),
+        _ => None,
+    }
+}
+
+/// `s` as a string for a StandardEncoding font: ASCII letters as they are,
+/// and the typographic single quotes at 39 and 96.
+fn standard(s: &str) -> Object {
+    let bytes = s
+        .chars()
+        .map(|c| match c {
+            '\u{2019}' => b'\'',
+            '\u{2018}' => b'`',
+            ' '..='~' if c != '\'' && c != '`' => c as u8,
+            _ => panic!("this StandardEncoding test font has no code for {c:?}"),
+        })
+        .collect();
+    Object::String(bytes, StringFormat::Literal)
+}
+
+/// `word` cut in two at its middle character.
+fn halves(word: &str, round_up: bool) -> (&str, &str) {
+    let count = word.chars().count();
+    let middle = if round_up { count.div_ceil(2) } else { count / 2 };
+    word.split_at(word.char_indices().nth(middle).map_or(word.len(), |(i, _)| i))
 }
 
 fn compressed(dict: Dictionary, plain: &[u8]) -> Stream {
@@ -116,24 +157,8 @@ impl NotePdf {
         ops.push(op("Td", vec![130.into(), 0.into()]));
         let words: Vec<&str> = self.provider.split_whitespace().collect();
         match self.name_font {
-            NameFont::Split | NameFont::InForm => {
-                ops.push(op("Tf", vec!["F1".into(), 11.into()]));
-                let (last, first) = words.split_last().unwrap_or((&"", &[]));
-                let mut parts = Vec::new();
-                for (i, word) in first.iter().enumerate() {
-                    if i > 0 {
-                        parts.push(Object::Real(-250.0));
-                    }
-                    let cut = word.len() / 2;
-                    parts.extend([text(&word[..cut]), Object::Integer(-12), text(&word[cut..])]);
-                }
-                ops.push(op("TJ", vec![Object::Array(parts)]));
-                let cut = last.len().div_ceil(2);
-                ops.push(op("Td", vec![Object::Real(6.0 * first.len() as f32 + 40.0), 0.into()]));
-                ops.push(op("Tj", vec![text(&last[..cut])]));
-                ops.push(op("Td", vec![Object::Real(2.5 * cut as f32 + 5.0), 0.into()]));
-                ops.push(op("Tj", vec![text(&last[cut..])]));
-            }
+            NameFont::Split | NameFont::InForm => ops.extend(split_name(&words, "F1", text)),
+            NameFont::Standard => ops.extend(split_name(&words, "F2", standard)),
             NameFont::ToUnicode | NameFont::NoUnicodeMap => {
                 let font = if self.name_font == NameFont::ToUnicode { "F3" } else { "F4" };
                 ops.push(op("Tf", vec![font.into(), 11.into()]));
@@ -154,7 +179,7 @@ impl NotePdf {
         let f2 = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman" });
         let mut fonts = dictionary! { "F1" => f1, "F2" => f2 };
         match self.name_font {
-            NameFont::Split | NameFont::InForm => {}
+            NameFont::Split | NameFont::InForm | NameFont::Standard => {}
             NameFont::ToUnicode => {
                 let map = doc.add_object(compressed(Dictionary::new(), to_unicode_cmap(&self.provider).as_bytes()));
                 let font = composite_font(doc, Some(map));
@@ -167,6 +192,29 @@ impl NotePdf {
         }
         fonts
     }
+}
+
+/// The name in `font`: every word but the last in one `TJ`, each cut in two
+/// by a kerning gap and set apart by a real-number word gap; the last word
+/// in two `Tj`s placed with `Td`.
+fn split_name(words: &[&str], font: &str, encode: fn(&str) -> Object) -> Vec<Operation> {
+    let mut ops = vec![op("Tf", vec![font.into(), 11.into()])];
+    let (last, first) = words.split_last().unwrap_or((&"", &[]));
+    let mut parts = Vec::new();
+    for (i, word) in first.iter().enumerate() {
+        if i > 0 {
+            parts.push(Object::Real(-250.0));
+        }
+        let (head, tail) = halves(word, false);
+        parts.extend([encode(head), Object::Integer(-12), encode(tail)]);
+    }
+    ops.push(op("TJ", vec![Object::Array(parts)]));
+    let (head, tail) = halves(last, true);
+    ops.push(op("Td", vec![Object::Real(6.0 * first.len() as f32 + 40.0), 0.into()]));
+    ops.push(op("Tj", vec![encode(head)]));
+    ops.push(op("Td", vec![Object::Real(2.5 * head.chars().count() as f32 + 5.0), 0.into()]));
+    ops.push(op("Tj", vec![encode(tail)]));
+    ops
 }
 
 /// The name's distinct characters, in order of first appearance.
@@ -259,6 +307,27 @@ pub fn image_only(pages: u32) -> Vec<u8> {
     ];
     let kids = (0..pages.max(1)).map(|_| add_page(&mut doc, pages_id, resources, &ops).into()).collect();
     finish(doc, pages_id, kids)
+}
+
+/// `pdf` encrypted (RC4, 128-bit) with `user_password`; an empty one lets
+/// any reader open it, as PDFs that only restrict printing or copying do.
+pub fn encrypted(pdf: &[u8], user_password: &str) -> Vec<u8> {
+    let mut doc = Document::load_mem(pdf).expect("a PDF this module made");
+    // The file identifier feeds the key derivation; a fixed one keeps the output deterministic.
+    let file_id = Object::String(b"sandbox-note-pdf".to_vec(), StringFormat::Hexadecimal);
+    doc.trailer.set("ID", vec![file_id.clone(), file_id]);
+    let state = EncryptionState::try_from(EncryptionVersion::V2 {
+        document: &doc,
+        owner_password: "owner-only",
+        user_password,
+        key_length: 128,
+        permissions: Permissions::all(),
+    })
+    .expect("an RC4 security handler");
+    doc.encrypt(&state).expect("encrypting in memory");
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("saving to memory");
+    out
 }
 
 /// The first part of a PDF, as a download cut short leaves it.
