@@ -159,3 +159,38 @@ async fn a_retry_starts_a_new_trace_linked_to_the_first() {
     assert_eq!(sandbox_trace_ids(&app, &path), vec![first_trace.clone(), retry_trace.clone()]);
     assert_eq!(attempt_trace_ids(&app, &job_id).await, vec![Some(first_trace), Some(retry_trace)]);
 }
+
+#[tokio::test]
+async fn an_archive_upload_is_a_client_span_in_its_jobs_trace() {
+    let spans = &capture().spans;
+    let a = integration_tests::archive::spawn_archiving_app(true, 3, |_| {}).await;
+    let note = a.notes(true)[0];
+    a.lock(note).await;
+    a.app.drain_jobs().await;
+    let job_id: String = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'archive_pdf'")
+        .fetch_one(a.app.pool())
+        .await
+        .unwrap();
+
+    let process = spans
+        .wait_for("process archive_pdf", |s| {
+            s.name == "process archive_pdf" && attr(s, "messaging.message.id").as_deref() == Some(job_id.as_str())
+        })
+        .await;
+    let trace = process.span_context.trace_id();
+    // The SDK's own debug-level span has the same name but is internal; the
+    // client span is the service's, kept at info level for production.
+    let put = spans
+        .wait_for("S3.PutObject", |s| {
+            s.name == "S3.PutObject" && s.span_context.trace_id() == trace && is_kind(s, SpanKind::Client)
+        })
+        .await;
+    assert_eq!(attr(&put, "rpc.method").as_deref(), Some("PutObject"));
+    assert_eq!(attr(&put, "aws.s3.bucket").as_deref(), Some(integration_tests::s3::BUCKET));
+    assert!(process.start_time <= put.start_time && put.end_time <= process.end_time);
+    let key_prefix = format!("{}/", integration_tests::s3::PREFIX);
+    assert!(
+        put.attributes.iter().all(|kv| !kv.value.to_string().contains(&key_prefix)),
+        "the object key, which holds the patient id, stays out of the span"
+    );
+}

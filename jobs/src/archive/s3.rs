@@ -15,6 +15,8 @@ use aws_sdk_s3::{
 use base64::Engine as _;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::OnceCell;
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::settings::{ArchiveSettings, Sse};
 use crate::runner::JobError;
@@ -121,16 +123,36 @@ pub async fn put_pdf(
             put.server_side_encryption(ServerSideEncryption::AwsKms).set_ssekms_key_id(key_id.clone())
         }
     };
-    match put.send().await {
+    let span = put_span(bucket);
+    match put.send().instrument(span.clone()).await {
         Ok(out) => {
             crate::metrics::s3_put("ok");
             Ok(Stored { etag: out.e_tag().map(str::to_string), version_id: out.version_id().map(str::to_string) })
         }
         Err(e) => {
             crate::metrics::s3_put("error");
-            Err(classify(bucket, &e))
+            let error = classify(bucket, &e);
+            span.set_status(opentelemetry::trace::Status::error(error.to_string()));
+            Err(error)
         }
     }
+}
+
+/// The client span of one PutObject, named as OpenTelemetry's AWS SDK
+/// conventions name it. The SDK's own span of that name is internal and at
+/// debug level, so production traces would otherwise show no S3 call. The
+/// object key is left out: it holds the patient id, and the archive's row
+/// already ties note, key and job together.
+fn put_span(bucket: &str) -> tracing::Span {
+    tracing::info_span!(
+        "s3_put",
+        otel.name = "S3.PutObject",
+        otel.kind = "client",
+        rpc.system = "aws-api",
+        rpc.service = "S3",
+        rpc.method = "PutObject",
+        aws.s3.bucket = bucket,
+    )
 }
 
 fn classify<E: ProvideErrorMetadata, R>(bucket: &str, e: &SdkError<E, R>) -> PutError
