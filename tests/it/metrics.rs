@@ -125,3 +125,24 @@ async fn metrics_can_move_to_an_address_of_their_own_without_the_token() {
     let m = parse(&resp.text().await.unwrap());
     assert_eq!(value(&m, r#"drchrono_sync_queue_jobs{queue="fetch_record",status="Pending"}"#), 0.0);
 }
+
+#[tokio::test]
+async fn partner_feed_deliveries_are_counted_by_outcome() {
+    use integration_tests::partner::{FEED, event};
+    let app = spawn_app_with(false, 1).await;
+    let series = |outcome: &str| format!(r#"drchrono_sync_webhook_deliveries_total{{endpoint="partner",outcome="{outcome}"}}"#);
+    let before = scrape(&app).await;
+    let sent = event("A-METRICS-1", "appointment.scheduled", "2026-11-20T09:00:00Z");
+    assert_eq!(app.post_partner(&sent).await.status(), 200);
+    assert_eq!(app.post_partner(&sent).await.status(), 409);
+    assert_eq!(app.post_partner_raw(FEED, "{not json").await.status(), 400);
+    assert_eq!(app.post_partner(&serde_json::json!({ "event_type": "appointment.scheduled" })).await.status(), 400);
+    let resp = app.http.post(app.url(FEED)).bearer_auth("wrong").json(&sent).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let after = scrape(&app).await;
+    for outcome in ["accepted", "duplicate", "malformed", "invalid", "rejected_auth"] {
+        let was = before.get(&series(outcome)).copied().unwrap_or(0.0);
+        assert!(value(&after, &series(outcome)) >= was + 1.0, "{outcome}: {was} before");
+    }
+}

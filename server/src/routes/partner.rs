@@ -28,6 +28,9 @@ use crate::{
     request_id::{self, RequestId},
 };
 
+/// The endpoint's name in the webhook-deliveries metric.
+const SOURCE: &str = "partner";
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/webhook/appointments", post(receive))
@@ -87,6 +90,7 @@ pub async fn receive(
     };
     if !bearer::matches(&headers, token) {
         tracing::warn!(request_id = %rid, "partner event rejected: missing or wrong bearer token");
+        jobs::metrics::webhook_delivery(SOURCE, "rejected_auth");
         return unauthorized(&rid);
     }
     let body = match body {
@@ -94,11 +98,13 @@ pub async fn receive(
         Err(rejection) => {
             let status = rejection.status();
             let error = status.canonical_reason().unwrap_or("Bad request");
+            jobs::metrics::webhook_delivery(SOURCE, "malformed");
             return failure(status, error, rejection.body_text(), &rid);
         }
     };
     let Ok(parsed) = serde_json::from_slice::<Value>(&body) else {
         tracing::warn!(request_id = %rid, "partner event rejected: invalid JSON");
+        jobs::metrics::webhook_delivery(SOURCE, "malformed");
         return failure(StatusCode::BAD_REQUEST, "Invalid JSON", "Request body must be valid JSON", &rid);
     };
     let event = match schema::parse(&parsed) {
@@ -106,12 +112,14 @@ pub async fn receive(
         Err(violations) => {
             let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
             tracing::warn!(request_id = %rid, ?fields, "partner event rejected: validation failed");
+            jobs::metrics::webhook_delivery(SOURCE, "invalid");
             return validation_failed(&violations, &rid);
         }
     };
     match store_and_enqueue(&state, &event, &rid, &body).await {
         Ok(Some(event_id)) => {
             tracing::info!(request_id = %rid, event_id, event_type = event.event_type, "partner event stored");
+            jobs::metrics::webhook_delivery(SOURCE, "accepted");
             let answer = json!({
                 "status": "accepted",
                 "message": "Appointment event received and stored",
@@ -123,6 +131,7 @@ pub async fn receive(
         }
         Ok(None) => {
             tracing::info!(request_id = %rid, appointment_id = event.appointment_id, "partner event rejected: duplicate");
+            jobs::metrics::webhook_delivery(SOURCE, "duplicate");
             let message =
                 format!("Event for appointment {} at {} already exists", event.appointment_id, event.timestamp);
             failure(StatusCode::CONFLICT, "Duplicate event", message, &rid)
