@@ -1,7 +1,8 @@
-//! No duplicate appointment after a crash: a real worker process (the
-//! service's own workers) aborts right after DrChrono's 201 and before our
-//! commit; the retry finds the appointment by patient, doctor and time and
-//! adopts it instead of POSTing again.
+//! No duplicate record after a crash: a real worker process (the service's
+//! own workers) aborts right after DrChrono's 201 and before our commit; the
+//! retry finds what the POST made (an appointment by patient, doctor and
+//! time; a patient by doctor, name, birth date and creation time) and adopts
+//! it instead of POSTing again. An older namesake is not adopted.
 
 use base64::Engine as _;
 use integration_tests::{
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The service's configuration for a separate worker process.
-fn worker_env(app: &TestApp, abort_after_create: bool) -> Vec<(&'static str, String)> {
+fn worker_env(app: &TestApp, queue: &str, abort_after_create: bool) -> Vec<(&'static str, String)> {
     let s = &app.settings;
     let mut env = vec![
         ("DATABASE_URL", app.db.url.clone()),
@@ -25,7 +26,7 @@ fn worker_env(app: &TestApp, abort_after_create: bool) -> Vec<(&'static str, Str
         ("DRCHRONO_CLIENT_ID", s.drchrono_client_id.clone().unwrap_or_default()),
         ("DRCHRONO_CLIENT_SECRET", s.drchrono_client_secret.clone().unwrap_or_default()),
         ("TOKEN_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode(TEST_TOKEN_KEY)),
-        ("JOB_QUEUES", "push_appointment".into()),
+        ("JOB_QUEUES", queue.into()),
         ("JOB_HEARTBEAT_SECS", "1".into()),
         ("JOB_MISSED_HEARTBEATS", "2".into()),
         ("JOB_POLL_MS", "100".into()),
@@ -51,7 +52,7 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
     assert_eq!(resp.status(), 202);
     let job_id = resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
 
-    let mut worker = WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, "push_appointment", &worker_env(&app, true))
+    let mut worker = WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, "push_appointment", &worker_env(&app, "push_appointment", true))
             .await;
     assert!(worker.wait_crash().await, "the worker aborts after the 201");
     assert_eq!(app.sandbox.writes(), 1, "DrChrono created the appointment");
@@ -88,4 +89,63 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
         .await
         .unwrap();
     assert_eq!(outcomes.last().map(String::as_str), Some("succeeded"), "{outcomes:?}");
+}
+
+/// POSTs `body` to the write API as the admin; returns the job id.
+async fn request_create(app: &TestApp, path: &str, body: &Value) -> String {
+    let resp = app.http.post(app.url(path)).bearer_auth(ADMIN_TOKEN).json(body).send().await.unwrap();
+    assert_eq!(resp.status(), 202);
+    resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string()
+}
+
+fn named(app: &TestApp, first: &str, last: &str) -> Vec<i64> {
+    let is = |p: &Value| p["first_name"] == json!(first) && p["last_name"] == json!(last);
+    app.sandbox.ids(Kind::Patient).into_iter().filter(|id| app.sandbox.record(Kind::Patient, *id).is_some_and(|p| is(&p))).collect()
+}
+
+async fn resolution(app: &TestApp) -> (i64, String) {
+    sqlx::query_as("SELECT drchrono_id, resolution FROM write_requests").fetch_one(app.pool()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_killed_after_drchronos_201_leaves_one_patient() {
+    let app = spawn_app_with(false, 3).await;
+    let doctor = app.sandbox.record(Kind::Patient, app.sandbox.ids(Kind::Patient)[0]).unwrap()["doctor"].clone();
+    let body = json!({"doctor": doctor, "first_name": "Odalys", "last_name": "Brenneman", "gender": "Female",
+                      "date_of_birth": "1979-03-02"});
+    let job_id = request_create(&app, "/api/patients", &body).await;
+
+    let env = worker_env(&app, "push_patient", true);
+    let mut worker =
+        WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, "push_patient", &env).await;
+    assert!(worker.wait_crash().await, "the worker aborts after the 201");
+    assert_eq!(named(&app, "Odalys", "Brenneman").len(), 1, "DrChrono created the patient");
+
+    app.start_workers();
+    wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
+    let patients = named(&app, "Odalys", "Brenneman");
+    assert_eq!(patients.len(), 1, "one patient in DrChrono: {patients:?}");
+    assert_eq!(app.sandbox.writes(), 1, "the retry did not POST again");
+    assert_eq!(resolution(&app).await, (patients[0], "adopted".to_string()));
+}
+
+#[tokio::test]
+async fn an_older_namesake_is_not_taken_for_the_patient_an_unconfirmed_post_made() {
+    let app = spawn_app_with(false, 3).await;
+    let namesake_id = app.sandbox.ids(Kind::Patient)[1];
+    let namesake = app.sandbox.record(Kind::Patient, namesake_id).unwrap();
+    let body = json!({"doctor": namesake["doctor"], "first_name": namesake["first_name"], "last_name": namesake["last_name"],
+                      "gender": namesake["gender"], "date_of_birth": namesake["date_of_birth"]});
+    let job_id = request_create(&app, "/api/patients", &body).await;
+    // An earlier attempt started its POST, which never reached DrChrono.
+    sqlx::query("UPDATE write_requests SET post_started_at = now()").execute(app.pool()).await.unwrap();
+
+    app.start_workers();
+    wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
+    let (first, last) = (namesake["first_name"].as_str().unwrap(), namesake["last_name"].as_str().unwrap());
+    let patients = named(&app, first, last);
+    assert_eq!(app.sandbox.writes(), 1, "the retry POSTed");
+    let (created, how) = resolution(&app).await;
+    assert_eq!(how, "created");
+    assert!(patients.contains(&created) && created != namesake_id, "{patients:?}");
 }

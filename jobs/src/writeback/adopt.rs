@@ -1,14 +1,47 @@
-//! Finding the appointment an earlier, unconfirmed POST may have created:
-//! same patient, same doctor, same scheduled time (compared as times, so
-//! `T` and a space are one), not deleted. The newest such appointment wins.
+//! Finding the record an earlier, unconfirmed POST may have created.
+//!
+//! - An appointment: same patient, same doctor, same scheduled time
+//!   (compared as times, so `T` and a space are one), not deleted.
+//! - A patient: same doctor, same first and last name (case and outer
+//!   spaces aside), the same date of birth when the request gave one, and
+//!   created no earlier than the POST was started, less [`CLOCK_SKEW`]. The
+//!   creation time is what keeps an older namesake from being taken for the
+//!   new record.
+//!
+//! The newest match wins.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
 use serde_json::Value;
 
-use crate::{domain::id_of, drchrono::DrChronoClient, runner::JobError};
+use crate::{
+    domain::{RecordKind, id_of},
+    drchrono::DrChronoClient,
+    runner::JobError,
+};
 
-/// The appointment matching the request `body`, if DrChrono holds one.
-pub(super) async fn find_appointment(client: &DrChronoClient<'_>, body: &Value) -> Result<Option<Value>, JobError> {
+/// How far DrChrono's clock may trail ours when judging a patient's
+/// `created_at` against the time our POST started.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The record of `kind` an earlier POST of `body`, started at `started`,
+/// created, if DrChrono holds one. DrChrono's naive timestamps are in the
+/// practice's time zone `tz`.
+pub(super) async fn find_earlier(
+    client: &DrChronoClient<'_>,
+    kind: RecordKind,
+    body: &Value,
+    started: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Option<Value>, JobError> {
+    match kind {
+        RecordKind::Appointment => find_appointment(client, body).await,
+        RecordKind::Patient => find_patient(client, body, started - CLOCK_SKEW, tz).await,
+        _ => Ok(None),
+    }
+}
+
+async fn find_appointment(client: &DrChronoClient<'_>, body: &Value) -> Result<Option<Value>, JobError> {
     let (Some(patient), Some(doctor), Some(at)) = (
         id_of(body.get("patient")),
         id_of(body.get("doctor")),
@@ -21,21 +54,67 @@ pub(super) async fn find_appointment(client: &DrChronoClient<'_>, body: &Value) 
         ("doctor", doctor.to_string()),
         ("date", at.date().format("%Y-%m-%d").to_string()),
     ];
-    let mut pages = client.pages("/api/appointments", &query, None)?;
+    newest(client, "/api/appointments", &query, |a| same_slot(a, patient, doctor, at)).await
+}
+
+async fn find_patient(
+    client: &DrChronoClient<'_>,
+    body: &Value,
+    not_before: DateTime<Utc>,
+    tz: Tz,
+) -> Result<Option<Value>, JobError> {
+    let (Some(doctor), Some(first), Some(last)) =
+        (id_of(body.get("doctor")), text(body, "first_name"), text(body, "last_name"))
+    else {
+        return Ok(None);
+    };
+    let birth = text(body, "date_of_birth");
+    let mut query = vec![("doctor", doctor.to_string()), ("first_name", first.clone()), ("last_name", last.clone())];
+    query.extend(birth.clone().map(|b| ("date_of_birth", b)));
+    newest(client, "/api/patients", &query, |p| {
+        id_of(p.get("doctor")) == Some(doctor)
+            && text(p, "first_name") == Some(first.clone())
+            && text(p, "last_name") == Some(last.clone())
+            && birth.as_ref().is_none_or(|b| text(p, "date_of_birth").as_ref() == Some(b))
+            && created_at(p, tz).is_some_and(|at| at >= not_before)
+    })
+    .await
+}
+
+/// The listed record with the highest id that `matches`.
+async fn newest(
+    client: &DrChronoClient<'_>,
+    path: &str,
+    query: &[(&str, String)],
+    matches: impl Fn(&Value) -> bool,
+) -> Result<Option<Value>, JobError> {
+    let mut pages = client.pages(path, query, None)?;
     let mut best: Option<(i64, Value)> = None;
     while let Some(page) = pages.next_page().await? {
-        for appointment in page {
-            if !same_slot(&appointment, patient, doctor, at) {
+        for record in page {
+            if !matches(&record) {
                 continue;
             }
-            let id = id_of(appointment.get("id")).unwrap_or_default();
+            let id = id_of(record.get("id")).unwrap_or_default();
             if best.as_ref().is_none_or(|(b, _)| id > *b) {
-                best = Some((id, appointment));
+                best = Some((id, record));
             }
         }
     }
     pages.finish();
-    Ok(best.map(|(_, a)| a))
+    Ok(best.map(|(_, r)| r))
+}
+
+/// A text field, trimmed and lowercased; `None` when absent or blank.
+fn text(record: &Value, field: &str) -> Option<String> {
+    let value = record.get(field)?.as_str()?.trim();
+    (!value.is_empty()).then(|| value.to_lowercase())
+}
+
+/// `created_at`, a naive time in the practice's zone, as UTC.
+fn created_at(record: &Value, tz: Tz) -> Option<DateTime<Utc>> {
+    let naive = naive_time(record.get("created_at")?.as_str()?)?;
+    Some(tz.from_local_datetime(&naive).earliest()?.with_timezone(&Utc))
 }
 
 fn same_slot(appointment: &Value, patient: i64, doctor: i64, at: NaiveDateTime) -> bool {
@@ -66,5 +145,15 @@ mod tests {
         assert!(!same_slot(&a, 1, 2, naive_time("2031-05-06T10:31:00").unwrap()));
         let deleted = json!({"patient": 1, "doctor": 2, "scheduled_time": "2031-05-06T10:30:00", "deleted_flag": true});
         assert!(!same_slot(&deleted, 1, 2, at));
+    }
+
+    #[test]
+    fn a_patients_creation_time_is_read_in_the_practice_zone() {
+        let p = json!({"created_at": "2031-05-06 10:30:00", "first_name": "  Ana "});
+        let utc = created_at(&p, chrono_tz::America::New_York).unwrap();
+        assert_eq!(utc.to_rfc3339(), "2031-05-06T14:30:00+00:00");
+        assert_eq!(text(&p, "first_name").as_deref(), Some("ana"));
+        assert_eq!(text(&json!({"first_name": " "}), "first_name"), None);
+        assert_eq!(created_at(&json!({"created_at": "yesterday"}), chrono_tz::UTC), None);
     }
 }

@@ -2,15 +2,17 @@
 //! and upserts what DrChrono then holds, like any synced record, naming the
 //! requester as the `change_log` actor.
 //!
-//! A create must never make two appointments. Before POSTing, the job
-//! commits `post_started_at`; an attempt that finds it set cannot know
-//! whether the earlier POST reached DrChrono (the worker may have died after
-//! the 201 and before our commit), so it first looks for an appointment with
-//! the same patient, doctor and scheduled time and adopts it ([`adopt`]).
+//! A create must never make two records. Before POSTing, the job commits
+//! `post_started_at`; an attempt that finds it set cannot know whether the
+//! earlier POST reached DrChrono (the worker may have died after the 201 and
+//! before our commit), so it first looks for what that POST would have made
+//! (an appointment in the same slot, a patient of the same name created
+//! since) and adopts it ([`adopt`]).
 
 mod adopt;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -31,16 +33,16 @@ struct Request {
     drchrono_id: Option<i64>,
     body: Value,
     requested_by: String,
-    post_started_at: bool,
+    post_started_at: Option<DateTime<Utc>>,
     completed: bool,
 }
 
-const LOAD: &str = "SELECT op, drchrono_id, body, requested_by, post_started_at IS NOT NULL, \
+const LOAD: &str = "SELECT op, drchrono_id, body, requested_by, post_started_at, \
      completed_at IS NOT NULL FROM write_requests WHERE id = $1 AND kind = $2";
 
 /// Pushes request `id` of `kind` to DrChrono.
 pub async fn push(ctx: &JobContext, kind: RecordKind, id: i64) -> Result<JobOutcome, JobError> {
-    let row: Option<(String, Option<i64>, Value, String, bool, bool)> =
+    let row: Option<(String, Option<i64>, Value, String, Option<DateTime<Utc>>, bool)> =
         sqlx::query_as(LOAD).bind(id).bind(kind.name()).fetch_optional(&ctx.pool).await?;
     let Some((op, drchrono_id, body, requested_by, post_started_at, completed)) = row else {
         return Ok(JobOutcome::skipped("write request no longer stored"));
@@ -87,13 +89,14 @@ async fn create(
     id: i64,
     request: &Request,
 ) -> Result<(i64, Value, &'static str), JobError> {
-    if request.post_started_at
-        && kind == RecordKind::Appointment
-        && let Some(found) = adopt::find_appointment(client, &request.body).await?
+    if let Some(started) = request.post_started_at
+        && let Some(found) =
+            adopt::find_earlier(client, kind, &request.body, started, ctx.settings.practice_timezone).await?
     {
-        let record = id_of(found.get("id")).context("the adopted appointment has no id; it will be looked up again on retry")
+        let record = id_of(found.get("id"))
+            .context("the adopted record has no id; it will be looked up again on retry")
             .map_err(JobError::retryable)?;
-        tracing::warn!(write_request = id, drchrono_id = record, "an earlier POST had created the appointment; adopted");
+        tracing::warn!(write_request = id, drchrono_id = record, "an earlier POST had created the record; adopted");
         return Ok((record, found, "adopted"));
     }
     mark_post_started(&ctx.pool, id).await?;
