@@ -193,16 +193,13 @@ mod tests {
         }
     }
 
-    /// Generous for a debug build on a busy CI machine; on a loaded two-core
-    /// machine it takes under two seconds.
+    /// A large practice stays proportionate: every patient, and a bounded
+    /// number of records around each.
     #[test]
-    fn ten_thousand_patients_generate_quickly() {
-        let started = std::time::Instant::now();
+    fn ten_thousand_patients_make_a_bounded_practice() {
         let practice = practice(1, 10_000, today());
-        let elapsed = started.elapsed();
         let total: usize = Kind::ALL.iter().map(|k| practice.table(*k).len()).sum();
         assert_eq!(practice.table(Kind::Patient).len(), 10_000);
         assert!(total < 10_000 * 20, "{total} records");
-        assert!(elapsed.as_secs_f64() < 5.0, "took {elapsed:?}");
     }
 }
