@@ -1,6 +1,7 @@
 //! Tokens at rest: AES-256-GCM with a random 96-bit nonce per write, keyed by
 //! `TOKEN_ENCRYPTION_KEY` (base64 of 32 bytes). The associated data names the
-//! row and column, so a ciphertext moved to another column does not decrypt.
+//! row and column, so a ciphertext moved to another column does not decrypt
+//! ([`seal_pair`], [`open_field`] for the `oauth_tokens` row).
 
 use aes_gcm::{
     Aes256Gcm, KeyInit,
@@ -11,6 +12,8 @@ type Nonce = aes_gcm::aead::Nonce<Aes256Gcm>;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use super::{ApiError, budget::APP};
 
 /// Stored layout: version || nonce || ciphertext-and-tag.
 const VERSION: u8 = 1;
@@ -95,6 +98,31 @@ impl TokenKey {
         }
         mac.finalize().into_bytes().to_vec()
     }
+}
+
+/// The `oauth_tokens` fields a sealed token is stored in.
+pub(super) const ACCESS: &str = "access";
+pub(super) const REFRESH: &str = "refresh";
+
+/// The stored form of a token pair. Each field is sealed with its own
+/// associated data, so a stored access token cannot stand in for a refresh
+/// token (or for another app's).
+pub(super) fn seal_pair(key: &TokenKey, access: &str, refresh: Option<&str>) -> (Vec<u8>, Option<Vec<u8>>) {
+    (key.seal(&aad(ACCESS), access), refresh.map(|r| key.seal(&aad(REFRESH), r)))
+}
+
+fn aad(field: &str) -> String {
+    format!("oauth_tokens:{APP}:{field}")
+}
+
+/// Decrypts one stored field; a failure means the key changed.
+pub(super) fn open_field(key: &TokenKey, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    key.open(&aad(field), bytes).ok_or_else(|| {
+        ApiError::Config(format!(
+            "the stored DrChrono tokens do not decrypt with TOKEN_ENCRYPTION_KEY (was the key changed?); \
+             re-seed with `DELETE FROM oauth_tokens WHERE key = '{APP}'` and a restart with DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN"
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! - [`client`]: objects and list walks, with DrChrono's statuses mapped onto
 //!   job error classes ([`ApiError`] → `JobError`).
 //! - [`pages`]: page-size maxima and appointment date chunks.
+//! - `walk`: list walks, page by page ([`Pages`]).
 //! - `writes`: POST and PATCH, through the same budget and error mapping.
 
 pub mod budget;
@@ -17,11 +18,14 @@ mod error;
 pub mod pages;
 mod reauthorization;
 mod responses;
+mod token_grant;
 pub mod tokens;
+mod walk;
 mod writes;
 
 pub use budget::{BudgetStatus, Priority, budget_status};
-pub use client::{DrChronoClient, Pages, WalkStats};
+pub use client::DrChronoClient;
+pub use walk::{Pages, WalkStats};
 pub use crypto::TokenKey;
 pub use error::{ApiError, REAUTH_WAIT};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};

@@ -7,8 +7,7 @@ use sqlx::PgPool;
 use super::{
     ApiError,
     budget::APP,
-    crypto::TokenKey,
-    tokens::{ACCESS, REFRESH, open_field, seal_pair},
+    crypto::{ACCESS, REFRESH, TokenKey, open_field, seal_pair},
 };
 
 /// Why DrChrono calls are stopped, for `/ready` and operators.

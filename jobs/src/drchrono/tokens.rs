@@ -9,29 +9,18 @@
 //! rotated pair before anyone uses it.
 
 use chrono::Utc;
-use serde_json::Value;
 use sqlx::{PgPool, Row as _};
-use std::time::Duration;
-use tracing::Instrument as _;
 
-use super::{ApiError, budget::APP, crypto::TokenKey};
+use super::{
+    ApiError,
+    budget::APP,
+    crypto::{ACCESS, REFRESH, TokenKey, open_field, seal_pair},
+    token_grant::{Grant, grant},
+};
 use crate::JobSettings;
 
-pub(super) const ACCESS: &str = "access";
-pub(super) const REFRESH: &str = "refresh";
 /// A token this close to its expiry is refreshed before use.
 const EXPIRY_MARGIN_SECS: i64 = 60;
-
-/// The stored form of a token pair. Each field is sealed with its own
-/// associated data, so a stored access token cannot stand in for a refresh
-/// token (or for another app's).
-pub(super) fn seal_pair(key: &TokenKey, access: &str, refresh: Option<&str>) -> (Vec<u8>, Option<Vec<u8>>) {
-    (key.seal(&aad(ACCESS), access), refresh.map(|r| key.seal(&aad(REFRESH), r)))
-}
-
-fn aad(field: &str) -> String {
-    format!("oauth_tokens:{APP}:{field}")
-}
 
 /// How the client authenticates, decided by configuration.
 pub(crate) enum Auth<'a> {
@@ -79,16 +68,6 @@ struct Row {
     needs_reauth: bool,
     reauth_reason: Option<String>,
     seed_fingerprint: Option<Vec<u8>>,
-}
-
-/// Decrypts one stored field; a failure means the key changed.
-pub(super) fn open_field(key: &TokenKey, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
-    key.open(&aad(field), bytes).ok_or_else(|| {
-        ApiError::Config(format!(
-            "the stored DrChrono tokens do not decrypt with TOKEN_ENCRYPTION_KEY (was the key changed?); \
-             re-seed with `DELETE FROM oauth_tokens WHERE key = '{APP}'` and a restart with DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN"
-        ))
-    })
 }
 
 impl Store<'_> {
@@ -254,7 +233,7 @@ impl Store<'_> {
             ));
         };
 
-        match self.grant(&refresh, client_id, client_secret, calls).await? {
+        match grant(self.http, self.settings, &refresh, client_id, client_secret, calls).await? {
             Grant::Refused(code) => {
                 self.lock_out(tx, &code).await?;
                 Err(ApiError::NeedsReauthorization { reason: code })
@@ -339,71 +318,4 @@ impl Store<'_> {
         }
         Ok(())
     }
-
-    /// POSTs the refresh grant to `{DRCHRONO_API_BASE}/o/token/`.
-    async fn grant(
-        &self,
-        refresh: &str,
-        client_id: &str,
-        client_secret: &str,
-        calls: &super::client::CallCount,
-    ) -> Result<Grant, ApiError> {
-        let url = format!("{}/o/token/", self.settings.drchrono_api_base.trim_end_matches('/'));
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-        ];
-        calls.add();
-        let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
-        let span = crate::telemetry::client_span("POST", &host, "/o/token/");
-        let resp = self
-            .http
-            .post(url)
-            .headers(crate::telemetry::inject_traceparent(&span))
-            .timeout(self.settings.drchrono_timeout)
-            .form(&form)
-            .send()
-            .instrument(span.clone())
-            .await
-            .map_err(|e| ApiError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
-        let status = resp.status().as_u16();
-        crate::telemetry::record_status(&span, status);
-        let body: Option<Value> =
-            tokio::time::timeout(Duration::from_secs(30), resp.json::<Value>()).await.ok().and_then(Result::ok);
-        let field = |name: &str| body.as_ref().and_then(|b| b.get(name)).and_then(Value::as_str).map(str::to_string);
-        tracing::debug!(status, "DrChrono token endpoint answered");
-        if status == 200 {
-            return match (field("access_token"), field("refresh_token")) {
-                (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => Ok(Grant::Issued {
-                    access,
-                    refresh,
-                    expires_in: body.as_ref().and_then(|b| b.get("expires_in")).and_then(Value::as_f64),
-                }),
-                _ => Err(ApiError::RefreshFailed { reason: "token endpoint answered 200 without a token pair".into() }),
-            };
-        }
-        // The OAuth error code is a fixed vocabulary; nothing else of the body is kept.
-        let code = field("error")
-            .filter(|c| c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-            .unwrap_or_default();
-        if matches!(status, 400 | 401)
-            && matches!(code.as_str(), "invalid_grant" | "invalid_client" | "unauthorized_client")
-        {
-            return Ok(Grant::Refused(code));
-        }
-        Err(ApiError::RefreshFailed {
-            reason: if code.is_empty() {
-                format!("token endpoint answered {status}")
-            } else {
-                format!("token endpoint answered {status} {code}")
-            },
-        })
-    }
-}
-
-enum Grant {
-    Issued { access: String, refresh: String, expires_in: Option<f64> },
-    Refused(String),
 }

@@ -1,0 +1,79 @@
+//! The OAuth refresh grant: one POST to DrChrono's token endpoint, with its
+//! answer sorted into a new pair, a refusal that needs a person, or a
+//! failure worth retrying. Nothing of the answer but the OAuth error code is
+//! kept, since the body may echo credentials.
+
+use serde_json::Value;
+use std::time::Duration;
+use tracing::Instrument as _;
+
+use super::{ApiError, client::CallCount};
+use crate::JobSettings;
+
+pub(super) enum Grant {
+    Issued { access: String, refresh: String, expires_in: Option<f64> },
+    /// DrChrono refused the refresh token itself (`invalid_grant`, ...).
+    Refused(String),
+}
+
+/// POSTs the refresh grant to `{DRCHRONO_API_BASE}/o/token/`.
+pub(super) async fn grant(
+    http: &reqwest::Client,
+    settings: &JobSettings,
+    refresh: &str,
+    client_id: &str,
+    client_secret: &str,
+    calls: &CallCount,
+) -> Result<Grant, ApiError> {
+    let url = format!("{}/o/token/", settings.drchrono_api_base.trim_end_matches('/'));
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+    ];
+    calls.add();
+    let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+    let span = crate::telemetry::client_span("POST", &host, "/o/token/");
+    let resp = http
+        .post(url)
+        .headers(crate::telemetry::inject_traceparent(&span))
+        .timeout(settings.drchrono_timeout)
+        .form(&form)
+        .send()
+        .instrument(span.clone())
+        .await
+        .map_err(|e| ApiError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
+    let status = resp.status().as_u16();
+    crate::telemetry::record_status(&span, status);
+    let body: Option<Value> =
+        tokio::time::timeout(Duration::from_secs(30), resp.json::<Value>()).await.ok().and_then(Result::ok);
+    let field = |name: &str| body.as_ref().and_then(|b| b.get(name)).and_then(Value::as_str).map(str::to_string);
+    tracing::debug!(status, "DrChrono token endpoint answered");
+    if status == 200 {
+        return match (field("access_token"), field("refresh_token")) {
+            (Some(access), Some(refresh)) if !access.is_empty() && !refresh.is_empty() => Ok(Grant::Issued {
+                access,
+                refresh,
+                expires_in: body.as_ref().and_then(|b| b.get("expires_in")).and_then(Value::as_f64),
+            }),
+            _ => Err(ApiError::RefreshFailed { reason: "token endpoint answered 200 without a token pair".into() }),
+        };
+    }
+    // The OAuth error code is a fixed vocabulary; nothing else of the body is kept.
+    let code = field("error")
+        .filter(|c| c.len() <= 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .unwrap_or_default();
+    if matches!(status, 400 | 401)
+        && matches!(code.as_str(), "invalid_grant" | "invalid_client" | "unauthorized_client")
+    {
+        return Ok(Grant::Refused(code));
+    }
+    Err(ApiError::RefreshFailed {
+        reason: if code.is_empty() {
+            format!("token endpoint answered {status}")
+        } else {
+            format!("token endpoint answered {status} {code}")
+        },
+    })
+}
