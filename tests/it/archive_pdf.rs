@@ -76,12 +76,14 @@ async fn pdfs_that_cannot_be_judged_need_review_with_their_reason() {
         pdf.resize(300_000, b' ');
         pdf
     };
+    let encrypted = sandbox::pdf::encrypted(&a.app.sandbox.note_pdf_bytes(notes[0]).unwrap(), "practice-only");
     let cases = [
         (PdfVariant::ImageOnly, "only 3 images"),
         (PdfVariant::Truncated, "truncated"),
         (PdfVariant::NotAPdf, "not a PDF"),
         (PdfVariant::NameWithoutUnicodeMap, "without a Unicode map"),
         (PdfVariant::Bytes(big), "cap"),
+        (PdfVariant::Bytes(encrypted), "encrypted"),
     ];
     assert!(notes.len() >= cases.len());
     for ((variant, _), note) in cases.iter().zip(&notes) {

@@ -1,7 +1,8 @@
 //! Note PDFs behind short-lived signed links, like the presigned storage
 //! URLs DrChrono hands out in an appointment's verbose `clinical_note.pdf`:
 //! `/_files/notes/{id}.pdf?expires=…&signature=…`, served without the
-//! bearer token, answered 403 (as S3 answers) once expired or tampered with.
+//! bearer token, answered 403 (as S3 answers) once expired or tampered with,
+//! and 400 when a bearer token is sent along (S3 allows one auth mechanism).
 //!
 //! Each note's PDF is generated from the note itself (its doctor's name on
 //! the signature page, its sections, its `updated_at`), so it is the same
@@ -12,7 +13,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{Path, RawQuery, State},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
@@ -106,11 +107,23 @@ fn forbidden(message: &str) -> Response {
     (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
+/// What S3 answers a presigned URL sent with an `Authorization` header too.
+fn two_auth_mechanisms() -> Response {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidArgument</Code>\
+<Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string \
+parameter or the Authorization header should be specified</Message></Error>\n";
+    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
 pub(crate) async fn note_pdf(
     State(shared): State<Arc<Shared>>,
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return two_auth_mechanisms();
+    }
     let params: HashMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
     let note = file.strip_suffix(".pdf").and_then(|id| id.parse::<i64>().ok());

@@ -155,6 +155,11 @@ async fn verbose_adds_the_clinical_note_with_its_pdf_link() {
     assert!(pdf.starts_with(&prefix), "{pdf}");
     let expires: i64 = pdf[prefix.len()..].split('&').next().unwrap().parse().unwrap();
     assert!(expires > Utc::now().timestamp() && expires <= Utc::now().timestamp() + 3600);
+    let with_bearer = api.get(pdf).await;
+    assert_eq!(with_bearer.status(), 400, "S3 refuses a second auth mechanism");
+    let file = api.http.get(pdf).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert!(file.bytes().await.unwrap().starts_with(b"%PDF-"));
 
     let locked = !note["locked"].as_bool().unwrap();
     api.sandbox.lock_note(note_id, locked).unwrap();
