@@ -40,7 +40,11 @@ async fn clinical_notes_locked(db: &mut PgConnection, note_ids: &[i64]) -> Resul
     }
     let jobs: Vec<ArchivePdf> = note_ids.iter().map(|&clinical_note_id| ArchivePdf { clinical_note_id }).collect();
     let enqueued = enqueue_many(db, &jobs).await?;
-    tracing::info!(locked = note_ids.len(), enqueued = enqueued.len(), "clinical notes locked; PDF archive jobs enqueued");
+    tracing::info!(
+        locked = note_ids.len(),
+        enqueued = enqueued.len(),
+        "clinical notes locked; PDF archive jobs enqueued"
+    );
     Ok(())
 }
 

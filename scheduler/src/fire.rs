@@ -93,10 +93,7 @@ async fn fire(pool: &PgPool, entry: &Entry, now: DateTime<Utc>, fired_by: &str) 
     if claimed.is_none() {
         return Ok(Fired::ByOther(at));
     }
-    let tick = Tick {
-        schedule: entry.name,
-        at,
-    };
+    let tick = Tick { schedule: entry.name, at };
     let jobs = AssertUnwindSafe(async { (entry.enqueue)(&mut tx, tick).await })
         .catch_unwind()
         .await

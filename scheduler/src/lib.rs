@@ -147,10 +147,7 @@ impl ErrorLog {
         // `last` is kept, so a flapping connection still logs once per interval.
         if std::mem::take(&mut self.failing) {
             let suppressed = std::mem::take(&mut self.suppressed);
-            tracing::info!(
-                suppressed,
-                "scheduler recovered; each schedule's latest missed tick fires once"
-            );
+            tracing::info!(suppressed, "scheduler recovered; each schedule's latest missed tick fires once");
         }
     }
 }

@@ -22,11 +22,7 @@ impl Tick {
     /// so a job that takes it as its dedup key is enqueued once per tick even
     /// by a producer that bypassed `scheduler_ticks`.
     pub fn key(&self) -> String {
-        format!(
-            "cron:{}:{}",
-            self.schedule,
-            self.at.to_rfc3339_opts(SecondsFormat::Secs, true)
-        )
+        format!("cron:{}:{}", self.schedule, self.at.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
 }
 
@@ -64,19 +60,9 @@ impl Schedules {
     where
         F: for<'c> Fn(&'c mut PgConnection, Tick) -> EnqueueFuture<'c> + Send + Sync + 'static,
     {
-        assert!(
-            is_snake_case(name),
-            "schedule name {name:?} must be snake_case (a-z, 0-9, _)"
-        );
-        assert!(
-            !self.entries.iter().any(|e| e.name == name),
-            "schedule {name} registered twice"
-        );
-        self.entries.push(Entry {
-            name,
-            cron: cron.clone(),
-            enqueue: Box::new(enqueue),
-        });
+        assert!(is_snake_case(name), "schedule name {name:?} must be snake_case (a-z, 0-9, _)");
+        assert!(!self.entries.iter().any(|e| e.name == name), "schedule {name} registered twice");
+        self.entries.push(Entry { name, cron: cron.clone(), enqueue: Box::new(enqueue) });
         self
     }
 
@@ -104,9 +90,7 @@ impl Schedules {
 fn is_snake_case(name: &str) -> bool {
     !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
@@ -115,17 +99,8 @@ mod tests {
 
     #[test]
     fn the_tick_key_is_the_schedule_and_its_rfc3339_time() {
-        let at = DateTime::parse_from_rfc3339("2026-11-22T10:15:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(
-            Tick {
-                schedule: "sync_patients",
-                at
-            }
-            .key(),
-            "cron:sync_patients:2026-11-22T10:15:00Z"
-        );
+        let at = DateTime::parse_from_rfc3339("2026-11-22T10:15:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(Tick { schedule: "sync_patients", at }.key(), "cron:sync_patients:2026-11-22T10:15:00Z");
     }
 
     #[test]

@@ -37,10 +37,7 @@ impl FromStr for Cron {
         if text.eq_ignore_ascii_case("off") {
             return Ok(Self::Off);
         }
-        let err = |reason: String| CronError {
-            expression: text.to_string(),
-            reason,
-        };
+        let err = |reason: String| CronError { expression: text.to_string(), reason };
         // The cron crate also takes a 7th (year) field; refusing it keeps one
         // documented format, and catches a 5-field Unix crontab line early
         // instead of letting it be read with the fields shifted.
@@ -144,23 +141,11 @@ mod tests {
     #[test]
     fn latest_tick_includes_now_itself() {
         let every_15 = cron("0 */15 * * * *");
-        assert_eq!(
-            every_15.latest_at_or_before(t("2026-11-22T10:15:00Z")),
-            Some(t("2026-11-22T10:15:00Z"))
-        );
-        assert_eq!(
-            every_15.latest_at_or_before(t("2026-11-22T10:14:59.999Z")),
-            Some(t("2026-11-22T10:00:00Z"))
-        );
-        assert_eq!(
-            every_15.latest_at_or_before(t("2026-11-22T10:29:59.5Z")),
-            Some(t("2026-11-22T10:15:00Z"))
-        );
+        assert_eq!(every_15.latest_at_or_before(t("2026-11-22T10:15:00Z")), Some(t("2026-11-22T10:15:00Z")));
+        assert_eq!(every_15.latest_at_or_before(t("2026-11-22T10:14:59.999Z")), Some(t("2026-11-22T10:00:00Z")));
+        assert_eq!(every_15.latest_at_or_before(t("2026-11-22T10:29:59.5Z")), Some(t("2026-11-22T10:15:00Z")));
         let every_2s = cron("*/2 * * * * *");
-        assert_eq!(
-            every_2s.latest_at_or_before(t("2026-11-22T10:00:03.7Z")),
-            Some(t("2026-11-22T10:00:02Z"))
-        );
+        assert_eq!(every_2s.latest_at_or_before(t("2026-11-22T10:00:03.7Z")), Some(t("2026-11-22T10:00:02Z")));
     }
 
     #[test]
@@ -174,14 +159,8 @@ mod tests {
     #[test]
     fn next_tick_is_strictly_after_now() {
         let every_15 = cron("0 */15 * * * *");
-        assert_eq!(
-            every_15.next_after(t("2026-11-22T10:15:00Z")),
-            Some(t("2026-11-22T10:30:00Z"))
-        );
-        assert_eq!(
-            every_15.next_after(t("2026-11-22T10:14:59.5Z")),
-            Some(t("2026-11-22T10:15:00Z"))
-        );
+        assert_eq!(every_15.next_after(t("2026-11-22T10:15:00Z")), Some(t("2026-11-22T10:30:00Z")));
+        assert_eq!(every_15.next_after(t("2026-11-22T10:14:59.5Z")), Some(t("2026-11-22T10:15:00Z")));
         assert_eq!(cron("off").next_after(t("2026-11-22T10:14:59Z")), None);
     }
 
@@ -189,15 +168,8 @@ mod tests {
     fn fires_the_latest_tick_once_after_the_last_fired() {
         let every_15 = cron("0 */15 * * * *");
         let now = t("2026-11-22T10:20:00Z");
-        assert_eq!(
-            every_15.due(now, Some(t("2026-11-22T10:00:00Z"))),
-            Some(t("2026-11-22T10:15:00Z"))
-        );
-        assert_eq!(
-            every_15.due(now, Some(t("2026-11-22T10:15:00Z"))),
-            None,
-            "already fired"
-        );
+        assert_eq!(every_15.due(now, Some(t("2026-11-22T10:00:00Z"))), Some(t("2026-11-22T10:15:00Z")));
+        assert_eq!(every_15.due(now, Some(t("2026-11-22T10:15:00Z"))), None, "already fired");
         // A clock behind the replica that fired: nothing older fires.
         assert_eq!(every_15.due(now, Some(t("2026-11-22T10:30:00Z"))), None);
     }
@@ -219,27 +191,14 @@ mod tests {
     #[test]
     fn a_first_start_fires_only_a_recent_tick() {
         let daily = cron("0 30 3 * * *");
-        assert_eq!(
-            daily.due(t("2026-11-22T10:00:00Z"), None),
-            Some(t("2026-11-22T03:30:00Z"))
-        );
+        assert_eq!(daily.due(t("2026-11-22T10:00:00Z"), None), Some(t("2026-11-22T03:30:00Z")));
         let yearly = cron("0 0 0 1 1 *");
         // Within the year after the tick: "recent" for a yearly schedule.
-        assert_eq!(
-            yearly.due(t("2026-07-01T00:00:00Z"), None),
-            Some(t("2026-01-01T00:00:00Z"))
-        );
+        assert_eq!(yearly.due(t("2026-07-01T00:00:00Z"), None), Some(t("2026-01-01T00:00:00Z")));
         // Irregular: the gap before the latest tick is the period to judge by.
         let twice = cron("0 0 0 1,2 1 *");
-        assert_eq!(
-            twice.due(t("2026-01-02T12:00:00Z"), None),
-            Some(t("2026-01-02T00:00:00Z"))
-        );
-        assert_eq!(
-            twice.due(t("2026-07-01T00:00:00Z"), None),
-            None,
-            "months stale: not backfilled"
-        );
+        assert_eq!(twice.due(t("2026-01-02T12:00:00Z"), None), Some(t("2026-01-02T00:00:00Z")));
+        assert_eq!(twice.due(t("2026-07-01T00:00:00Z"), None), None, "months stale: not backfilled");
     }
 
     #[test]
@@ -253,18 +212,12 @@ mod tests {
     #[test]
     fn bad_expressions_say_what_is_wrong_and_show_an_example() {
         let five = "*/15 * * * *".parse::<Cron>().unwrap_err().to_string();
-        assert!(
-            five.contains("it has 5 fields") && five.contains("0 */15 * * * *"),
-            "{five}"
-        );
+        assert!(five.contains("it has 5 fields") && five.contains("0 */15 * * * *"), "{five}");
         let seven = "0 0 0 1 1 * 2030".parse::<Cron>().unwrap_err().to_string();
         assert!(seven.contains("7 fields"), "{seven}");
         let junk = "0 */15 * * * banana".parse::<Cron>().unwrap_err().to_string();
         assert!(junk.starts_with("`0 */15 * * * banana` is not a 6-field"), "{junk}");
-        assert!(
-            !junk.contains('\n') && junk.contains("'banana' is not a valid day of the week;"),
-            "{junk}"
-        );
+        assert!(!junk.contains('\n') && junk.contains("'banana' is not a valid day of the week;"), "{junk}");
         assert_eq!(cron(" 0 */15 * * * * ").to_string(), "0 */15 * * * *");
     }
 }

@@ -1,8 +1,8 @@
 //! Service configuration, read once from the environment (a `.env` file is
 //! honoured). `drchrono-sync --help` lists every variable.
 
-mod telemetry;
 pub mod archive;
+mod telemetry;
 
 use clap::Args;
 use std::{net::SocketAddr, time::Duration};
@@ -268,7 +268,6 @@ impl clap::builder::TypedValueParser for CronParser {
         let text = value
             .to_str()
             .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, format!("{name} is not valid UTF-8\n")))?;
-        text.parse()
-            .map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{name}: {e}\n")).with_cmd(cmd))
+        text.parse().map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{name}: {e}\n")).with_cmd(cmd))
     }
 }

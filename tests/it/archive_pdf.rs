@@ -165,10 +165,8 @@ async fn notes_found_locked_by_reconciliation_are_archived_too() {
         .await
         .unwrap();
     assert!(!locked.is_empty());
-    let checked: Vec<i64> = sqlx::query_scalar("SELECT clinical_note_id FROM pdf_checks ORDER BY 1")
-        .fetch_all(a.app.pool())
-        .await
-        .unwrap();
+    let checked: Vec<i64> =
+        sqlx::query_scalar("SELECT clinical_note_id FROM pdf_checks ORDER BY 1").fetch_all(a.app.pool()).await.unwrap();
     assert_eq!(checked, locked, "every note found locked was checked once");
     let by_provider = a.notes(true);
     let mine: Vec<i64> = locked.iter().copied().filter(|n| by_provider.contains(n)).collect();

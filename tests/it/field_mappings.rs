@@ -126,10 +126,7 @@ async fn unparseable_phones_stay_null_and_are_counted_where_operators_look() {
             .unwrap();
     assert_eq!(
         gaps,
-        vec![
-            ("gender not recognised".into(), 1, Some(vec![2])),
-            ("phone not parseable".into(), 1, Some(vec![1])),
-        ]
+        vec![("gender not recognised".into(), 1, Some(vec![2])), ("phone not parseable".into(), 1, Some(vec![1])),]
     );
 }
 

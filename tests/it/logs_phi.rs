@@ -41,7 +41,13 @@ async fn a_full_run_logs_and_traces_no_patient_names_birth_dates_phones_or_email
     assert!(logs.contains("job attempt succeeded"), "the capture saw the run's logs");
     assert!(logs.contains("Gridhook stored"), "the Gridhook was decrypted during the run");
     assert!(logs.contains("DrChrono list walked"), "the reconciliation walk ran");
-    let names = ["POST /webhooks/drchrono", "POST /webhook/appointments", "send sync_records", "process decrypt_gridhook", "GET /api/patients"];
+    let names = [
+        "POST /webhooks/drchrono",
+        "POST /webhook/appointments",
+        "send sync_records",
+        "process decrypt_gridhook",
+        "GET /api/patients",
+    ];
     for name in names {
         assert!(spans.contains(name), "the capture saw the span {name}");
     }

@@ -111,7 +111,8 @@ async fn retries_and_failed_attempts_are_counted() {
 
 #[tokio::test]
 async fn metrics_can_move_to_an_address_of_their_own_without_the_token() {
-    let app = spawn_app_configured(false, 5, |s, _| s.telemetry.metrics_bind_addr = Some(([127, 0, 0, 1], 0).into())).await;
+    let app =
+        spawn_app_configured(false, 5, |s, _| s.telemetry.metrics_bind_addr = Some(([127, 0, 0, 1], 0).into())).await;
     let on_main = app.http.get(app.url("/metrics")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
     assert_eq!(on_main.status(), 404, "not on BIND_ADDR once METRICS_BIND_ADDR is set");
 
@@ -130,7 +131,8 @@ async fn metrics_can_move_to_an_address_of_their_own_without_the_token() {
 async fn partner_feed_deliveries_are_counted_by_outcome() {
     use integration_tests::partner::{FEED, event};
     let app = spawn_app_with(false, 1).await;
-    let series = |outcome: &str| format!(r#"drchrono_sync_webhook_deliveries_total{{endpoint="partner",outcome="{outcome}"}}"#);
+    let series =
+        |outcome: &str| format!(r#"drchrono_sync_webhook_deliveries_total{{endpoint="partner",outcome="{outcome}"}}"#);
     let before = scrape(&app).await;
     let sent = event("A-METRICS-1", "appointment.scheduled", "2026-11-20T09:00:00Z");
     assert_eq!(app.post_partner(&sent).await.status(), 200);

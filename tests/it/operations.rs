@@ -67,7 +67,11 @@ async fn a_dead_job_is_found_explained_and_revived_with_its_history_kept() {
     let done = revive(&app, &request(by_queue.clone(), false)).await;
     assert_eq!(done.outcome, RetryOutcome::Revived { revived: vec![job.clone()], skipped: vec![] });
     let (status, max_attempts): (String, i32) =
-        sqlx::query_as("SELECT status, max_attempts FROM apalis.jobs WHERE id = $1").bind(&job).fetch_one(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT status, max_attempts FROM apalis.jobs WHERE id = $1")
+            .bind(&job)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert_eq!((status.as_str(), max_attempts), ("Pending", 1 + 10), "a fresh budget on top of the attempt used");
 
     app.start_workers();
@@ -79,7 +83,10 @@ async fn a_dead_job_is_found_explained_and_revived_with_its_history_kept() {
     let again = revive(&app, &request(by_queue, false)).await;
     assert_eq!(again.outcome, RetryOutcome::NothingMatched);
     let actions: Vec<(String, bool, Vec<String>, Value)> =
-        sqlx::query_as("SELECT actor, dry_run, job_ids, filters FROM operator_actions ORDER BY id").fetch_all(app.pool()).await.unwrap();
+        sqlx::query_as("SELECT actor, dry_run, job_ids, filters FROM operator_actions ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
     let summary: Vec<(bool, usize)> = actions.iter().map(|a| (a.1, a.2.len())).collect();
     assert_eq!(summary, [(true, 1), (false, 1), (false, 0)], "every use is recorded, dry runs too");
     assert!(actions.iter().all(|a| a.0 == "test-operator"));
@@ -140,12 +147,11 @@ async fn the_timeline_of_a_patient_puts_deliveries_jobs_attempts_changes_and_ope
     });
     app.drchrono().send("PATIENT_MODIFY", &changed.unwrap()).await.unwrap();
     app.drain_jobs().await;
-    let details: Vec<String> = sqlx::query_scalar(
-        "SELECT detail FROM record_timeline WHERE source = 'change' AND record_id = $1 ORDER BY at",
-    )
-    .bind(patient)
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM record_timeline WHERE source = 'change' AND record_id = $1 ORDER BY at")
+            .bind(patient)
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
     assert_eq!(details, ["new row", "fields: patient_status"], "names of changed fields, never values");
 }

@@ -134,12 +134,11 @@ async fn the_job_row_carries_the_event_id_not_the_notes() {
     let app = spawn_app().await;
     let event_id = post(&app, "A1", "appointment.scheduled", "2025-01-10T12:30:00Z").await;
     app.drain_jobs().await;
-    let (args, result): (Vec<u8>, Value) = sqlx::query_as(
-        "SELECT job, last_result FROM apalis.jobs WHERE job_type = 'apply_partner_appointment_event'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let (args, result): (Vec<u8>, Value) =
+        sqlx::query_as("SELECT job, last_result FROM apalis.jobs WHERE job_type = 'apply_partner_appointment_event'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     let stored = format!("{} {result}", String::from_utf8(args).unwrap());
     assert!(stored.contains(&format!("\"event_id\":{event_id}")), "{stored}");
     assert!(!stored.contains("Annual physical") && !stored.contains("P8765"), "{stored}");

@@ -51,8 +51,13 @@ async fn events_are_listed_newest_first_with_their_fields() {
     assert_eq!(page["next_before"], Value::Null);
     assert_eq!(
         pairs(&page),
-        vec![pair("A1", "cancelled"), pair("A3", "scheduled"), pair("A1", "updated"), pair("A2", "scheduled"),
-             pair("A1", "scheduled")]
+        vec![
+            pair("A1", "cancelled"),
+            pair("A3", "scheduled"),
+            pair("A1", "updated"),
+            pair("A2", "scheduled"),
+            pair("A1", "scheduled")
+        ]
     );
     let newest = &page["events"][0];
     assert_eq!(newest["timestamp"], "2025-01-13T09:00:00Z");

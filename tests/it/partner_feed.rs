@@ -73,8 +73,11 @@ async fn a_valid_event_is_200_stored_with_its_raw_body_and_request_id_and_its_jo
     );
     assert_eq!(notes.as_deref(), Some("Annual physical examination"));
     assert_eq!((stored_rid, body), (rid, raw));
-    let (job_type, payload): (String, Vec<u8>) =
-        sqlx::query_as("SELECT job_type, job FROM apalis.jobs WHERE id = $1").bind(&job_id).fetch_one(app.pool()).await.unwrap();
+    let (job_type, payload): (String, Vec<u8>) = sqlx::query_as("SELECT job_type, job FROM apalis.jobs WHERE id = $1")
+        .bind(&job_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(job_type, "apply_partner_appointment_event");
     assert_eq!(serde_json::from_slice::<Value>(&payload).unwrap(), json!({"event_id": event_id}));
 }
@@ -168,8 +171,10 @@ async fn a_duplicate_is_409_and_stores_nothing_more() {
     // The same instant written in another zone is the same event.
     let shifted = event("A12345", "appointment.cancelled", "2025-01-10T07:30:00-05:00");
     let (status, _, answer_) = answer(app.post_partner(&shifted).await).await;
-    assert_eq!((status, answer_["message"].as_str()),
-        (409, Some("Event for appointment A12345 at 2025-01-10T07:30:00-05:00 already exists")));
+    assert_eq!(
+        (status, answer_["message"].as_str()),
+        (409, Some("Event for appointment A12345 at 2025-01-10T07:30:00-05:00 already exists"))
+    );
     assert_eq!(counts(&app).await, (1, 1));
 
     let later = event("A12345", "appointment.cancelled", "2025-01-10T12:31:00Z");

@@ -92,7 +92,8 @@ async fn request_ids_are_kept_when_sane_and_made_otherwise() {
     };
     let (status, rid, body) = answer(send(Some("partner-req-42"), documented_example()).await.unwrap()).await;
     assert_eq!((status, rid.as_str(), body["request_id"].as_str()), (200, "partner-req-42", Some("partner-req-42")));
-    let stored: String = sqlx::query_scalar("SELECT request_id FROM appointment_events").fetch_one(app.pool()).await.unwrap();
+    let stored: String =
+        sqlx::query_scalar("SELECT request_id FROM appointment_events").fetch_one(app.pool()).await.unwrap();
     assert_eq!(stored, "partner-req-42");
 
     let (status, rid, body) = answer(send(Some("partner-req-42"), documented_example()).await.unwrap()).await;
@@ -111,11 +112,8 @@ async fn request_ids_are_kept_when_sane_and_made_otherwise() {
 async fn fifty_concurrent_identical_posts_give_one_200_and_forty_nine_409s() {
     let app = spawn_app_with(false, 1).await;
     let body = documented_example();
-    let statuses: Vec<u16> = join_all((0..50).map(|_| app.post_partner(&body)))
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
+    let statuses: Vec<u16> =
+        join_all((0..50).map(|_| app.post_partner(&body))).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 49, "{statuses:?}");
     let (events, jobs): (i64, i64) =
@@ -140,8 +138,15 @@ async fn the_feed_logs_request_ids_but_no_notes_or_patient_ids() {
     let mut sent = documented_example();
     sent["notes"] = json!("Follow-up for Zebulon Quartermaine, chest pain");
     sent["patient_id"] = json!("PATIENT-Quartermaine");
-    let resp = app.http.post(app.url(FEED)).bearer_auth(PARTNER_TOKEN).header("x-request-id", "log-check-1")
-        .json(&sent).send().await.unwrap();
+    let resp = app
+        .http
+        .post(app.url(FEED))
+        .bearer_auth(PARTNER_TOKEN)
+        .header("x-request-id", "log-check-1")
+        .json(&sent)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     app.post_partner(&sent).await;
     let mut invalid = sent.clone();

@@ -40,8 +40,7 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<(i64, Value)>)> {
     let mut out = Vec::new();
     for kind in RecordKind::ALL {
         let sql = format!("SELECT id, raw FROM {} ORDER BY id", kind.table());
-        let rows: Vec<(i64, Value)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(app.pool()).await.unwrap();
+        let rows: Vec<(i64, Value)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(app.pool()).await.unwrap();
         out.push((kind.table().to_string(), rows));
     }
     out
@@ -92,7 +91,11 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
         invalid_grant: false,
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    storm.sandbox.set_faults(Faults { fail_page: Some(1), slow: Some(Duration::from_millis(20)), ..Default::default() });
+    storm.sandbox.set_faults(Faults {
+        fail_page: Some(1),
+        slow: Some(Duration::from_millis(20)),
+        ..Default::default()
+    });
     drain_fast(&storm).await;
 
     let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Killed'")

@@ -36,22 +36,18 @@ async fn every_event_type_lands_in_its_table_with_zero_api_calls() {
     }
     app.drain_jobs().await;
     for (event, table, object_id) in &expected {
-        let outcome: String = sqlx::query_scalar(
-            "SELECT outcome FROM webhook_deliveries WHERE event = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(event)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+        let outcome: String =
+            sqlx::query_scalar("SELECT outcome FROM webhook_deliveries WHERE event = $1 ORDER BY id DESC LIMIT 1")
+                .bind(event)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
         match table {
             Some(table) => {
                 assert_ne!(outcome, "not_modelled", "{event}");
                 let sql = format!("SELECT count(*) FROM {table} WHERE id = $1");
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                    .bind(object_id)
-                    .fetch_one(app.pool())
-                    .await
-                    .unwrap();
+                let n: i64 =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(object_id).fetch_one(app.pool()).await.unwrap();
                 assert_eq!(n, 1, "{event} did not land in {table}");
             }
             None => assert_eq!(outcome, "not_modelled", "{event}"),

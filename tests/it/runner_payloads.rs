@@ -56,9 +56,19 @@ async fn queue_names_are_the_stable_snake_case_job_names() {
         );
     }
     let prod = jobs::registry::all().names();
-    let expected = ["upsert_record", "fetch_record", "sync_records", "sync_patient_lists", "cleanup",
-        "decrypt_gridhook", "link_note", "apply_partner_appointment_event", "archive_pdf", "push_appointment",
-        "push_patient"];
+    let expected = [
+        "upsert_record",
+        "fetch_record",
+        "sync_records",
+        "sync_patient_lists",
+        "cleanup",
+        "decrypt_gridhook",
+        "link_note",
+        "apply_partner_appointment_event",
+        "archive_pdf",
+        "push_appointment",
+        "push_patient",
+    ];
     assert_eq!(prod, expected);
 
     let db = fresh_db().await;

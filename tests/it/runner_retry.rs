@@ -71,9 +71,11 @@ async fn a_failed_attempt_is_retried_later_with_growing_jittered_delay_then_dies
 async fn a_known_wait_reschedules_to_exactly_then_without_using_an_attempt() {
     let db = fresh_db().await;
     let _w = start(&db.pool, fast_config());
-    let until = DateTime::parse_from_rfc3339(&(Utc::now() + ChronoDuration::seconds(2710)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap()
-        .to_utc();
+    let until = DateTime::parse_from_rfc3339(
+        &(Utc::now() + ChronoDuration::seconds(2710)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+    .unwrap()
+    .to_utc();
     let id = enqueue(&db.pool, &Defer { until }).await.unwrap().unwrap();
 
     wait::until::<i64>(&db.pool, "SELECT count(*) FROM job_attempts", LIMIT, |n| *n == 1).await;

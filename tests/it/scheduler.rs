@@ -15,11 +15,7 @@ async fn spawn_scheduler(url: &str, cron: &str) -> WorkerProcess {
 }
 
 fn key(at: DateTime<Utc>) -> String {
-    Tick {
-        schedule: "test_tick",
-        at,
-    }
-    .key()
+    Tick { schedule: "test_tick", at }.key()
 }
 
 /// Every fired tick of `test_tick`: time, firing process, jobs.
@@ -47,10 +43,7 @@ async fn assert_one_job_per_tick(pool: &PgPool, rows: &[(DateTime<Utc>, String, 
     assert_eq!(jobs.len(), rows.len(), "jobs {jobs:?} for ticks {rows:?}");
     for (at, _, ids) in rows {
         assert_eq!(ids.len(), 1, "tick {at} has jobs {ids:?}");
-        let job = jobs
-            .iter()
-            .find(|(id, _)| *id == ids[0])
-            .expect("the tick's job exists");
+        let job = jobs.iter().find(|(id, _)| *id == ids[0]).expect("the tick's job exists");
         assert_eq!(job.1.as_deref(), Some(key(*at).as_str()));
     }
 }
@@ -147,10 +140,7 @@ async fn a_scheduler_back_from_downtime_fires_only_the_latest_missed_tick() {
 
     // The tick stays fired after its job is done: a replica starting now
     // does not fire it again.
-    sqlx::query("UPDATE apalis.jobs SET status = 'Done', done_at = now()")
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE apalis.jobs SET status = 'Done', done_at = now()").execute(&db.pool).await.unwrap();
     let mut again = spawn_scheduler(&db.url, "0 * * * * *").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     again.kill().await;
@@ -159,10 +149,7 @@ async fn a_scheduler_back_from_downtime_fires_only_the_latest_missed_tick() {
         assert_eq!(jobs(&db.pool).await.len(), 1, "a done job's tick is not enqueued again");
     }
     for older in [stale + Span::minutes(1), stale + Span::minutes(2)] {
-        let keyed = jobs(&db.pool)
-            .await
-            .into_iter()
-            .filter(|j| j.1.as_deref() == Some(key(older).as_str()));
+        let keyed = jobs(&db.pool).await.into_iter().filter(|j| j.1.as_deref() == Some(key(older).as_str()));
         assert_eq!(keyed.count(), 0, "older missed tick {older} was enqueued");
     }
 }
@@ -192,24 +179,15 @@ async fn a_database_outage_is_logged_once_and_the_loop_recovers() {
             .await
             .unwrap();
     let cron: Cron = EVERY_2S.parse().unwrap();
-    assert!(
-        *first >= cut_at + Span::seconds(4),
-        "a tick inside the outage cannot have fired: {first}"
-    );
+    assert!(*first >= cut_at + Span::seconds(4), "a tick inside the outage cannot have fired: {first}");
     // `fired_at` is the transaction's start, a few ms after the loop read the clock.
     let latest = cron.latest_at_or_before(fired_at - Span::milliseconds(50)).unwrap();
-    assert!(
-        *first >= latest,
-        "recovery fires the latest missed tick ({latest}), not {first}"
-    );
+    assert!(*first >= latest, "recovery fires the latest missed tick ({latest}), not {first}");
     assert_one_job_per_tick(&db.pool, &rows).await;
 
     let lines = p.stderr_lines();
     let failures = lines.iter().filter(|l| l.contains("scheduler tick failed")).count();
-    assert_eq!(
-        failures, 1,
-        "one error line per minute of outage, not one per retry: {lines:#?}"
-    );
+    assert_eq!(failures, 1, "one error line per minute of outage, not one per retry: {lines:#?}");
     assert!(lines.iter().any(|l| l.contains("scheduler recovered")), "{lines:#?}");
     p.kill().await;
 }

@@ -92,12 +92,20 @@ async fn cleanup_prunes_old_finished_jobs_and_deliveries_and_keeps_the_audit() {
     assert_eq!(count(&app, "SELECT count(*) FROM webhook_deliveries").await, 1, "only the recent delivery is left");
     assert_eq!(count(&app, "SELECT count(*) FROM apalis.jobs WHERE job_type = 'upsert_record'").await, 1);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM job_attempts a WHERE NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.id = a.job_id)").await,
+        count(
+            &app,
+            "SELECT count(*) FROM job_attempts a WHERE NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.id = a.job_id)"
+        )
+        .await,
         0,
         "attempts go with their jobs"
     );
     assert_eq!(count(&app, "SELECT count(*) FROM change_log").await, 2, "the audit is kept");
-    assert_eq!(count(&app, "SELECT seen FROM sync_runs WHERE kind = 'cleanup'").await, 2, "one job and one delivery pruned");
+    assert_eq!(
+        count(&app, "SELECT seen FROM sync_runs WHERE kind = 'cleanup'").await,
+        2,
+        "one job and one delivery pruned"
+    );
 }
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {

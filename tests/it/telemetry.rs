@@ -72,7 +72,12 @@ fn sandbox_trace_ids(app: &TestApp, path: &str) -> Vec<String> {
 
 fn one<'a>(trace: &'a [SpanData], what: &str, pick: impl Fn(&SpanData) -> bool) -> &'a SpanData {
     let found: Vec<_> = trace.iter().filter(|s| pick(s)).collect();
-    assert_eq!(found.len(), 1, "exactly one {what} in the trace: {:?}", trace.iter().map(|s| &s.name).collect::<Vec<_>>());
+    assert_eq!(
+        found.len(),
+        1,
+        "exactly one {what} in the trace: {:?}",
+        trace.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
     found[0]
 }
 
@@ -123,7 +128,8 @@ async fn an_inbound_traceparent_on_a_webhook_is_continued() {
     let spans = &capture().spans;
     let app = spawn_app().await;
     let (caller_trace, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
-    let job_id = send_fetch(&app, app.sandbox.patient_ids()[1], Some(&format!("00-{caller_trace}-{caller_span}-01"))).await;
+    let job_id =
+        send_fetch(&app, app.sandbox.patient_ids()[1], Some(&format!("00-{caller_trace}-{caller_span}-01"))).await;
     wait::job_status(app.pool(), &job_id, "Done", LIMIT).await;
 
     let request = spans.wait_for("POST /webhooks/drchrono", |s| s.name == "POST /webhooks/drchrono").await;
@@ -152,7 +158,11 @@ async fn a_retry_starts_a_new_trace_linked_to_the_first() {
     assert_eq!(retry.parent_span_id.to_string(), "0000000000000000", "the retry's span is a root");
     let first_spans = spans.trace(&first_trace);
     let send = one(&first_spans, "send span", |s| s.name == "send fetch_record");
-    let links: Vec<_> = retry.links.iter().map(|l| (l.span_context.trace_id().to_string(), l.span_context.span_id().to_string())).collect();
+    let links: Vec<_> = retry
+        .links
+        .iter()
+        .map(|l| (l.span_context.trace_id().to_string(), l.span_context.span_id().to_string()))
+        .collect();
     assert_eq!(links, vec![(first_trace.clone(), span_id_of(send))], "the retry links to the producer");
 
     let path = format!("/api/patients/{patient}");

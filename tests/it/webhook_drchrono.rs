@@ -77,10 +77,12 @@ async fn an_older_version_never_overwrites_a_newer_one() {
     let app = spawn_app().await;
     let id = app.sandbox.patient_ids()[1];
     let old = app.sandbox.patient(id).unwrap();
-    let new = app.sandbox.modify_patient(id, |p| {
-        p.insert("last_name".into(), json!("Newname"));
-    })
-    .unwrap();
+    let new = app
+        .sandbox
+        .modify_patient(id, |p| {
+            p.insert("last_name".into(), json!("Newname"));
+        })
+        .unwrap();
     app.drchrono().send("PATIENT_MODIFY", &new).await.unwrap();
     app.drain_jobs().await;
     app.drchrono().send("PATIENT_MODIFY", &old).await.unwrap();
@@ -91,12 +93,11 @@ async fn an_older_version_never_overwrites_a_newer_one() {
         .await
         .unwrap();
     assert_eq!(last, "Newname");
-    let outcomes: Vec<String> = sqlx::query_scalar(
-        "SELECT a.outcome FROM job_attempts a JOIN apalis.jobs j ON j.id = a.job_id ORDER BY a.id",
-    )
-    .fetch_all(app.pool())
-    .await
-    .unwrap();
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT a.outcome FROM job_attempts a JOIN apalis.jobs j ON j.id = a.job_id ORDER BY a.id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
     assert_eq!(outcomes, vec!["succeeded", "succeeded"]);
 }
 
@@ -134,7 +135,8 @@ async fn malformed_json_is_400_with_a_reason_and_recorded() {
     let resp = post_raw(&app, "PATIENT_CREATE", b"{not json".to_vec()).await;
     assert_eq!(resp.status(), 400);
     assert_eq!(body(resp).await["message"], "body is not a JSON object");
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
     assert_eq!(outcome, "malformed");
 }
 
@@ -143,7 +145,8 @@ async fn unknown_events_are_200_and_recorded_as_unhandled() {
     let app = spawn_app_with(false, 5).await;
     let resp = app.drchrono().send("SOMETHING_NEW", &json!({"id": 1})).await.unwrap();
     assert_eq!(resp.status(), 200);
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
     assert_eq!(outcome, "unhandled");
     let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(app.pool()).await.unwrap();
     assert_eq!(jobs, 0);

@@ -39,7 +39,9 @@ async fn a_create_then_an_update_then_a_webhook_leave_identical_rows_on_both_sid
     let app = spawn_app().await;
     let patient = app.sandbox.ids(Kind::Patient)[0];
     // Appointment: create, then update.
-    let (status, accepted) = write(&app, Method::POST, "/api/appointments", &appointment_body(&app, patient, "2031-05-06T10:30:00"), None).await;
+    let (status, accepted) =
+        write(&app, Method::POST, "/api/appointments", &appointment_body(&app, patient, "2031-05-06T10:30:00"), None)
+            .await;
     assert_eq!(status, 202, "{accepted}");
     let job_id = accepted["job_id"].as_str().unwrap().to_string();
     app.drain_jobs().await;
@@ -62,7 +64,9 @@ async fn a_create_then_an_update_then_a_webhook_leave_identical_rows_on_both_sid
     app.drain_jobs().await;
 
     // DrChrono then sends its webhooks for both records.
-    for (event, kind, id) in [("APPOINTMENT_MODIFY", Kind::Appointment, appointment), ("PATIENT_MODIFY", Kind::Patient, created_patient)] {
+    for (event, kind, id) in
+        [("APPOINTMENT_MODIFY", Kind::Appointment, appointment), ("PATIENT_MODIFY", Kind::Patient, created_patient)]
+    {
         let object = app.sandbox.record(kind, id).unwrap();
         assert_eq!(app.drchrono().send(event, &object).await.unwrap().status(), 200);
     }
@@ -125,7 +129,8 @@ async fn an_invalid_request_lists_every_problem_and_stores_nothing() {
     let body = json!({"patient": "Zephyrine", "scheduled_time": "tomorrow", "duration": 0, "colour": "red"});
     let (status, answer) = write(&app, Method::POST, "/api/appointments", &body, None).await;
     assert_eq!(status, 400);
-    let fields: Vec<&str> = answer["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        answer["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["colour", "patient", "doctor", "office", "scheduled_time", "duration"]);
     assert!(!answer.to_string().contains("Zephyrine"), "values are never echoed");
     let (status, _) = write(&app, Method::PATCH, "/api/patients/abc", &json!({"city": "X"}), None).await;

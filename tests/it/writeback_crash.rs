@@ -52,8 +52,13 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
     assert_eq!(resp.status(), 202);
     let job_id = resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
 
-    let mut worker = WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, "push_appointment", &worker_env(&app, "push_appointment", true))
-            .await;
+    let mut worker = WorkerProcess::spawn_with_env(
+        env!("CARGO_BIN_EXE_service-worker"),
+        &app.db.url,
+        "push_appointment",
+        &worker_env(&app, "push_appointment", true),
+    )
+    .await;
     assert!(worker.wait_crash().await, "the worker aborts after the 201");
     assert_eq!(app.sandbox.writes(), 1, "DrChrono created the appointment");
     let (completed, started): (bool, bool) =
@@ -100,7 +105,11 @@ async fn request_create(app: &TestApp, path: &str, body: &Value) -> String {
 
 fn named(app: &TestApp, first: &str, last: &str) -> Vec<i64> {
     let is = |p: &Value| p["first_name"] == json!(first) && p["last_name"] == json!(last);
-    app.sandbox.ids(Kind::Patient).into_iter().filter(|id| app.sandbox.record(Kind::Patient, *id).is_some_and(|p| is(&p))).collect()
+    app.sandbox
+        .ids(Kind::Patient)
+        .into_iter()
+        .filter(|id| app.sandbox.record(Kind::Patient, *id).is_some_and(|p| is(&p)))
+        .collect()
 }
 
 async fn resolution(app: &TestApp) -> (i64, String) {

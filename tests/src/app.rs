@@ -74,9 +74,7 @@ pub async fn spawn_app_configured(
     configure: impl FnOnce(&mut Settings, &Sandbox),
 ) -> TestApp {
     let db = fresh_db().await;
-    let sandbox = Sandbox::spawn(SandboxConfig { patients, ..Default::default() })
-        .await
-        .expect("sandbox starts");
+    let sandbox = Sandbox::spawn(SandboxConfig { patients, ..Default::default() }).await.expect("sandbox starts");
     let mut settings = settings(&db, &sandbox);
     configure(&mut settings, &sandbox);
     let (stop, shutdown) = watch::channel(false);

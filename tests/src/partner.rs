@@ -30,12 +30,7 @@ pub fn documented_example() -> Value {
 
 /// The `X-Request-Id` a response carries.
 pub fn request_id(resp: &Response) -> String {
-    resp.headers()
-        .get("x-request-id")
-        .expect("every feed response carries X-Request-Id")
-        .to_str()
-        .unwrap()
-        .to_string()
+    resp.headers().get("x-request-id").expect("every feed response carries X-Request-Id").to_str().unwrap().to_string()
 }
 
 /// Status, request id header and JSON body of a response.

@@ -13,7 +13,6 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::conn::auto::Builder as ConnBuilder,
 };
-use server::config::archive::ArchiveArgs;
 use s3s::{
     S3Request, S3Result,
     access::{S3Access, S3AccessContext},
@@ -23,6 +22,7 @@ use s3s::{
     s3_error,
     service::S3ServiceBuilder,
 };
+use server::config::archive::ArchiveArgs;
 use std::{
     collections::BTreeMap,
     path::PathBuf,

@@ -23,12 +23,7 @@ pub struct TestCtx {
 
 impl TestCtx {
     pub fn new(pool: PgPool) -> Self {
-        Self {
-            pool,
-            ran: Default::default(),
-            in_flight: Default::default(),
-            max_in_flight: Default::default(),
-        }
+        Self { pool, ran: Default::default(), in_flight: Default::default(), max_in_flight: Default::default() }
     }
 
     pub fn ran(&self) -> Vec<String> {
@@ -160,10 +155,7 @@ impl BackgroundJob for LongRunning {
     async fn run(self, ctx: TestCtx) -> Result<JobOutcome, JobError> {
         tokio::time::sleep(Duration::from_secs(self.secs)).await;
         ctx.record(&self.tag);
-        sqlx::query("INSERT INTO test_marks (tag) VALUES ($1)")
-            .bind(&self.tag)
-            .execute(&ctx.pool)
-            .await?;
+        sqlx::query("INSERT INTO test_marks (tag) VALUES ($1)").bind(&self.tag).execute(&ctx.pool).await?;
         Ok(JobOutcome::applied(1))
     }
 }

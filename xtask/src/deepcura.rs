@@ -56,7 +56,10 @@ fn print_table(notes: &[OpenNote]) {
         println!("No unlinked or ambiguous Deep Cura notes.");
         return;
     }
-    println!("{:>6}  {:<14}  {:<9}  {:>9}  {:>8}  {:<10}  candidates", "id", "session", "status", "appt", "patient", "date");
+    println!(
+        "{:>6}  {:<14}  {:<9}  {:>9}  {:>8}  {:<10}  candidates",
+        "id", "session", "status", "appt", "patient", "date"
+    );
     for n in notes {
         let session = n.session_id.get(n.session_id.len().saturating_sub(14)..).unwrap_or(&n.session_id);
         let opt = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
@@ -64,7 +67,13 @@ fn print_table(notes: &[OpenNote]) {
         let candidates: Vec<String> = n.link_candidates.iter().map(i64::to_string).collect();
         println!(
             "{:>6}  {:<14}  {:<9}  {:>9}  {:>8}  {:<10}  {}",
-            n.id, session, n.link_status, opt(n.appointment_id), opt(n.patient_id), date, candidates.join(",")
+            n.id,
+            session,
+            n.link_status,
+            opt(n.appointment_id),
+            opt(n.patient_id),
+            date,
+            candidates.join(",")
         );
     }
     println!("\n{} note(s). To link one by hand, see \"Deep Cura\" in the README.", notes.len());

@@ -71,7 +71,11 @@ async fn send_deliveries(sandbox: &Sandbox, url: &str) -> Result<()> {
     let r = sender.send_with_delivery_id("PATIENT_CREATE", &first, &format!("demo-{}", ids[1])).await?;
     record("redelivery of an earlier delivery id", r.status().as_u16(), r.json().await.unwrap_or_default());
     let r = sender.send_legacy("PATIENT_UPDATE", ids[6]).await?;
-    record(&format!("older id-only shape, patient {}", ids[6]), r.status().as_u16(), r.json().await.unwrap_or_default());
+    record(
+        &format!("older id-only shape, patient {}", ids[6]),
+        r.status().as_u16(),
+        r.json().await.unwrap_or_default(),
+    );
     let r = sender.send("TASK_CREATE", &json!({"id": 77})).await?;
     record("TASK_CREATE (not modelled)", r.status().as_u16(), r.json().await.unwrap_or_default());
     let r = WebhookSender::new(url, "wrong-secret").send("PATIENT_CREATE", &first).await?;
@@ -124,7 +128,9 @@ async fn send_gridhooks(sandbox: &Sandbox, service: &service::LocalService) -> R
 async fn summarize(pool: &PgPool, sandbox: &Sandbox) -> Result<()> {
     println!("\nwebhook_deliveries by outcome:");
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT outcome, count(*) FROM webhook_deliveries GROUP BY 1 ORDER BY 1").fetch_all(pool).await?;
+        sqlx::query_as("SELECT outcome, count(*) FROM webhook_deliveries GROUP BY 1 ORDER BY 1")
+            .fetch_all(pool)
+            .await?;
     for (outcome, n) in rows {
         println!("  {outcome:<14} {n}");
     }
@@ -139,21 +145,19 @@ async fn summarize(pool: &PgPool, sandbox: &Sandbox) -> Result<()> {
         println!("  {queue:<16} {status:<8} {n:>3} jobs, {attempts} attempts");
     }
     println!("\nDeep Cura notes (cargo xtask deepcura unlinked lists the open ones):");
-    let rows: Vec<(i64, Option<i64>, String, Option<i64>)> = sqlx::query_as(
-        "SELECT id, appointment_id, link_status, clinical_note_id FROM deepcura_notes ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<(i64, Option<i64>, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, appointment_id, link_status, clinical_note_id FROM deepcura_notes ORDER BY id")
+            .fetch_all(pool)
+            .await?;
     for (id, appointment, status, note) in rows {
         let note = note.map_or_else(|| "-".to_string(), |n| n.to_string());
         println!("  note {id:<4} appointment {:<8} {status:<9} clinical note {note}", appointment.unwrap_or_default());
     }
     println!("\npatients:");
-    let rows: Vec<(i64, Option<String>, Option<String>, String)> = sqlx::query_as(
-        "SELECT id, chart_id, patient_status, synced_by FROM patients ORDER BY id",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<(i64, Option<String>, Option<String>, String)> =
+        sqlx::query_as("SELECT id, chart_id, patient_status, synced_by FROM patients ORDER BY id")
+            .fetch_all(pool)
+            .await?;
     for (id, chart, status, by) in rows {
         println!(
             "  id {id:<6} chart {:<10} status {:<2} written by {by}",

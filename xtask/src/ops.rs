@@ -31,7 +31,12 @@ impl FilterArgs {
             Some(text) => Some(ops::parse_since(text, chrono::Utc::now()).map_err(anyhow::Error::msg)?),
             None => None,
         };
-        Ok(JobFilter { queues: self.queues.clone(), ids: self.ids.clone(), since, error_class: self.error_class.clone() })
+        Ok(JobFilter {
+            queues: self.queues.clone(),
+            ids: self.ids.clone(),
+            since,
+            error_class: self.error_class.clone(),
+        })
     }
 }
 

@@ -13,7 +13,6 @@ use anyhow::{Result, bail};
 use clap::Subcommand;
 use jobs::{archive::store, jobs::ArchivePdf, runner::enqueue};
 
-
 #[derive(Subcommand, Debug)]
 pub enum PdfCommand {
     /// List notes whose PDF needs a person (latest check `needs_review`), oldest first.

@@ -58,7 +58,10 @@ pub async fn run(args: SyncArgs) -> Result<()> {
         ..SyncRecords::all(kind)
     };
     let Some(job_id) = enqueue(&pool, &job).await? else {
-        bail!("a {} walk is already queued or running; watch it with: SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1", kind.table());
+        bail!(
+            "a {} walk is already queued or running; watch it with: SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1",
+            kind.table()
+        );
     };
     eprintln!("sync: walking {} from {} (job {job_id})", kind.table(), settings.drchrono_api_base);
 

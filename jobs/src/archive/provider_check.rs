@@ -36,9 +36,18 @@ impl MatchForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Found on `page` (1-based), the first page that has it.
-    Matched { page: u32, pages: u32, form: MatchForm },
-    NotMatched { pages: u32 },
-    NeedsReview { reason: String, pages: Option<u32> },
+    Matched {
+        page: u32,
+        pages: u32,
+        form: MatchForm,
+    },
+    NotMatched {
+        pages: u32,
+    },
+    NeedsReview {
+        reason: String,
+        pages: Option<u32>,
+    },
 }
 
 impl Verdict {

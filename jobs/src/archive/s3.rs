@@ -165,11 +165,9 @@ where
         SdkError::TimeoutError(_) => transient("timed out"),
         SdkError::DispatchFailure(_) => transient("could not reach S3"),
         SdkError::ResponseError(_) => transient("unreadable response"),
-        SdkError::ConstructionFailure(_) => PutError::Rejected {
-            bucket,
-            code: "request could not be built".into(),
-            status: 0,
-        },
+        SdkError::ConstructionFailure(_) => {
+            PutError::Rejected { bucket, code: "request could not be built".into(), status: 0 }
+        }
         SdkError::ServiceError(service) => {
             let status = service.raw().status_code();
             let code = e.code().unwrap_or("no error code").to_string();

@@ -142,11 +142,8 @@ mod tests {
         assert!(s.enabled().is_none());
         s.bucket = Some("notes".into());
         assert_eq!(s.enabled(), Some(("Dr. Jane Smith", "notes")));
-        let secret = StaticCredentials {
-            access_key_id: "AKIA".into(),
-            secret_access_key: "hush".into(),
-            session_token: None,
-        };
+        let secret =
+            StaticCredentials { access_key_id: "AKIA".into(), secret_access_key: "hush".into(), session_token: None };
         assert!(!format!("{secret:?}").contains("hush"));
         let shown = format!("{:?}", ArchiveSettings { credentials: Some(secret), ..s });
         assert!(!shown.contains("hush") && !shown.contains("Jane"), "{shown}");

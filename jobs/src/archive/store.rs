@@ -16,12 +16,10 @@ pub struct StoredNote {
 }
 
 pub async fn stored_note(db: impl PgExecutor<'_>, note_id: i64) -> Result<Option<StoredNote>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT patient_id, appointment_id, locked, source_updated_at FROM clinical_notes WHERE id = $1",
-    )
-    .bind(note_id)
-    .fetch_optional(db)
-    .await
+    sqlx::query_as("SELECT patient_id, appointment_id, locked, source_updated_at FROM clinical_notes WHERE id = $1")
+        .bind(note_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// The result already recorded for this version of the note, if any.
@@ -40,7 +38,11 @@ pub async fn recorded_result(
 }
 
 /// The archived version that holds exactly these bytes, if one does.
-pub async fn archived_version_with(db: impl PgExecutor<'_>, note_id: i64, sha256: &str) -> Result<Option<i32>, sqlx::Error> {
+pub async fn archived_version_with(
+    db: impl PgExecutor<'_>,
+    note_id: i64,
+    sha256: &str,
+) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar("SELECT version FROM archived_pdfs WHERE clinical_note_id = $1 AND sha256 = $2")
         .bind(note_id)
         .bind(sha256)

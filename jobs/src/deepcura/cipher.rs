@@ -40,9 +40,9 @@ impl std::str::FromStr for Scheme {
         match s.trim() {
             "sha256-iv" => Ok(Self::Sha256Iv),
             "legacy-scrypt" => Ok(Self::LegacyScrypt),
-            other => Err(format!(
-                "DEEPCURA_SCHEME `{other}` is not known; use `sha256-iv` (the default) or `legacy-scrypt`"
-            )),
+            other => {
+                Err(format!("DEEPCURA_SCHEME `{other}` is not known; use `sha256-iv` (the default) or `legacy-scrypt`"))
+            }
         }
     }
 }
@@ -55,7 +55,9 @@ pub enum DecryptError {
     TooShort(usize),
     #[error("ciphertext is {0} bytes, not a whole number of 16-byte blocks; it was truncated")]
     NotBlockAligned(usize),
-    #[error("padding check failed: the shared secret or DEEPCURA_SCHEME differs from the sender's, or the payload was damaged")]
+    #[error(
+        "padding check failed: the shared secret or DEEPCURA_SCHEME differs from the sender's, or the payload was damaged"
+    )]
     BadPadding,
 }
 

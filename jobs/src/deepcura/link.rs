@@ -60,12 +60,8 @@ pub async fn decide(db: &mut PgConnection, note: i64, time_zone: &str) -> Result
         }
     }
     if let (Some(patient), Some(day)) = (patient, day) {
-        let found: Vec<i64> = sqlx::query_scalar(BY_PATIENT_DAY)
-            .bind(patient)
-            .bind(day)
-            .bind(time_zone)
-            .fetch_all(&mut *db)
-            .await?;
+        let found: Vec<i64> =
+            sqlx::query_scalar(BY_PATIENT_DAY).bind(patient).bind(day).bind(time_zone).fetch_all(&mut *db).await?;
         if let Some(link) = Link::from_candidates(found, "patient_date") {
             return Ok(link);
         }

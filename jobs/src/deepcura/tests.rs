@@ -22,7 +22,8 @@ fn known_answers_decrypt_in_both_schemes() {
         let plain = cipher.decrypt(&decode_base64(payload).unwrap()).unwrap();
         assert_eq!(plain, PLAIN.as_bytes(), "{scheme:?}");
         let iv: [u8; 16] = std::array::from_fn(|i| i as u8);
-        let again = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cipher.encrypt(PLAIN.as_bytes(), iv));
+        let again =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cipher.encrypt(PLAIN.as_bytes(), iv));
         assert_eq!(again, payload, "{scheme:?} encrypts as the other implementation does");
     }
 }
@@ -73,9 +74,8 @@ fn parsing_keeps_the_known_fields_and_needs_only_a_session_id() {
 
 /// One cipher per scheme for the property tests: scrypt is slow by design.
 fn cipher(scheme: Scheme) -> &'static Cipher {
-    static CIPHERS: std::sync::LazyLock<[Cipher; 2]> = std::sync::LazyLock::new(|| {
-        [Cipher::new(SECRET, Scheme::Sha256Iv), Cipher::new(SECRET, Scheme::LegacyScrypt)]
-    });
+    static CIPHERS: std::sync::LazyLock<[Cipher; 2]> =
+        std::sync::LazyLock::new(|| [Cipher::new(SECRET, Scheme::Sha256Iv), Cipher::new(SECRET, Scheme::LegacyScrypt)]);
     &CIPHERS[scheme as usize]
 }
 

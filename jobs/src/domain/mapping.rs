@@ -38,9 +38,9 @@ impl FromStr for PhoneCountry {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        country::Id::from_str(&s.trim().to_ascii_uppercase()).map(PhoneCountry).map_err(|_| {
-            format!("`{s}` is not an ISO 3166-1 alpha-2 country code; set a code such as US, CA or GB")
-        })
+        country::Id::from_str(&s.trim().to_ascii_uppercase())
+            .map(PhoneCountry)
+            .map_err(|_| format!("`{s}` is not an ISO 3166-1 alpha-2 country code; set a code such as US, CA or GB"))
     }
 }
 
@@ -77,9 +77,7 @@ pub fn e164(value: Option<&Value>, default: PhoneCountry) -> Phone {
         Some(_) => return Phone::Unparsed,
     };
     match phonenumber::parse(Some(default.0), text) {
-        Ok(number) if phonenumber::is_valid(&number) => {
-            Phone::E164(number.format().mode(Mode::E164).to_string())
-        }
+        Ok(number) if phonenumber::is_valid(&number) => Phone::E164(number.format().mode(Mode::E164).to_string()),
         _ => Phone::Unparsed,
     }
 }

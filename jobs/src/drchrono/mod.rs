@@ -25,9 +25,9 @@ mod writes;
 
 pub use budget::{BudgetStatus, Priority, budget_status};
 pub use client::DrChronoClient;
-pub use walk::{Pages, WalkStats};
 pub use crypto::TokenKey;
 pub use error::{ApiError, REAUTH_WAIT};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
 pub use reauthorization::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};
 pub(crate) use responses::transport_kind;
+pub use walk::{Pages, WalkStats};

@@ -11,7 +11,11 @@ use super::{ApiError, client::CallCount};
 use crate::JobSettings;
 
 pub(super) enum Grant {
-    Issued { access: String, refresh: String, expires_in: Option<f64> },
+    Issued {
+        access: String,
+        refresh: String,
+        expires_in: Option<f64>,
+    },
     /// DrChrono refused the refresh token itself (`invalid_grant`, ...).
     Refused(String),
 }

@@ -77,12 +77,18 @@ async fn mark(db: &mut PgConnection, id: i64, status: &str, appointment: Option<
 
 impl ApplyPartnerAppointmentEvent {
     /// Records the status on `appointment` and enqueues its refetch; returns the event's new match status.
-    async fn apply(&self, db: &mut PgConnection, event: &StoredEvent, appointment: i64) -> Result<&'static str, JobError> {
-        let status = partner_status(&event.event_type)
-            .ok_or_else(|| JobError::permanent(anyhow::anyhow!(
+    async fn apply(
+        &self,
+        db: &mut PgConnection,
+        event: &StoredEvent,
+        appointment: i64,
+    ) -> Result<&'static str, JobError> {
+        let status = partner_status(&event.event_type).ok_or_else(|| {
+            JobError::permanent(anyhow::anyhow!(
                 "event {} has an event type this job does not know; fix the row or the job",
                 self.event_id
-            )))?;
+            ))
+        })?;
         let actor = format!("job:{}:event:{}", Self::NAME, self.event_id);
         let written: Option<i64> = sqlx::query_scalar(SET_PARTNER_STATUS)
             .bind(appointment)

@@ -69,7 +69,10 @@ impl BackgroundJob for ArchivePdf {
         let now = store::stored_note(&ctx.pool, id).await?;
         if now.is_some_and(|n| n.locked && n.source_updated_at != note.source_updated_at) {
             let wait = Utc::now() + chrono::Duration::seconds(1);
-            return Err(JobError::WaitUntil(wait, anyhow!("note {id} changed while it was checked; checking its newer version")));
+            return Err(JobError::WaitUntil(
+                wait,
+                anyhow!("note {id} changed while it was checked; checking its newer version"),
+            ));
         }
         Ok(outcome)
     }
@@ -88,8 +91,9 @@ enum Fetched {
 async fn archive_version(ctx: &JobContext, id: i64, note: &StoredNote) -> Result<JobOutcome, JobError> {
     let settings = &ctx.settings.archive;
     let (provider, bucket) = settings.enabled().ok_or_else(|| JobError::permanent(anyhow!("archiving is off")))?;
-    let needle = Needle::new(provider)
-        .ok_or_else(|| JobError::permanent(anyhow!("PROVIDER_STRING has no characters to search for; set it to the provider's name")))?;
+    let needle = Needle::new(provider).ok_or_else(|| {
+        JobError::permanent(anyhow!("PROVIDER_STRING has no characters to search for; set it to the provider's name"))
+    })?;
     let mut check = Check {
         note_id: id,
         note_updated_at: note.source_updated_at,
@@ -102,7 +106,8 @@ async fn archive_version(ctx: &JobContext, id: i64, note: &StoredNote) -> Result
         job_id: current_job_id(),
     };
     let Some(appointment) = note.appointment_id else {
-        check.reason = Some("the note has no appointment, and DrChrono links a note's PDF only from its appointment".into());
+        check.reason =
+            Some("the note has no appointment, and DrChrono links a note's PDF only from its appointment".into());
         return record(ctx, &check).await;
     };
     let pdf = match fetch_pdf(ctx, id, appointment).await? {

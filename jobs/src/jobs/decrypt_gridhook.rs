@@ -45,17 +45,20 @@ impl BackgroundJob for DecryptGridhook {
                 "TOKEN_ENCRYPTION_KEY is not set on the worker (decrypted notes are stored sealed with it); set it, then revive with `cargo xtask retry-failed --queue decrypt_gridhook`"
             ))
         })?;
-        let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM webhook_deliveries WHERE id = $1 AND source = 'deepcura'")
-            .bind(self.delivery)
-            .fetch_optional(&ctx.pool)
-            .await?
-            .ok_or_else(|| JobError::permanent(anyhow!("no Deep Cura delivery {} in the inbox", self.delivery)))?;
+        let body: Vec<u8> =
+            sqlx::query_scalar("SELECT body FROM webhook_deliveries WHERE id = $1 AND source = 'deepcura'")
+                .bind(self.delivery)
+                .fetch_optional(&ctx.pool)
+                .await?
+                .ok_or_else(|| JobError::permanent(anyhow!("no Deep Cura delivery {} in the inbox", self.delivery)))?;
         let payload = encrypted_payload(&body)
             .with_context(|| format!("delivery {}", self.delivery))
             .map_err(JobError::permanent)?;
         let plain = cipher
             .decrypt(&payload)
-            .with_context(|| format!("delivery {} did not decrypt with scheme {}", self.delivery, cipher.scheme().name()))
+            .with_context(|| {
+                format!("delivery {} did not decrypt with scheme {}", self.delivery, cipher.scheme().name())
+            })
             .map_err(JobError::permanent)?;
         let (note, raw) = GridhookNote::parse(&plain)
             .with_context(|| format!("delivery {}", self.delivery))
@@ -65,7 +68,12 @@ impl BackgroundJob for DecryptGridhook {
         let stored = store_note(&mut tx, self.delivery, &note, &raw, key, &actor).await?;
         enqueue(&mut *tx, &LinkNote { note: stored.id }).await?;
         tx.commit().await?;
-        tracing::info!(delivery = self.delivery, deepcura_note = stored.id, changed = stored.changed, "Gridhook stored");
+        tracing::info!(
+            delivery = self.delivery,
+            deepcura_note = stored.id,
+            changed = stored.changed,
+            "Gridhook stored"
+        );
         Ok(if stored.changed {
             JobOutcome::applied(1)
         } else {
@@ -78,10 +86,8 @@ impl BackgroundJob for DecryptGridhook {
 /// it already; a failure here means the row was changed since.
 fn encrypted_payload(body: &[u8]) -> anyhow::Result<Vec<u8>> {
     let body: Value = serde_json::from_slice(body).context("stored body is not JSON")?;
-    let text = body
-        .get("encrypted_payload")
-        .and_then(Value::as_str)
-        .context("stored body has no encrypted_payload string")?;
+    let text =
+        body.get("encrypted_payload").and_then(Value::as_str).context("stored body has no encrypted_payload string")?;
     decode_base64(text).context("encrypted_payload is not base64")
 }
 

@@ -42,10 +42,6 @@ impl BackgroundJob for LinkNote {
         let changed = link::store(&mut tx, self.note, &decided, &format!("job:{}", Self::NAME)).await?;
         tx.commit().await?;
         tracing::info!(deepcura_note = self.note, link = ?decided, changed, "Deep Cura note link decided");
-        Ok(if changed {
-            JobOutcome::applied(1)
-        } else {
-            JobOutcome::skipped("link unchanged")
-        })
+        Ok(if changed { JobOutcome::applied(1) } else { JobOutcome::skipped("link unchanged") })
     }
 }

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::{
     JobContext,
     domain::{
-        RecordKind, upsert_batch,
+        RecordKind,
         sync_state::{self, RunTotals},
+        upsert_batch,
     },
     drchrono::{DrChronoClient, Priority},
     runner::{BackgroundJob, JobError, JobOutcome, current_job_id},
@@ -107,12 +108,13 @@ impl BackgroundJob for SyncRecords {
             None => None,
         };
         let tz = ctx.settings.practice_timezone;
-        let since = self.since.clone().or_else(|| {
-            resume.map(|t| t.with_timezone(&tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string())
-        });
+        let since = self
+            .since
+            .clone()
+            .or_else(|| resume.map(|t| t.with_timezone(&tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string()));
         let job_id = current_job_id();
-        let run = sync_state::start_run(&ctx.pool, self.kind, job_id.as_deref(), self.schedule.as_deref(), resume)
-            .await?;
+        let run =
+            sync_state::start_run(&ctx.pool, self.kind, job_id.as_deref(), self.schedule.as_deref(), resume).await?;
         let mut totals = RunTotals::default();
         match self.walk(&ctx, since, run, &mut totals).await {
             Ok(high_water) => {
@@ -121,8 +123,14 @@ impl BackgroundJob for SyncRecords {
                     sync_state::advance(&ctx.pool, name, hw, &by).await?;
                 }
                 sync_state::finish_run(&ctx.pool, run, "completed", totals, None).await?;
-                tracing::info!(kind = self.kind.name(), pages = totals.pages, calls = totals.calls,
-                    seen = totals.counts.seen, changed = totals.counts.changed(), "list walked");
+                tracing::info!(
+                    kind = self.kind.name(),
+                    pages = totals.pages,
+                    calls = totals.calls,
+                    seen = totals.counts.seen,
+                    changed = totals.counts.changed(),
+                    "list walked"
+                );
                 Ok(JobOutcome::applied(totals.counts.changed()))
             }
             Err(e) => {

@@ -42,11 +42,8 @@ impl BackgroundJob for UpsertRecord {
     }
 
     async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
-        let newest: Option<(i64, Option<String>, Vec<u8>)> = sqlx::query_as(NEWEST)
-            .bind(self.kind.name())
-            .bind(self.object_id)
-            .fetch_optional(&ctx.pool)
-            .await?;
+        let newest: Option<(i64, Option<String>, Vec<u8>)> =
+            sqlx::query_as(NEWEST).bind(self.kind.name()).bind(self.object_id).fetch_optional(&ctx.pool).await?;
         let Some((delivery, event, body)) = newest else {
             return Ok(JobOutcome::skipped("no stored delivery for the record"));
         };

@@ -55,7 +55,9 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Stri
 }
 
 fn bad_since(text: &str) -> String {
-    format!("--since `{text}` is not understood; use a span such as 30m, 2h or 7d, a date (2026-11-20), or an RFC 3339 time")
+    format!(
+        "--since `{text}` is not understood; use a span such as 30m, 2h or 7d, a date (2026-11-20), or an RFC 3339 time"
+    )
 }
 
 #[cfg(test)]

@@ -60,7 +60,12 @@ pub struct JobRow {
 }
 
 /// Newest first. `state` is one of pending, running, retrying, done, dead.
-pub async fn list(pool: &PgPool, filter: &JobFilter, state: Option<&str>, limit: i64) -> Result<Vec<JobRow>, sqlx::Error> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &JobFilter,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<JobRow>, sqlx::Error> {
     let sql = format!(
         "SELECT id, queue, state, attempts, max_attempts, enqueued_at, last_attempt_at, last_error_class, \
                 record_type, record_id \

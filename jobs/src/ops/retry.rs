@@ -32,10 +32,15 @@ pub struct DeadJob {
 pub enum RetryOutcome {
     NothingMatched,
     /// No filter, too many matches, and no `all`: nothing done.
-    Refused { matched: i64 },
+    Refused {
+        matched: i64,
+    },
     DryRun,
     /// `skipped`: another active job holds the same key, so reviving would duplicate work.
-    Revived { revived: Vec<String>, skipped: Vec<String> },
+    Revived {
+        revived: Vec<String>,
+        skipped: Vec<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -61,12 +66,8 @@ pub async fn retry_failed(
         JobFilter::WHERE
     );
     let limit = req.limit.unwrap_or(i64::MAX);
-    let matched: Vec<DeadJob> = req
-        .filter
-        .bind(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)))
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
+    let matched: Vec<DeadJob> =
+        req.filter.bind(sqlx::query_as(sqlx::AssertSqlSafe(list_sql))).bind(limit).fetch_all(&mut *tx).await?;
     let outcome = if matched.is_empty() {
         RetryOutcome::NothingMatched
     } else if req.filter.is_empty() && total > UNFILTERED_LIMIT && !req.all && req.limit.is_none() {
@@ -115,7 +116,9 @@ async fn record(
     let (summary, ids): (String, Vec<&str>) = match outcome {
         RetryOutcome::NothingMatched => ("nothing matched".into(), Vec::new()),
         RetryOutcome::Refused { matched } => (format!("refused: {matched} matched without a filter"), Vec::new()),
-        RetryOutcome::DryRun => (format!("dry run: {} would be revived", matched.len()), matched.iter().map(|j| j.id.as_str()).collect()),
+        RetryOutcome::DryRun => {
+            (format!("dry run: {} would be revived", matched.len()), matched.iter().map(|j| j.id.as_str()).collect())
+        }
         RetryOutcome::Revived { revived, skipped } => (
             format!("revived {}, skipped {} (key held by an active job)", revived.len(), skipped.len()),
             revived.iter().map(String::as_str).collect(),

@@ -69,7 +69,8 @@ pub fn job_list_text(rows: &[JobRow]) -> String {
             _ => "-".into(),
         };
         let tries = format!("{}/{}", r.attempts, r.max_attempts);
-        let _ = writeln!(out, "{:<26} {:<16} {:<8} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
+        let _ =
+            writeln!(out, "{:<26} {:<16} {:<8} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
     }
     let _ = writeln!(out, "{} job(s)", rows.len());
     tidy(out)
@@ -82,7 +83,8 @@ pub fn job_detail_text(job: &JobDetail) -> String {
         _ => "-".into(),
     };
     let _ = writeln!(out, "job      {}", job.id);
-    let _ = writeln!(out, "queue    {}   state {}   attempts {}/{}", job.queue, job.state, job.attempts, job.max_attempts);
+    let _ =
+        writeln!(out, "queue    {}   state {}   attempts {}/{}", job.queue, job.state, job.attempts, job.max_attempts);
     let _ = writeln!(out, "enqueued {}   next run {}", time(job.enqueued_at), time(Some(job.run_at)));
     let _ = writeln!(out, "record   {record}");
     let _ = writeln!(out, "trace    {}", job.trace.as_deref().unwrap_or("-"));
@@ -149,7 +151,15 @@ pub fn retry_text(report: &RetryReport) -> String {
     }
     for j in listed {
         let class = j.error_class.as_deref().unwrap_or("-");
-        let _ = writeln!(out, "{:<26} {:<18} {:>5} {:<14} {:<10}", j.id, fit(&j.queue, 18), j.attempts, fit(class, 14), revived(&j.id));
+        let _ = writeln!(
+            out,
+            "{:<26} {:<18} {:>5} {:<14} {:<10}",
+            j.id,
+            fit(&j.queue, 18),
+            j.attempts,
+            fit(class, 14),
+            revived(&j.id)
+        );
     }
     let summary = match &report.outcome {
         RetryOutcome::NothingMatched => "No dead job matched the filters.".to_string(),

@@ -23,11 +23,7 @@ struct NewJob {
 }
 
 fn new_job<J: BackgroundJob>(job: &J) -> Result<NewJob, serde_json::Error> {
-    Ok(NewJob {
-        id: ulid::Ulid::generate().to_string(),
-        payload: serde_json::to_vec(job)?,
-        key: job.dedup_key(),
-    })
+    Ok(NewJob { id: ulid::Ulid::generate().to_string(), payload: serde_json::to_vec(job)?, key: job.dedup_key() })
 }
 
 const ACTIVE_KEY_CONFLICT: &str = " ON CONFLICT (job_type, idempotency_key) \
@@ -35,10 +31,7 @@ const ACTIVE_KEY_CONFLICT: &str = " ON CONFLICT (job_type, idempotency_key) \
 
 /// Enqueues `job` to run now. Returns its id, or `None` when an active job
 /// already holds the same dedup key.
-pub async fn enqueue<'e, J: BackgroundJob>(
-    db: impl PgExecutor<'e>,
-    job: &J,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn enqueue<'e, J: BackgroundJob>(db: impl PgExecutor<'e>, job: &J) -> Result<Option<String>, sqlx::Error> {
     enqueue_at(db, job, None, None).await
 }
 
@@ -87,11 +80,7 @@ pub async fn enqueue_many<'e, J: BackgroundJob>(
     db: impl PgExecutor<'e>,
     jobs: &[J],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows = jobs
-        .iter()
-        .map(new_job)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let rows = jobs.iter().map(new_job).collect::<Result<Vec<_>, _>>().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let (mut ids, mut payloads, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     for r in rows {
         ids.push(r.id);

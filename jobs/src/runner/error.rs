@@ -51,11 +51,9 @@ impl fmt::Display for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Retryable(e) | Self::Permanent(e) => write!(f, "{}: {e:#}", self.class()),
-            Self::WaitUntil(at, e) => write!(
-                f,
-                "wait_until@{}: {e:#}",
-                at.to_rfc3339_opts(SecondsFormat::Millis, true)
-            ),
+            Self::WaitUntil(at, e) => {
+                write!(f, "wait_until@{}: {e:#}", at.to_rfc3339_opts(SecondsFormat::Millis, true))
+            }
             Self::BadPayload(m) => write!(f, "bad_payload: {m}"),
             Self::Timeout(d) => write!(f, "timeout: attempt ran past {} s", d.as_secs_f64()),
             Self::Panic(m) => write!(f, "panic: {m}"),
@@ -83,9 +81,7 @@ pub fn describe_db_error(e: &sqlx::Error) -> String {
             db.constraint().unwrap_or("-")
         ),
         sqlx::Error::PoolTimedOut => "database pool timed out".into(),
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => {
-            "database unavailable".into()
-        }
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => "database unavailable".into(),
         sqlx::Error::RowNotFound => "row not found".into(),
         other => format!("database error ({})", variant_name(other)),
     }

@@ -62,10 +62,7 @@ pub async fn beat(pool: PgPool, live: LiveWorkers, interval: Duration, orphan_af
 }
 
 async fn beat_once(pool: &PgPool, names: &[String], orphan_after: Duration) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE apalis.workers SET last_seen = now() WHERE id = ANY($1)")
-        .bind(names)
-        .execute(pool)
-        .await?;
+    sqlx::query("UPDATE apalis.workers SET last_seen = now() WHERE id = ANY($1)").bind(names).execute(pool).await?;
     let reaped = sqlx::query(REAP).bind(orphan_after.as_secs_f64()).execute(pool).await?.rows_affected();
     if reaped > 0 {
         tracing::warn!(jobs = reaped, "rescued jobs from workers that stopped heartbeating");

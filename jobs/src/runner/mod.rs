@@ -98,11 +98,7 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
     /// Adds job type `J`. Panics on a duplicate name, which would merge two queues.
     #[must_use]
     pub fn register<J: BackgroundJob<Context = C>>(mut self) -> Self {
-        assert!(
-            !self.queues.iter().any(|(n, _)| *n == J::NAME),
-            "job name {} registered twice",
-            J::NAME
-        );
+        assert!(!self.queues.iter().any(|(n, _)| *n == J::NAME), "job name {} registered twice", J::NAME);
         self.queues.push((J::NAME, |run| Box::pin(supervise::<J>(run))));
         self.max_attempts.push((J::NAME, J::MAX_ATTEMPTS));
         self

@@ -75,10 +75,13 @@ async fn update(
             kind.name()
         )));
     }
-    let object = client.get_object(&path).await?.with_context(|| {
-        format!("DrChrono lost {} {record} right after the PATCH; it will be read again on retry", kind.name())
-    })
-    .map_err(JobError::retryable)?;
+    let object = client
+        .get_object(&path)
+        .await?
+        .with_context(|| {
+            format!("DrChrono lost {} {record} right after the PATCH; it will be read again on retry", kind.name())
+        })
+        .map_err(JobError::retryable)?;
     Ok((record, object, "patched"))
 }
 
@@ -131,13 +134,11 @@ async fn finish(
 ) -> Result<(), sqlx::Error> {
     let mut tx = ctx.pool.begin().await?;
     upsert_batch(&mut *tx, kind, std::slice::from_ref(object), actor, &ctx.settings.locale()).await?;
-    sqlx::query(
-        "UPDATE write_requests SET drchrono_id = $2, resolution = $3, completed_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(drchrono_id)
-    .bind(resolution)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE write_requests SET drchrono_id = $2, resolution = $3, completed_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(drchrono_id)
+        .bind(resolution)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }

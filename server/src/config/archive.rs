@@ -130,8 +130,15 @@ mod tests {
         let cli = Cli::parse_from(["x", "--my-aws-access-key-id", "OLD", "--my-aws-secret-access-key", "s"]);
         assert_eq!(cli.archive.settings().credentials.unwrap().access_key_id, "OLD");
         let both = Cli::parse_from([
-            "x", "--aws-access-key-id", "NEW", "--aws-secret-access-key", "s", "--my-aws-access-key-id", "OLD",
-            "--my-aws-secret-access-key", "s",
+            "x",
+            "--aws-access-key-id",
+            "NEW",
+            "--aws-secret-access-key",
+            "s",
+            "--my-aws-access-key-id",
+            "OLD",
+            "--my-aws-secret-access-key",
+            "s",
         ]);
         assert_eq!(both.archive.settings().credentials.unwrap().access_key_id, "NEW");
         let empty = Cli::parse_from(["x", "--aws-access-key-id", "", "--aws-secret-access-key", "", "--s3-bucket", ""]);

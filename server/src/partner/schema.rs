@@ -19,10 +19,7 @@ const TIMESTAMP_RULE: &str = "must be an ISO 8601 date-time with a time zone, su
 
 static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
     let schema: Value = serde_json::from_str(SCHEMA).expect("the shipped schema is JSON");
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the shipped schema compiles")
+    jsonschema::options().should_validate_formats(true).build(&schema).expect("the shipped schema compiles")
 });
 
 /// One broken rule: the field (dotted path; `body` for the whole body) and what it must be.
@@ -67,9 +64,8 @@ pub fn parse(body: &Value) -> Result<PartnerEvent<'_>, Vec<Violation>> {
     let timestamp = text("timestamp");
     // The schema's date-time format is RFC 3339; this parse agrees with it,
     // and guards the stored instant should the two ever differ.
-    let occurred_at = DateTime::parse_from_rfc3339(timestamp).map_err(|_| {
-        vec![Violation { field: "timestamp".into(), message: TIMESTAMP_RULE.into() }]
-    })?;
+    let occurred_at = DateTime::parse_from_rfc3339(timestamp)
+        .map_err(|_| vec![Violation { field: "timestamp".into(), message: TIMESTAMP_RULE.into() }])?;
     Ok(PartnerEvent {
         event_type: text("event_type"),
         appointment_id: text("appointment_id"),

@@ -33,11 +33,7 @@ pub async fn insert<'e>(
 }
 
 pub async fn set_job<'e>(db: impl PgExecutor<'e>, id: i64, job_id: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE appointment_events SET job_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(job_id)
-        .execute(db)
-        .await?;
+    sqlx::query("UPDATE appointment_events SET job_id = $2 WHERE id = $1").bind(id).bind(job_id).execute(db).await?;
     Ok(())
 }
 

@@ -147,9 +147,7 @@ async fn enqueue_or_existing<J: BackgroundJob>(
         return Ok((Some(job_id), "accepted"));
     }
     let key = job.dedup_key().unwrap_or_default();
-    let existing = inbox::active_job_with_key(&mut *tx, J::NAME, &key)
-        .await?
-        .unwrap_or_default();
+    let existing = inbox::active_job_with_key(&mut *tx, J::NAME, &key).await?.unwrap_or_default();
     inbox::set_job(&mut *tx, inbox_id, &existing, "duplicate").await?;
     Ok((Some(existing), "duplicate"))
 }

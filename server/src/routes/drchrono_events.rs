@@ -11,7 +11,11 @@ use serde_json::Value;
 pub enum Route {
     Ping,
     /// The delivery carries the full object: apply it without an API call.
-    Upsert { kind: RecordKind, object_id: i64, updated_at: Option<String> },
+    Upsert {
+        kind: RecordKind,
+        object_id: i64,
+        updated_at: Option<String>,
+    },
     /// Only an id arrived (the older shape): fetch the object.
     Fetch(FetchRecord),
     /// A real DrChrono event for data this service does not mirror: stored, answered 200, counted.
@@ -48,10 +52,20 @@ fn classify(event: &str) -> EventKind {
         "PATIENT_MEDICATION_CREATE" | "PATIENT_MEDICATION_MODIFY" => EventKind::Record(Medication),
         // CLINICAL_NOTE_MODIFY is not a DrChrono event; older notes used it for any note change.
         "CLINICAL_NOTE_LOCK" | "CLINICAL_NOTE_UNLOCK" | "CLINICAL_NOTE_MODIFY" => EventKind::Record(ClinicalNote),
-        "TASK_CREATE" | "TASK_MODIFY" | "TASK_DELETE" | "LAB_ORDER_CREATE" | "LAB_ORDER_MODIFY"
-        | "LAB_ORDER_DELETE" | "LINE_ITEM_CREATE" | "LINE_ITEM_MODIFY" | "LINE_ITEM_DELETE"
-        | "LINE_ITEM_TRANSACTION_DELETE" | "CASH_PAYMENT_DELETE" | "PATIENT_FLAG_CREATE"
-        | "PATIENT_FLAG_MODIFY" | "VACCINE_ADMINISTERED" => EventKind::NotModelled,
+        "TASK_CREATE"
+        | "TASK_MODIFY"
+        | "TASK_DELETE"
+        | "LAB_ORDER_CREATE"
+        | "LAB_ORDER_MODIFY"
+        | "LAB_ORDER_DELETE"
+        | "LINE_ITEM_CREATE"
+        | "LINE_ITEM_MODIFY"
+        | "LINE_ITEM_DELETE"
+        | "LINE_ITEM_TRANSACTION_DELETE"
+        | "CASH_PAYMENT_DELETE"
+        | "PATIENT_FLAG_CREATE"
+        | "PATIENT_FLAG_MODIFY"
+        | "VACCINE_ADMINISTERED" => EventKind::NotModelled,
         _ => EventKind::Unknown,
     }
 }
@@ -132,8 +146,15 @@ mod tests {
 
     #[test]
     fn every_documented_event_has_a_route() {
-        let modelled = ["PATIENT_CREATE", "APPOINTMENT_DELETE", "PATIENT_PROBLEM_MODIFY", "PATIENT_ALLERGY_CREATE",
-            "PATIENT_MEDICATION_MODIFY", "CLINICAL_NOTE_LOCK", "CLINICAL_NOTE_UNLOCK"];
+        let modelled = [
+            "PATIENT_CREATE",
+            "APPOINTMENT_DELETE",
+            "PATIENT_PROBLEM_MODIFY",
+            "PATIENT_ALLERGY_CREATE",
+            "PATIENT_MEDICATION_MODIFY",
+            "CLINICAL_NOTE_LOCK",
+            "CLINICAL_NOTE_UNLOCK",
+        ];
         for e in modelled {
             assert!(matches!(route(e, &json!({"object": {"id": 1}})), Route::Upsert { .. }), "{e}");
         }

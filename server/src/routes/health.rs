@@ -20,7 +20,9 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             tracing::warn!(error = %jobs::runner::describe_db_error(&e), "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "message": "database or job tables unavailable; run `drchrono-sync migrate`" })),
+                Json(
+                    json!({ "status": "unavailable", "message": "database or job tables unavailable; run `drchrono-sync migrate`" }),
+                ),
             )
         }
     }
@@ -48,7 +50,9 @@ async fn drchrono_readiness(state: &AppState) -> (StatusCode, Json<serde_json::V
             tracing::warn!(error = %jobs::runner::describe_db_error(&e), "not ready: DrChrono token table unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "message": "DrChrono token table unavailable; run `drchrono-sync migrate`" })),
+                Json(
+                    json!({ "status": "unavailable", "message": "DrChrono token table unavailable; run `drchrono-sync migrate`" }),
+                ),
             )
         }
     }

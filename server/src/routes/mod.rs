@@ -5,12 +5,16 @@ mod drchrono;
 mod drchrono_auth;
 mod drchrono_events;
 mod health;
+pub mod metrics;
 mod partner;
 mod partner_events;
-pub mod metrics;
 mod writes;
 
-use axum::{Router, extract::DefaultBodyLimit, routing::{get, post}};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 
 use crate::AppState;
 

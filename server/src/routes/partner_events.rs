@@ -35,9 +35,9 @@ pub struct EventQuery {
 fn time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     value
         .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.to_utc())
-                .map_err(|_| ApiError::BadRequest(format!("{name} must be an RFC 3339 time such as 2025-01-10T12:30:00Z")))
+            DateTime::parse_from_rfc3339(v).map(|t| t.to_utc()).map_err(|_| {
+                ApiError::BadRequest(format!("{name} must be an RFC 3339 time such as 2025-01-10T12:30:00Z"))
+            })
         })
         .transpose()
 }
@@ -47,19 +47,19 @@ impl EventQuery {
         if self.event_type.as_deref().is_some_and(|t| !EVENT_TYPES.contains(&t)) {
             return Err(ApiError::BadRequest(format!("event_type must be one of {}", EVENT_TYPES.join(", "))));
         }
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
-        };
+        let limit =
+            match self.limit.as_deref() {
+                None => DEFAULT_LIMIT,
+                Some(v) => v.parse::<i64>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                })?,
+            };
         let before = match self.before.as_deref() {
             None => None,
-            Some(v) => Some(v.parse::<i64>().map_err(|_| {
-                ApiError::BadRequest("before must be an event id, as given in next_before".into())
-            })?),
+            Some(v) => Some(
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::BadRequest("before must be an event id, as given in next_before".into()))?,
+            ),
         };
         Ok(store::EventFilter {
             from: time("from", self.from.as_deref())?,

@@ -102,7 +102,10 @@ async fn accept(
     let drchrono_id = match id {
         None => None,
         Some(id) => Some(id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::BadRequest(format!("the {} id in the path must be a DrChrono id (a positive integer)", kind.name()))
+            ApiError::BadRequest(format!(
+                "the {} id in the path must be a DrChrono id (a positive integer)",
+                kind.name()
+            ))
         })?),
     };
     let Ok(parsed) = serde_json::from_slice::<Value>(&body) else {
@@ -122,7 +125,14 @@ async fn accept(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
         }
     };
-    tracing::info!(kind = kind.name(), write_request = request, job_id, replayed, requested_by, "write request accepted");
+    tracing::info!(
+        kind = kind.name(),
+        write_request = request,
+        job_id,
+        replayed,
+        requested_by,
+        "write request accepted"
+    );
     let body = json!({"status": "accepted", "job_id": job_id, "write_request": request, "replayed": replayed});
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

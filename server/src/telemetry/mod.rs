@@ -67,10 +67,9 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(writer)
-            .fmt_fields(text_fields::TextFields)
-            .boxed(),
+        LogFormat::Text => {
+            tracing_subscriber::fmt::layer().with_writer(writer).fmt_fields(text_fields::TextFields).boxed()
+        }
         LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(writer).boxed(),
     }
 }
@@ -81,9 +80,7 @@ pub fn otel_layer<S>(provider: &SdkTracerProvider) -> tracing_opentelemetry::Ope
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
 {
-    tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("drchrono-sync"))
-        .with_threads(false)
+    tracing_opentelemetry::layer().with_tracer(provider.tracer("drchrono-sync")).with_threads(false)
 }
 
 /// A provider with a batch OTLP exporter when an endpoint is set, else one
@@ -96,10 +93,9 @@ pub fn tracer_provider(settings: &TelemetrySettings) -> anyhow::Result<SdkTracer
     };
     let exporter = match settings.otel_exporter_otlp_protocol {
         OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint).build(),
-        OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .with_endpoint(http_traces_url(endpoint))
-            .build(),
+        OtlpProtocol::HttpProtobuf => {
+            opentelemetry_otlp::SpanExporter::builder().with_http().with_endpoint(http_traces_url(endpoint)).build()
+        }
     }
     .context("cannot set up the OTLP exporter; check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL")?;
     let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();

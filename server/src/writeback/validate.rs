@@ -42,8 +42,17 @@ enum Rule {
 }
 
 const APPOINTMENT_STATUSES: &[&str] = &[
-    "", "Arrived", "Checked In", "In Room", "Cancelled", "Complete", "Confirmed", "In Session", "No Show",
-    "Not Confirmed", "Rescheduled",
+    "",
+    "Arrived",
+    "Checked In",
+    "In Room",
+    "Cancelled",
+    "Complete",
+    "Confirmed",
+    "In Session",
+    "No Show",
+    "Not Confirmed",
+    "Rescheduled",
 ];
 const GENDERS: &[&str] = &["Male", "Female", "Other", "UNK"];
 
@@ -135,7 +144,9 @@ fn check(rule: Rule, value: &Value) -> Option<String> {
         Rule::LocalTime => "must be a practice-local time YYYY-MM-DDTHH:MM:SS, without an offset".into(),
         Rule::Date => "must be a date YYYY-MM-DD".into(),
         Rule::Text(max) => format!("must be a string of at most {max} characters"),
-        Rule::OneOf(values) => format!("must be one of: {}", values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ")),
+        Rule::OneOf(values) => {
+            format!("must be one of: {}", values.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", "))
+        }
     })
 }
 
@@ -151,7 +162,8 @@ mod tests {
 
     #[test]
     fn a_create_lists_every_problem_by_field() {
-        let body = json!({"patient": "x", "duration": 0, "scheduled_time": "2031-05-06T10:30:00Z", "color": "vermilion"});
+        let body =
+            json!({"patient": "x", "duration": 0, "scheduled_time": "2031-05-06T10:30:00Z", "color": "vermilion"});
         let problems = validate(WriteKind::Appointment, true, &body).unwrap_err();
         assert_eq!(fields_of(&problems), ["color", "patient", "doctor", "office", "scheduled_time", "duration"]);
         assert!(problems.iter().all(|p| !p.message.contains("vermilion")));

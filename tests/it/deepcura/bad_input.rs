@@ -12,10 +12,12 @@ use std::time::Duration;
 
 /// (outcome, reason, job_id) of the latest Deep Cura delivery.
 async fn last_delivery(app: &TestApp) -> (String, Option<String>, Option<String>) {
-    sqlx::query_as("SELECT outcome, reason, job_id FROM webhook_deliveries WHERE source = 'deepcura' ORDER BY id DESC LIMIT 1")
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "SELECT outcome, reason, job_id FROM webhook_deliveries WHERE source = 'deepcura' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
 }
 
 async fn jobs_count(app: &TestApp) -> i64 {
@@ -33,9 +35,21 @@ async fn a_bad_secret_or_body_is_refused_and_recorded_without_a_job() {
     let cases: [(Value, Option<&str>, u16, &str, &str); 5] = [
         (valid.clone(), Some("wrong-secret"), 401, "rejected_auth", "shared secret does not match"),
         (valid.clone(), None, 401, "rejected_auth", "shared secret does not match"),
-        (json!({ "encrypted_payload": "not base64 %%%" }), Some(DEEPCURA_SECRET), 400, "malformed", "encrypted_payload is not valid base64"),
+        (
+            json!({ "encrypted_payload": "not base64 %%%" }),
+            Some(DEEPCURA_SECRET),
+            400,
+            "malformed",
+            "encrypted_payload is not valid base64",
+        ),
         (json!({ "payload": "AAAA" }), Some(DEEPCURA_SECRET), 400, "malformed", "body has no encrypted_payload"),
-        (json!({ "encrypted_payload": 42 }), Some(DEEPCURA_SECRET), 400, "malformed", "encrypted_payload must be a base64 string"),
+        (
+            json!({ "encrypted_payload": 42 }),
+            Some(DEEPCURA_SECRET),
+            400,
+            "malformed",
+            "encrypted_payload must be a base64 string",
+        ),
     ];
     for (body, secret, status, outcome, reason) in cases {
         let resp = sender.send_body(&body, secret).await.unwrap();
@@ -100,10 +114,12 @@ async fn a_wrong_key_or_truncated_ciphertext_fails_once_permanently_and_keeps_th
 
     let notes: i64 = sqlx::query_scalar("SELECT count(*) FROM deepcura_notes").fetch_one(app.pool()).await.unwrap();
     assert_eq!(notes, 0);
-    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE source = 'deepcura' AND outcome = 'accepted'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM webhook_deliveries WHERE source = 'deepcura' AND outcome = 'accepted'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
     assert_eq!(kept, 3, "each delivery stays in the inbox for a retry once the cause is fixed");
 }
 

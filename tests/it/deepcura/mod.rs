@@ -61,18 +61,19 @@ async fn a_gridhook_after_its_note_links_at_once_and_is_stored_sealed() {
 
     let session = gridhook["session_id"].as_str().unwrap();
     assert_eq!(link_of(&app, session).await, ("linked".into(), Some(note), Some("appointment".into()), vec![note]));
-    let (id, plan, codes, sealed): (i64, String, Value, Vec<u8>) = sqlx::query_as(
-        "SELECT id, soap_plan, icd10_codes, raw_sealed FROM deepcura_notes WHERE session_id = $1",
-    )
-    .bind(session)
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    let (id, plan, codes, sealed): (i64, String, Value, Vec<u8>) =
+        sqlx::query_as("SELECT id, soap_plan, icd10_codes, raw_sealed FROM deepcura_notes WHERE session_id = $1")
+            .bind(session)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
     assert_eq!(plan, gridhook["soap"]["plan"].as_str().unwrap());
     assert_eq!(codes, gridhook["icd10_codes"]);
     assert!(!sealed.windows(5).any(|w| w == b"Cough"), "the raw JSON is sealed, not plain");
     let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
-    let raw: Value = serde_json::from_str(&open_raw(&mut *app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap()).unwrap();
+    let raw: Value =
+        serde_json::from_str(&open_raw(&mut *app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap())
+            .unwrap();
     assert_eq!(raw, gridhook, "every field, unknown ones included, is kept");
 
     let body: Vec<u8> = sqlx::query_scalar("SELECT body FROM webhook_deliveries WHERE source = 'deepcura'")
@@ -161,10 +162,8 @@ async fn a_session_delivered_again_updates_its_one_note() {
     gridhook["soap"]["plan"] = json!("Revised plan.");
     send_gridhook(&app, GridhookScheme::Sha256Iv, &gridhook).await;
 
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT soap_plan, delivery_id FROM deepcura_notes")
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT soap_plan, delivery_id FROM deepcura_notes").fetch_all(app.pool()).await.unwrap();
     let last: i64 = sqlx::query_scalar("SELECT max(id) FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
     assert_eq!(rows, vec![("Revised plan.".to_string(), last)]);
     let writes: i64 = sqlx::query_scalar(
@@ -174,9 +173,11 @@ async fn a_session_delivered_again_updates_its_one_note() {
     .await
     .unwrap();
     assert_eq!(writes, 2, "the identical re-delivery wrote nothing");
-    let pointed: i64 = sqlx::query_scalar("SELECT count(DISTINCT deepcura_note_id) FROM webhook_deliveries WHERE deepcura_note_id IS NOT NULL")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let pointed: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT deepcura_note_id) FROM webhook_deliveries WHERE deepcura_note_id IS NOT NULL",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
     assert_eq!(pointed, 1, "all three deliveries point at the one note");
 }

@@ -3,10 +3,10 @@
 //! at rest, re-authorization lockout, the shared hourly budget, 429 waits,
 //! status mapping and list walks.
 
-mod tokens;
 mod budget;
-mod statuses;
 mod lists;
+mod statuses;
+mod tokens;
 
 use chrono::{DateTime, Duration as ChronoDuration, DurationRound, NaiveDate, Utc};
 use integration_tests::{

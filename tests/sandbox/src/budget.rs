@@ -44,11 +44,7 @@ mod tests {
         assert_eq!(budget.take(2, start), Ok(()));
         assert_eq!(budget.take(2, start + 1), Ok(()));
         assert_eq!(budget.take(2, start + 2), Err(2708));
-        assert_eq!(
-            budget.take(2, start + 3),
-            Err(2707),
-            "refusals cost nothing"
-        );
+        assert_eq!(budget.take(2, start + 3), Err(2707), "refusals cost nothing");
         let next_hour = start - 890 + HOUR;
         assert_eq!(budget.take(2, next_hour), Ok(()));
         assert_eq!(budget.take(0, next_hour), Err(3600));

@@ -26,19 +26,11 @@ pub(crate) struct Owner {
 /// (name, ICD-10, SNOMED CT).
 pub(crate) const PROBLEMS: &[(&str, &str, &str)] = &[
     ("Essential hypertension", "I10", "59621000"),
-    (
-        "Type 2 diabetes mellitus without complications",
-        "E11.9",
-        "44054006",
-    ),
+    ("Type 2 diabetes mellitus without complications", "E11.9", "44054006"),
     ("Hyperlipidemia, unspecified", "E78.5", "55822004"),
     ("Asthma, unspecified", "J45.909", "195967001"),
     ("Hypothyroidism, unspecified", "E03.9", "40930008"),
-    (
-        "Major depressive disorder, single episode",
-        "F32.9",
-        "35489007",
-    ),
+    ("Major depressive disorder, single episode", "F32.9", "35489007"),
     ("Gastro-esophageal reflux disease", "K21.9", "235595009"),
     ("Low back pain", "M54.50", "279039007"),
 ];
@@ -56,13 +48,7 @@ const MEDICATIONS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
     ("Omeprazole 20 MG Delayed Release Capsule", "198053", "62175-0118-37", "1", "capsule", "once daily", "oral"),
     ("Amoxicillin 500 MG Oral Capsule", "308191", "65862-0017-01", "1", "capsule", "three times daily", "oral"),
 ];
-const MEDICATION_NOTES: &[&str] = &[
-    "",
-    "",
-    "Take with food.",
-    "Refill requested.",
-    "Review at next visit.",
-];
+const MEDICATION_NOTES: &[&str] = &["", "", "Take with food.", "Refill requested.", "Review at next visit."];
 
 /// (description, RxNorm of the agent or "", SNOMED CT of the allergy).
 const ALLERGIES: &[(&str, &str, &str)] = &[
@@ -73,14 +59,7 @@ const ALLERGIES: &[(&str, &str, &str)] = &[
     ("Latex", "", "300916003"),
     ("Shellfish", "", "300913006"),
 ];
-const REACTIONS: &[&str] = &[
-    "Hives",
-    "Rash",
-    "Anaphylaxis",
-    "Swelling",
-    "Nausea",
-    "Wheezing",
-];
+const REACTIONS: &[&str] = &["Hives", "Rash", "Anaphylaxis", "Swelling", "Nausea", "Wheezing"];
 
 pub(crate) fn problems(rng: &mut Draw, next_id: &mut i64, owner: Owner) -> Vec<(i64, Record)> {
     let count = rng.random_range(0..=3);
@@ -100,14 +79,8 @@ pub(crate) fn problems(rng: &mut Draw, next_id: &mut i64, owner: Owner) -> Vec<(
                 ("snomed_ct_code", Value::from(snomed)),
                 ("status", Value::from(data::pick(rng, PROBLEM_STATUSES))),
                 ("date_onset", Value::from(stamps::date(onset))),
-                (
-                    "date_diagnosis",
-                    Value::from(stamps::date(diagnosis.min(owner.today))),
-                ),
-                (
-                    "updated_at",
-                    Value::from(updated_at(rng, diagnosis, owner.today)),
-                ),
+                ("date_diagnosis", Value::from(stamps::date(diagnosis.min(owner.today)))),
+                ("updated_at", Value::from(updated_at(rng, diagnosis, owner.today))),
             ]);
             (id, record)
         })
@@ -127,10 +100,7 @@ pub(crate) fn medications(
         .map(|_| {
             let &(name, rxnorm, ndc, quantity, units, frequency, route) = choose(rng, MEDICATIONS);
             let (appointment, prescribed) = match visits {
-                [] => (
-                    Value::Null,
-                    owner.today - Duration::days(rng.random_range(1..730)),
-                ),
+                [] => (Value::Null, owner.today - Duration::days(rng.random_range(1..730))),
                 _ => {
                     let (id, day) = *choose(rng, visits);
                     (Value::from(id), day)
@@ -138,9 +108,8 @@ pub(crate) fn medications(
             };
             let started = (prescribed + Duration::days(rng.random_range(0..4))).min(owner.today);
             let active = rng.random_bool(0.7);
-            let stopped = (!active).then(|| {
-                stamps::date((started + Duration::days(rng.random_range(7..180))).min(owner.today))
-            });
+            let stopped =
+                (!active).then(|| stamps::date((started + Duration::days(rng.random_range(7..180))).min(owner.today)));
             let id = take(next_id);
             let record = record([
                 ("id", Value::from(id)),
@@ -154,19 +123,13 @@ pub(crate) fn medications(
                 ("dosage_units", Value::from(units)),
                 ("frequency", Value::from(frequency)),
                 ("route", Value::from(route)),
-                (
-                    "status",
-                    Value::from(if active { "active" } else { "inactive" }),
-                ),
+                ("status", Value::from(if active { "active" } else { "inactive" })),
                 ("date_prescribed", Value::from(stamps::date(prescribed))),
                 ("date_started_taking", Value::from(stamps::date(started))),
                 ("date_stopped_taking", Value::from(stopped)),
                 ("daw", Value::from(rng.random_bool(0.1))),
                 ("notes", Value::from(data::pick(rng, MEDICATION_NOTES))),
-                (
-                    "updated_at",
-                    Value::from(updated_at(rng, started, owner.today)),
-                ),
+                ("updated_at", Value::from(updated_at(rng, started, owner.today))),
             ]);
             (id, record)
         })
@@ -188,26 +151,9 @@ pub(crate) fn allergies(rng: &mut Draw, next_id: &mut i64, owner: Owner) -> Vec<
                 ("reaction", Value::from(data::pick(rng, REACTIONS))),
                 ("rxnorm", Value::from(rxnorm)),
                 ("snomed_code", Value::from(snomed)),
-                (
-                    "status",
-                    Value::from(if rng.random_bool(0.85) {
-                        "active"
-                    } else {
-                        "inactive"
-                    }),
-                ),
-                (
-                    "notes",
-                    Value::from(if rng.random_bool(0.3) {
-                        "Reported by patient."
-                    } else {
-                        ""
-                    }),
-                ),
-                (
-                    "updated_at",
-                    Value::from(updated_at(rng, noted, owner.today)),
-                ),
+                ("status", Value::from(if rng.random_bool(0.85) { "active" } else { "inactive" })),
+                ("notes", Value::from(if rng.random_bool(0.3) { "Reported by patient." } else { "" })),
+                ("updated_at", Value::from(updated_at(rng, noted, owner.today))),
             ]);
             (id, record)
         })

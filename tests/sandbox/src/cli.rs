@@ -9,11 +9,7 @@ use crate::{Kind, Sandbox, SandboxConfig};
 /// be pasted into a `.env` file. The tokens printed are the first pair; the
 /// service rotates them on its first refresh and keeps the new pair itself.
 pub async fn run_cli(port: u16, patients: usize, seed: u64) -> anyhow::Result<()> {
-    let config = SandboxConfig {
-        patients,
-        seed,
-        ..SandboxConfig::default()
-    };
+    let config = SandboxConfig { patients, seed, ..SandboxConfig::default() };
     let sandbox = Sandbox::spawn_on(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), config).await?;
     let config = sandbox.config();
     println!("DRCHRONO_API_BASE={}", sandbox.base_url());

@@ -40,9 +40,7 @@ pub(crate) const FIRST_NAMES: &[&str] = &[
     "Philippa",
     "Octavian",
 ];
-const MIDDLE_NAMES: &[&str] = &[
-    "", "Juniper", "Alder", "Sage", "Wren", "Ember", "Rowan", "Lark",
-];
+const MIDDLE_NAMES: &[&str] = &["", "Juniper", "Alder", "Sage", "Wren", "Ember", "Rowan", "Lark"];
 pub(crate) const LAST_NAMES: &[&str] = &[
     "Quibbleworth",
     "Fennimore",
@@ -65,9 +63,7 @@ pub(crate) const LAST_NAMES: &[&str] = &[
     "Wolverton",
     "Pemberton",
 ];
-const STREETS: &[&str] = &[
-    "Maple", "Juniper", "Harbor", "Cedar", "Willow", "Summit", "Orchard",
-];
+const STREETS: &[&str] = &["Maple", "Juniper", "Harbor", "Cedar", "Willow", "Summit", "Orchard"];
 const STREET_KINDS: &[&str] = &["St", "Ave", "Rd", "Ln", "Ct"];
 /// (city, state, zip prefix) that agree with each other.
 const CITIES: &[(&str, &str, &str)] = &[
@@ -85,17 +81,9 @@ const GENDERS: &[&str] = &["Male", "Female", "Male", "Female", "Other", "UNK"];
 /// The practice's doctors, whom patients are assigned to; `staff` fills in
 /// the rest of each doctor.
 pub(crate) const DOCTORS: &[i64] = &[314_159, 271_828, 161_803];
-const REFERRING: &[&str] = &[
-    "",
-    "Friend",
-    "Web search",
-    "Insurance directory",
-    "Physician",
-];
+const REFERRING: &[&str] = &["", "Friend", "Web search", "Insurance directory", "Physician"];
 const LANGUAGES: &[&str] = &["eng", "eng", "spa", "fra", "zho", "blank", "declined"];
-const RACES: &[&str] = &[
-    "white", "black", "asian", "indian", "hawaiian", "blank", "declined",
-];
+const RACES: &[&str] = &["white", "black", "asian", "indian", "hawaiian", "blank", "declined"];
 const ETHNICITIES: &[&str] = &["hispanic", "not_hispanic", "blank", "declined"];
 const INSURERS: &[&str] = &["Bluestone Mutual", "Cedar Health Plan", "Northwind Care"];
 
@@ -128,20 +116,12 @@ pub(crate) fn pick<'a, T: ?Sized, R: RngExt + ?Sized>(rng: &mut R, items: &'a [&
 
 /// A fictional North American number: 555-01xx is reserved for fiction.
 pub(crate) fn phone(rng: &mut StdRng) -> String {
-    format!(
-        "({}) 555-01{:02}",
-        pick(rng, AREA_CODES),
-        rng.random_range(0..100)
-    )
+    format!("({}) 555-01{:02}", pick(rng, AREA_CODES), rng.random_range(0..100))
 }
 
 fn address(rng: &mut StdRng) -> String {
     let number = rng.random_range(1..9999);
-    format!(
-        "{number} {} {}",
-        pick(rng, STREETS),
-        pick(rng, STREET_KINDS)
-    )
+    format!("{number} {} {}", pick(rng, STREETS), pick(rng, STREET_KINDS))
 }
 
 pub(crate) fn day(from: NaiveDate, span_days: i64, rng: &mut StdRng) -> NaiveDate {
@@ -160,21 +140,12 @@ pub(crate) fn patient(seed: u64, index: usize) -> Record {
     let epoch = NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default();
     let created = NaiveDateTime::new(
         day(epoch, 5 * 365, &mut rng),
-        NaiveTime::from_num_seconds_from_midnight_opt(rng.random_range(0..86_400), 0)
-            .unwrap_or_default(),
+        NaiveTime::from_num_seconds_from_midnight_opt(rng.random_range(0..86_400), 0).unwrap_or_default(),
     );
     let updated = created + Duration::seconds(rng.random_range(0..400 * 86_400));
-    let birth = day(
-        NaiveDate::from_ymd_opt(1930, 1, 1).unwrap_or_default(),
-        90 * 365,
-        &mut rng,
-    );
+    let birth = day(NaiveDate::from_ymd_opt(1930, 1, 1).unwrap_or_default(), 90 * 365, &mut rng);
     let optional_phone = |rng: &mut StdRng| {
-        if rng.random_bool(0.5) {
-            phone(rng)
-        } else {
-            String::new()
-        }
+        if rng.random_bool(0.5) { phone(rng) } else { String::new() }
     };
 
     record([
@@ -184,36 +155,17 @@ pub(crate) fn patient(seed: u64, index: usize) -> Record {
         ("last_name", Value::from(last)),
         ("date_of_birth", Value::from(stamps::date(birth))),
         ("gender", Value::from(pick(&mut rng, GENDERS))),
-        (
-            "email",
-            Value::from(format!(
-                "{}.{}.{id}@sandbox.example",
-                first.to_lowercase(),
-                last.to_lowercase()
-            )),
-        ),
+        ("email", Value::from(format!("{}.{}.{id}@sandbox.example", first.to_lowercase(), last.to_lowercase()))),
         ("cell_phone", Value::from(phone(&mut rng))),
         ("home_phone", Value::from(optional_phone(&mut rng))),
         ("office_phone", Value::from(optional_phone(&mut rng))),
         ("address", Value::from(address(&mut rng))),
         ("city", Value::from(city)),
         ("state", Value::from(state)),
-        (
-            "zip_code",
-            Value::from(format!("{zip}{:02}", rng.random_range(0..100))),
-        ),
-        (
-            "chart_id",
-            Value::from(format!("{}{}{:06}", prefix(last), prefix(first), index + 1)),
-        ),
-        (
-            "doctor",
-            Value::from(DOCTORS[rng.random_range(0..DOCTORS.len())]),
-        ),
-        (
-            "emergency_contact_name",
-            Value::from(format!("{} {}", pick(&mut rng, FIRST_NAMES), last)),
-        ),
+        ("zip_code", Value::from(format!("{zip}{:02}", rng.random_range(0..100)))),
+        ("chart_id", Value::from(format!("{}{}{:06}", prefix(last), prefix(first), index + 1))),
+        ("doctor", Value::from(DOCTORS[rng.random_range(0..DOCTORS.len())])),
+        ("emergency_contact_name", Value::from(format!("{} {}", pick(&mut rng, FIRST_NAMES), last))),
         ("emergency_contact_phone", Value::from(phone(&mut rng))),
         ("referring_source", Value::from(pick(&mut rng, REFERRING))),
         ("patient_status", Value::from("A")),

@@ -65,10 +65,7 @@ fn modelled_kind(event: &str) -> Option<Kind> {
         ("APPOINTMENT_", Some(Kind::Appointment)),
         ("CLINICAL_NOTE_", Some(Kind::ClinicalNote)),
     ];
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| event.starts_with(prefix))
-        .and_then(|(_, kind)| *kind)
+    PREFIXES.iter().find(|(prefix, _)| event.starts_with(prefix)).and_then(|(_, kind)| *kind)
 }
 
 pub(crate) fn delivery_object(practice: &Practice, event: &str) -> Value {
@@ -83,11 +80,8 @@ pub(crate) fn delivery_object(practice: &Practice, event: &str) -> Value {
 /// the first. Falls back to the first when none fits.
 fn pick_record<'a>(practice: &'a Practice, kind: Kind, event: &str) -> Option<&'a Record> {
     let table = practice.table(kind);
-    let flag = |field: &str, wanted: bool| {
-        table
-            .values()
-            .find(|r| r.get(field).and_then(Value::as_bool) == Some(wanted))
-    };
+    let flag =
+        |field: &str, wanted: bool| table.values().find(|r| r.get(field).and_then(Value::as_bool) == Some(wanted));
     let fitting = if event.ends_with("_CREATE") {
         table.values().next_back()
     } else if event == "APPOINTMENT_DELETE" {
@@ -165,10 +159,7 @@ mod tests {
         assert_eq!(modelled_kind("PATIENT_UPDATE"), Some(Kind::Patient));
         assert_eq!(modelled_kind("PATIENT_PROBLEM_CREATE"), Some(Kind::Problem));
         assert_eq!(modelled_kind("PATIENT_FLAG_CMODIFY"), None);
-        assert_eq!(
-            modelled_kind("CLINICAL_NOTE_MODIFY"),
-            Some(Kind::ClinicalNote)
-        );
+        assert_eq!(modelled_kind("CLINICAL_NOTE_MODIFY"), Some(Kind::ClinicalNote));
         assert_eq!(modelled_kind("TASK_CREATE"), None);
     }
 }

@@ -49,11 +49,7 @@ const EDGE_HTML: &str = "<!DOCTYPE html>\n<html><head><title>drchrono</title></h
 /// Faults that strike before authentication, the way an edge proxy would.
 pub(crate) fn at_edge(state: &mut State) -> Option<Response> {
     if std::mem::take(&mut state.faults.html_once) {
-        let page = (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            EDGE_HTML,
-        );
+        let page = (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], EDGE_HTML);
         return Some(page.into_response());
     }
     None
@@ -67,15 +63,10 @@ pub(crate) fn after_auth(state: &State) -> Option<Response> {
 
 /// DrChrono's 429: the wait is always stated in `detail`.
 pub(crate) fn throttled(limit: RateLimit) -> Response {
-    let message = format!(
-        "Request was throttled. Expected available in {}.0 seconds.",
-        limit.seconds
-    );
+    let message = format!("Request was throttled. Expected available in {}.0 seconds.", limit.seconds);
     let mut response = reply::detail(StatusCode::TOO_MANY_REQUESTS, &message);
     if limit.retry_after_header {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(limit.seconds));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(limit.seconds));
     }
     response
 }

@@ -63,12 +63,7 @@ pub(crate) struct Files {
 
 impl Default for Files {
     fn default() -> Self {
-        Self {
-            secret: rand::rng().random(),
-            variants: HashMap::new(),
-            downloads: HashMap::new(),
-            expired_links: 0,
-        }
+        Self { secret: rand::rng().random(), variants: HashMap::new(), downloads: HashMap::new(), expired_links: 0 }
     }
 }
 

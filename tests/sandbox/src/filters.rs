@@ -39,10 +39,7 @@ pub(crate) struct Filters {
 
 impl Filters {
     pub(crate) fn parse(kind: Kind, params: &[(String, String)]) -> Result<Filters, String> {
-        let mut filters = Filters {
-            checks: Vec::new(),
-            nothing: false,
-        };
+        let mut filters = Filters { checks: Vec::new(), nothing: false };
         match kind {
             Kind::Doctor => {}
             Kind::Patient => {
@@ -50,9 +47,7 @@ impl Filters {
                 filters.id(params, "doctor")?;
                 for field in ["first_name", "last_name", "gender", "date_of_birth"] {
                     if let Some(value) = param(params, field) {
-                        filters
-                            .checks
-                            .push(Check::Text(field, value.trim().to_lowercase()));
+                        filters.checks.push(Check::Text(field, value.trim().to_lowercase()));
                     }
                 }
                 if param(params, "date_of_birth").is_some_and(|d| stamps::parse_date(d).is_none()) {
@@ -60,10 +55,7 @@ impl Filters {
                 }
             }
             Kind::Appointment => {
-                if ["since", "date", "date_range"]
-                    .iter()
-                    .all(|name| param(params, name).is_none())
-                {
+                if ["since", "date", "date_range"].iter().all(|name| param(params, name).is_none()) {
                     return Err("One of since, date or date_range is required.".to_owned());
                 }
                 filters.ids(params, &["patient", "doctor", "office"])?;
@@ -98,8 +90,7 @@ impl Filters {
 
     fn since(&mut self, params: &[(String, String)]) -> Result<(), String> {
         if let Some(text) = param(params, "since") {
-            let since = stamps::parse_stamp(text)
-                .ok_or("Invalid since: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.")?;
+            let since = stamps::parse_stamp(text).ok_or("Invalid since: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.")?;
             self.checks.push(Check::Since(since));
         }
         Ok(())
@@ -107,12 +98,7 @@ impl Filters {
 
     /// `date=YYYY-MM-DD` and `date_range=YYYY-MM-DD/YYYY-MM-DD` on `field`.
     /// `capped` applies the appointments list's 190-day rule.
-    fn dates(
-        &mut self,
-        params: &[(String, String)],
-        field: &'static str,
-        capped: bool,
-    ) -> Result<(), String> {
+    fn dates(&mut self, params: &[(String, String)], field: &'static str, capped: bool) -> Result<(), String> {
         if let Some(text) = param(params, "date") {
             let day = stamps::parse_date(text).ok_or("Invalid date: use YYYY-MM-DD.")?;
             self.checks.push(Check::Days(field, day, day));
@@ -135,11 +121,7 @@ impl Filters {
 
     /// `practice` resolves what a record only refers to (a note's office).
     pub(crate) fn matches(&self, record: &Record, practice: &Practice) -> bool {
-        !self.nothing
-            && self
-                .checks
-                .iter()
-                .all(|check| check.holds(record, practice))
+        !self.nothing && self.checks.iter().all(|check| check.holds(record, practice))
     }
 }
 
@@ -156,16 +138,14 @@ impl Check {
                     == Some(*office)
             }
             Check::Since(since) => stamps::updated_at_of(record).is_some_and(|u| u >= *since),
-            Check::Days(field, from, to) => text(field)
-                .and_then(stamps::parse_stamp)
-                .is_some_and(|at| (*from..=*to).contains(&at.date())),
+            Check::Days(field, from, to) => {
+                text(field).and_then(stamps::parse_stamp).is_some_and(|at| (*from..=*to).contains(&at.date()))
+            }
             Check::Text(field, value) => text(field).is_some_and(|t| t.to_lowercase() == *value),
         }
     }
 }
 
 fn number(params: &[(String, String)], name: &str) -> Result<Option<i64>, String> {
-    param(params, name)
-        .map(|text| text.trim().parse().map_err(|_| format!("Invalid {name}.")))
-        .transpose()
+    param(params, name).map(|text| text.trim().parse().map_err(|_| format!("Invalid {name}."))).transpose()
 }

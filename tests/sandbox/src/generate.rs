@@ -56,21 +56,10 @@ pub(crate) fn practice(seed: u64, patients: usize, today: NaiveDate) -> Practice
             .step_by(chunk)
             .map(|start| {
                 let end = (start + chunk).min(patients);
-                scope.spawn(move || {
-                    (start..end)
-                        .map(|i| share(seed, i, today))
-                        .collect::<Vec<_>>()
-                })
+                scope.spawn(move || (start..end).map(|i| share(seed, i, today)).collect::<Vec<_>>())
             })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
-            })
-            .collect()
+        workers.into_iter().flat_map(|worker| worker.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
 
     let mut rows: Rows = Default::default();
@@ -81,8 +70,7 @@ pub(crate) fn practice(seed: u64, patients: usize, today: NaiveDate) -> Practice
     }
     // Shares come in index order and ids grow with the index, so each
     // table's rows are already sorted and `collect` builds it in bulk.
-    let mut tables: [BTreeMap<i64, Record>; Kind::ALL.len()] =
-        rows.map(|rows| rows.into_iter().collect());
+    let mut tables: [BTreeMap<i64, Record>; Kind::ALL.len()] = rows.map(|rows| rows.into_iter().collect());
     tables[Kind::Doctor.index()] = staff::doctors(seed);
     Practice::from_tables(tables)
 }
@@ -92,11 +80,7 @@ fn share(seed: u64, index: usize, today: NaiveDate) -> Rows {
     let patient = data::patient(seed, index);
     let id = data::FIRST_PATIENT_ID + index as i64;
     let doctor = patient.get("doctor").and_then(Value::as_i64);
-    let owner = Owner {
-        patient: id,
-        doctor: doctor.unwrap_or(data::DOCTORS[0]),
-        today,
-    };
+    let owner = Owner { patient: id, doctor: doctor.unwrap_or(data::DOCTORS[0]), today };
     let block = index as i64;
     let mut visit_ids = NextIds {
         appointment: FIRST_APPOINTMENT_ID + block * VISIT_BLOCK,
@@ -108,10 +92,7 @@ fn share(seed: u64, index: usize, today: NaiveDate) -> Rows {
 
     let mut rng = data::rng(seed, index, 1);
     let problems = charts::problems(&mut rng, &mut problem, owner);
-    let codes: Vec<&str> = problems
-        .iter()
-        .filter_map(|(_, p)| p.get("icd_code").and_then(Value::as_str))
-        .collect();
+    let codes: Vec<&str> = problems.iter().filter_map(|(_, p)| p.get("icd_code").and_then(Value::as_str)).collect();
     let visits = visits::visits(&mut rng, &mut visit_ids, owner, &codes);
     let medications = charts::medications(&mut rng, &mut medication, owner, &visits.past);
     let allergies = charts::allergies(&mut rng, &mut allergy, owner);
@@ -147,10 +128,7 @@ mod tests {
         }
         let other = practice(8, 5, today());
         assert_ne!(other.table(Kind::Patient), small.table(Kind::Patient));
-        assert_ne!(
-            other.table(Kind::Appointment),
-            small.table(Kind::Appointment)
-        );
+        assert_ne!(other.table(Kind::Appointment), small.table(Kind::Appointment));
     }
 
     #[test]

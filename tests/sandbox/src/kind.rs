@@ -75,9 +75,7 @@ impl Kind {
 
     /// The kind served under `/api/{resource}`.
     pub(crate) fn from_resource(resource: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|kind| kind.path().strip_prefix("/api/") == Some(resource))
+        Kind::ALL.into_iter().find(|kind| kind.path().strip_prefix("/api/") == Some(resource))
     }
 
     /// DrChrono serializes an appointment's own id as a string, while every

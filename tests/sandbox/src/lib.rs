@@ -56,9 +56,8 @@ pub use events::EVENTS;
 pub use faults::{Faults, RateLimit};
 pub use files::PdfVariant;
 pub use kind::{
-    ALLERGIES_MAX_PAGE_SIZE, APPOINTMENTS_MAX_PAGE_SIZE, CLINICAL_NOTES_MAX_PAGE_SIZE,
-    DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, PATIENTS_MAX_PAGE_SIZE,
-    PROBLEMS_MAX_PAGE_SIZE,
+    ALLERGIES_MAX_PAGE_SIZE, APPOINTMENTS_MAX_PAGE_SIZE, CLINICAL_NOTES_MAX_PAGE_SIZE, DOCTORS_MAX_PAGE_SIZE, Kind,
+    MEDICATIONS_MAX_PAGE_SIZE, PATIENTS_MAX_PAGE_SIZE, PROBLEMS_MAX_PAGE_SIZE,
 };
 pub use webhook::{WebhookSender, expected_secret_token};
 
@@ -111,9 +110,7 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox")
-            .field("addr", &self.shared.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("Sandbox").field("addr", &self.shared.addr).finish_non_exhaustive()
     }
 }
 
@@ -124,9 +121,8 @@ impl Sandbox {
     }
 
     pub async fn spawn_on(addr: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("sandbox: cannot bind {addr}"))?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("sandbox: cannot bind {addr}"))?;
         let bound = listener.local_addr().context("sandbox: no local address")?;
         // Generating a large practice takes a while; keep it off the
         // runtime's workers so other tasks (the service under test) run on.
@@ -147,11 +143,7 @@ impl Sandbox {
             }
         });
         tracing::debug!(%bound, "sandbox listening");
-        Ok(Sandbox {
-            shared,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(Sandbox { shared, stop: Some(stop), task: Some(task) })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -228,9 +220,7 @@ impl Sandbox {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err()
         {
             task.abort();
         }

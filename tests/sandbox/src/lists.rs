@@ -30,9 +30,7 @@ use crate::{
 const VERBOSE_MAX_PAGE_SIZE: usize = 50;
 
 fn query_params(query: Option<String>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 fn verbose(params: &[(String, String)]) -> bool {
@@ -50,24 +48,13 @@ impl Links<'_> {
     /// Takes the links' expiry from the files only when a response carries
     /// links, so expiring "the next links" means exactly those.
     fn expiry(files: &mut Files, kind: Kind, verbose: bool) -> i64 {
-        if verbose && kind == Kind::Appointment {
-            files.next_expiry()
-        } else {
-            0
-        }
+        if verbose && kind == Kind::Appointment { files.next_expiry() } else { 0 }
     }
 }
 
 /// A record as the API serves it; `verbose` adds what DrChrono adds only on
 /// request.
-fn render(
-    kind: Kind,
-    id: i64,
-    record: &Record,
-    practice: &Practice,
-    verbose: bool,
-    links: &Links,
-) -> Value {
+fn render(kind: Kind, id: i64, record: &Record, practice: &Practice, verbose: bool, links: &Links) -> Value {
     let mut record = record.clone();
     if verbose {
         match kind {
@@ -77,10 +64,7 @@ fn render(
                 }
             }
             Kind::Appointment => {
-                record.insert(
-                    "clinical_note".to_owned(),
-                    clinical_note(id, practice, links),
-                );
+                record.insert("clinical_note".to_owned(), clinical_note(id, practice, links));
             }
             _ => {}
         }

@@ -37,11 +37,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
             "unsupported_grant_type",
             "grant_type must be refresh_token or authorization_code",
         ),
-        None => reply::oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "grant_type is required",
-        ),
+        None => reply::oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
     }
 }
 
@@ -50,18 +46,10 @@ fn refresh(shared: &Shared, form: &HashMap<String, String>) -> Response {
     let client_ok = field("client_id") == Some(shared.config.client_id.as_str())
         && field("client_secret") == Some(shared.config.client_secret.as_str());
     if !client_ok {
-        return reply::oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
+        return reply::oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
     }
     let Some(presented) = field("refresh_token").filter(|t| !t.is_empty()) else {
-        return reply::oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "refresh_token is required",
-        );
+        return reply::oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required");
     };
 
     let mut state = shared.lock();
@@ -90,8 +78,5 @@ fn refresh(shared: &Shared, form: &HashMap<String, String>) -> Response {
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }

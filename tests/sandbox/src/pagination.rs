@@ -45,11 +45,7 @@ impl Position {
 }
 
 pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .rev()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.as_str())
+    params.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
 }
 
 /// `page_size` as DrChrono takes it: default and maximum, clamped to the
@@ -79,14 +75,8 @@ fn decode(cursor: &str) -> Option<Position> {
     let (mark, rest) = text.split_once('&')?;
     let index = rest.strip_prefix("n=")?.parse().ok()?;
     match mark.split_once('=')? {
-        ("a", id) => Some(Position::After {
-            id: id.parse().ok()?,
-            index,
-        }),
-        ("b", id) => Some(Position::Before {
-            id: id.parse().ok()?,
-            index,
-        }),
+        ("a", id) => Some(Position::After { id: id.parse().ok()?, index }),
+        ("b", id) => Some(Position::Before { id: id.parse().ok()?, index }),
         ("s", _) => Some(Position::Start),
         _ => None,
     }
@@ -132,8 +122,7 @@ pub(crate) fn origin(headers: &HeaderMap, bound: SocketAddr) -> Url {
         if addr.ip().is_unspecified() {
             addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
-        Url::parse(&format!("http://{addr}"))
-            .unwrap_or_else(|_| Url::parse("http://127.0.0.1").unwrap())
+        Url::parse(&format!("http://{addr}")).unwrap_or_else(|_| Url::parse("http://127.0.0.1").unwrap())
     })
 }
 
@@ -158,18 +147,10 @@ pub(crate) fn page_body(
         }
         Value::from(url.to_string())
     };
-    let next = (window.end < ids.len() && window.end > window.start).then(|| {
-        link(Position::After {
-            id: ids[window.end - 1],
-            index: window.index + 1,
-        })
-    });
-    let previous = (window.start > 0 && window.start < ids.len()).then(|| {
-        link(Position::Before {
-            id: ids[window.start],
-            index: window.index.saturating_sub(1),
-        })
-    });
+    let next = (window.end < ids.len() && window.end > window.start)
+        .then(|| link(Position::After { id: ids[window.end - 1], index: window.index + 1 }));
+    let previous = (window.start > 0 && window.start < ids.len())
+        .then(|| link(Position::Before { id: ids[window.start], index: window.index.saturating_sub(1) }));
     json!({ "previous": previous, "results": results, "next": next })
 }
 
@@ -179,10 +160,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        for position in [
-            Position::After { id: 1050, index: 3 },
-            Position::Before { id: 7, index: 0 },
-        ] {
+        for position in [Position::After { id: 1050, index: 3 }, Position::Before { id: 7, index: 0 }] {
             assert_eq!(decode(&encode(position)), Some(position));
         }
         assert_eq!(decode("zz"), None);
@@ -192,56 +170,14 @@ mod tests {
     #[test]
     fn windows_walk_forward_and_back() {
         let ids: Vec<i64> = (1..=10).collect();
-        assert_eq!(
-            window(&ids, Position::Start, 4),
-            Window {
-                start: 0,
-                end: 4,
-                index: 0
-            }
-        );
+        assert_eq!(window(&ids, Position::Start, 4), Window { start: 0, end: 4, index: 0 });
         let second = window(&ids, Position::After { id: 4, index: 1 }, 4);
-        assert_eq!(
-            second,
-            Window {
-                start: 4,
-                end: 8,
-                index: 1
-            }
-        );
+        assert_eq!(second, Window { start: 4, end: 8, index: 1 });
         let back = window(&ids, Position::Before { id: 5, index: 0 }, 4);
-        assert_eq!(
-            back,
-            Window {
-                start: 0,
-                end: 4,
-                index: 0
-            }
-        );
+        assert_eq!(back, Window { start: 0, end: 4, index: 0 });
         let short_back = window(&ids, Position::Before { id: 3, index: 0 }, 4);
-        assert_eq!(
-            short_back,
-            Window {
-                start: 0,
-                end: 4,
-                index: 0
-            }
-        );
-        assert_eq!(
-            window(&ids, Position::Page(3), 4),
-            Window {
-                start: 8,
-                end: 10,
-                index: 2
-            }
-        );
-        assert_eq!(
-            window(&ids, Position::Page(9), 4),
-            Window {
-                start: 10,
-                end: 10,
-                index: 8
-            }
-        );
+        assert_eq!(short_back, Window { start: 0, end: 4, index: 0 });
+        assert_eq!(window(&ids, Position::Page(3), 4), Window { start: 8, end: 10, index: 2 });
+        assert_eq!(window(&ids, Position::Page(9), 4), Window { start: 10, end: 10, index: 8 });
     }
 }

@@ -162,7 +162,8 @@ impl NotePdf {
             NameFont::ToUnicode | NameFont::NoUnicodeMap => {
                 let font = if self.name_font == NameFont::ToUnicode { "F3" } else { "F4" };
                 ops.push(op("Tf", vec![font.into(), 11.into()]));
-                let codes: Vec<u8> = self.provider.chars().flat_map(|c| cid_of(&self.provider, c).to_be_bytes()).collect();
+                let codes: Vec<u8> =
+                    self.provider.chars().flat_map(|c| cid_of(&self.provider, c).to_be_bytes()).collect();
                 ops.push(op("Tj", vec![Object::String(codes, StringFormat::Hexadecimal)]));
             }
         }
@@ -280,7 +281,8 @@ fn add_page(doc: &mut Document, parent: ObjectId, resources: ObjectId, ops: &[Op
 
 fn finish(mut doc: Document, pages_id: ObjectId, kids: Vec<Object>) -> Vec<u8> {
     let count = kids.len() as i64;
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
+    doc.objects
+        .insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
@@ -295,7 +297,7 @@ pub fn image_only(pages: u32) -> Vec<u8> {
     let pixels: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37)).collect();
     let image = doc.add_object(compressed(
         dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 8, "Height" => 8,
-            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
+        "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
         &pixels,
     ));
     let resources = doc.add_object(dictionary! { "XObject" => dictionary! { "Im1" => image } });

@@ -36,10 +36,7 @@ impl Practice {
             .iter()
             .filter_map(|(&note, record)| Some((appointment_of(record)?, note)));
         let note_of_appointment = links.collect();
-        Practice {
-            tables,
-            note_of_appointment,
-        }
+        Practice { tables, note_of_appointment }
     }
 
     pub(crate) fn table(&self, kind: Kind) -> &BTreeMap<i64, Record> {
@@ -72,12 +69,7 @@ impl Practice {
     /// Edits a record as a user in DrChrono would. The id cannot change, and
     /// `updated_at` moves strictly forward (even within one second), because
     /// the service deduplicates on `(event, id, updated_at)`.
-    pub(crate) fn modify(
-        &mut self,
-        kind: Kind,
-        id: i64,
-        f: impl FnOnce(&mut Record),
-    ) -> Option<Record> {
+    pub(crate) fn modify(&mut self, kind: Kind, id: i64, f: impl FnOnce(&mut Record)) -> Option<Record> {
         let record = self.tables[kind.index()].get_mut(&id)?;
         let previous = stamps::updated_at_of(record);
         let linked_before = appointment_of(record);

@@ -18,25 +18,14 @@ impl Sandbox {
 
     /// Every id of a kind, in the order the list serves them.
     pub fn ids(&self, kind: Kind) -> Vec<i64> {
-        self.shared
-            .lock()
-            .practice
-            .table(kind)
-            .keys()
-            .copied()
-            .collect()
+        self.shared.lock().practice.table(kind).keys().copied().collect()
     }
 
     /// Edits a record, then bumps its `updated_at` (doctors carry none) so
     /// `since` walks and webhook deduplication see a new version. The new
     /// stamp is strictly later than the old one even within one second,
     /// because dedup keys on `(event, id, updated_at)`. The id cannot change.
-    pub fn modify(
-        &self,
-        kind: Kind,
-        id: i64,
-        f: impl FnOnce(&mut Map<String, Value>),
-    ) -> Option<Value> {
+    pub fn modify(&self, kind: Kind, id: i64, f: impl FnOnce(&mut Map<String, Value>)) -> Option<Value> {
         let mut state = self.shared.lock();
         state.practice.modify(kind, id, f).map(Value::Object)
     }
@@ -98,11 +87,7 @@ impl Sandbox {
     }
 
     /// `modify` for a patient.
-    pub fn modify_patient(
-        &self,
-        id: i64,
-        f: impl FnOnce(&mut Map<String, Value>),
-    ) -> Option<Value> {
+    pub fn modify_patient(&self, id: i64, f: impl FnOnce(&mut Map<String, Value>)) -> Option<Value> {
         self.modify(Kind::Patient, id, f)
     }
 }

@@ -23,23 +23,14 @@ pub(crate) fn not_found() -> Response {
 /// django-oauth-toolkit treats a wrong or expired token as no credentials at
 /// all, so DrChrono answers both with this message, plus DRF's challenge.
 pub(crate) fn unauthenticated() -> Response {
-    let mut response = detail(
-        StatusCode::UNAUTHORIZED,
-        "Authentication credentials were not provided.",
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"api\""),
-    );
+    let mut response = detail(StatusCode::UNAUTHORIZED, "Authentication credentials were not provided.");
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"api\""));
     response
 }
 
 /// RFC 6749 error bodies for the token endpoint, never cached.
 pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    no_store(json(
-        status,
-        json!({ "error": error, "error_description": description }),
-    ))
+    no_store(json(status, json!({ "error": error, "error_description": description })))
 }
 
 pub(crate) fn no_store(mut response: Response) -> Response {

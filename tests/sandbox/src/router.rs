@@ -63,11 +63,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         if let Some(tp) = request.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
             state.counters.traceparents.push((request.uri().path().to_owned(), tp.to_owned()));
         }
-        let edge = if kind == Kind::Api {
-            faults::at_edge(&mut state)
-        } else {
-            None
-        };
+        let edge = if kind == Kind::Api { faults::at_edge(&mut state) } else { None };
         (edge, state.faults.slow)
     };
     if let Some(delay) = delay {
@@ -81,8 +77,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     }
     {
         let mut state = shared.lock();
-        let authorized =
-            oauth::bearer(request.headers()).is_some_and(|t| state.tokens.accepts_access(t));
+        let authorized = oauth::bearer(request.headers()).is_some_and(|t| state.tokens.accepts_access(t));
         if !authorized {
             return reply::unauthenticated();
         }
@@ -93,10 +88,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         if let Some(limit) = shared.config.calls_per_hour {
             let now = chrono::Utc::now().timestamp();
             if let Err(seconds) = state.budget.take(limit, now) {
-                return faults::throttled(faults::RateLimit {
-                    retry_after_header: false,
-                    seconds,
-                });
+                return faults::throttled(faults::RateLimit { retry_after_header: false, seconds });
             }
         }
     }

@@ -23,24 +23,14 @@ pub(crate) const OFFICES: &[i64] = &[40_101, 40_102];
 /// Exam rooms are numbered per office, as in DrChrono.
 pub(crate) const EXAM_ROOMS: i64 = 4;
 
-const SPECIALTIES: &[&str] = &[
-    "Family Medicine",
-    "Internal Medicine",
-    "Pediatrics",
-    "Cardiology",
-    "Dermatology",
-];
+const SPECIALTIES: &[&str] = &["Family Medicine", "Internal Medicine", "Pediatrics", "Cardiology", "Dermatology"];
 const SUFFIXES: &[&str] = &["MD", "DO", "MD", "NP", "MD, PhD"];
 
 /// Streams above any patient index, so doctors never share an RNG with one.
 const DOCTOR_STREAM: u64 = 1 << 40;
 
 pub(crate) fn doctors(seed: u64) -> BTreeMap<i64, Record> {
-    DOCTORS
-        .iter()
-        .enumerate()
-        .map(|(index, &id)| (id, doctor(seed, index, id)))
-        .collect()
+    DOCTORS.iter().enumerate().map(|(index, &id)| (id, doctor(seed, index, id))).collect()
 }
 
 /// The office a doctor sees patients in.

@@ -12,13 +12,7 @@ pub(crate) const DATE_FORMAT: &str = "%Y-%m-%d";
 /// formatter parses the format string on every call, which is slow in debug
 /// builds and a large practice writes hundreds of thousands of stamps.
 pub(crate) fn stamp(at: NaiveDateTime) -> String {
-    format!(
-        "{}T{:02}:{:02}:{:02}",
-        date(at.date()),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    format!("{}T{:02}:{:02}:{:02}", date(at.date()), at.hour(), at.minute(), at.second())
 }
 
 /// `day` in `DATE_FORMAT`.
@@ -39,25 +33,16 @@ pub(crate) fn parse_stamp(text: &str) -> Option<NaiveDateTime> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Some(date.and_time(NaiveTime::MIN));
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
         if let Ok(stamp) = NaiveDateTime::parse_from_str(text, format) {
             return Some(stamp);
         }
     }
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.naive_utc())
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.naive_utc())
 }
 
 pub(crate) fn updated_at_of(record: &Map<String, Value>) -> Option<NaiveDateTime> {
-    record
-        .get("updated_at")
-        .and_then(Value::as_str)
-        .and_then(parse_stamp)
+    record.get("updated_at").and_then(Value::as_str).and_then(parse_stamp)
 }
 
 /// "Now", but strictly after `previous`, so two edits within one second still
@@ -82,10 +67,7 @@ mod tests {
         assert_eq!(parse_stamp("2024-03-05T10:04:00"), expected);
         assert_eq!(parse_stamp("2024-03-05 10:04:00"), expected);
         assert_eq!(parse_stamp("2024-03-05T10:04:00Z"), expected);
-        assert_eq!(
-            parse_stamp("2024-03-05").map(|d| d.date()),
-            expected.map(|d| d.date())
-        );
+        assert_eq!(parse_stamp("2024-03-05").map(|d| d.date()), expected.map(|d| d.date()));
         assert_eq!(parse_stamp("yesterday"), None);
     }
 

@@ -27,21 +27,13 @@ impl Shared {
     pub(crate) fn new(config: SandboxConfig, addr: SocketAddr) -> Self {
         let state = State {
             tokens: Tokens::new(&config),
-            practice: generate::practice(
-                config.seed,
-                config.patients,
-                chrono::Utc::now().date_naive(),
-            ),
+            practice: generate::practice(config.seed, config.patients, chrono::Utc::now().date_naive()),
             counters: Counters::default(),
             faults: Faults::default(),
             budget: Budget::default(),
             files: Files::default(),
         };
-        Self {
-            config,
-            addr,
-            state: Mutex::new(state),
-        }
+        Self { config, addr, state: Mutex::new(state) }
     }
 
     /// A panicking test thread must not wedge every later request, so a
@@ -118,11 +110,7 @@ impl Counters {
     }
 
     pub(crate) fn calls_to(&self, prefix: &str) -> u64 {
-        self.by_path
-            .iter()
-            .filter(|(path, _)| path.starts_with(prefix))
-            .map(|(_, n)| n)
-            .sum()
+        self.by_path.iter().filter(|(path, _)| path.starts_with(prefix)).map(|(_, n)| n).sum()
     }
 
     /// Groups `/api/patients/1001` under `/api/patients`, which is what a
@@ -131,9 +119,7 @@ impl Counters {
         let mut grouped = BTreeMap::new();
         for (path, n) in &self.by_path {
             let resource: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).take(2).collect();
-            *grouped
-                .entry(format!("/{}", resource.join("/")))
-                .or_default() += n;
+            *grouped.entry(format!("/{}", resource.join("/"))).or_default() += n;
         }
         grouped
     }

@@ -45,13 +45,7 @@ const FUTURE_STATUSES: &[&str] = &["Confirmed", "Confirmed", "Not Confirmed", ""
 /// Statuses of a visit that took place, and so has a clinical note.
 const ATTENDED: &[&str] = &["Complete", "Arrived", "Checked In", "In Room", "In Session"];
 const BILLING: &[&str] = &["Complete", "Bill Insurance", "Incomplete", "Paid in Full"];
-const DESK_NOTES: &[&str] = &[
-    "",
-    "",
-    "",
-    "Prefers morning slots.",
-    "Bring medication list.",
-];
+const DESK_NOTES: &[&str] = &["", "", "", "Prefers morning slots.", "Bring medication list."];
 const HPI: &[&str] = &[
     "Symptoms stable since last visit.",
     "Reports intermittent symptoms over the past two weeks.",
@@ -84,12 +78,7 @@ pub(crate) struct NextIds {
 }
 
 /// `problem_codes` are the patient's ICD-10 codes, which visits bill under.
-pub(crate) fn visits(
-    rng: &mut Draw,
-    ids: &mut NextIds,
-    owner: Owner,
-    problem_codes: &[&str],
-) -> Visits {
+pub(crate) fn visits(rng: &mut Draw, ids: &mut NextIds, owner: Owner, problem_codes: &[&str]) -> Visits {
     let mut when: Vec<(NaiveDateTime, bool)> = Vec::new();
     for _ in 0..rng.random_range(2..=5) {
         let day = owner.today - Duration::days(rng.random_range(1..=730));
@@ -101,18 +90,10 @@ pub(crate) fn visits(
     }
     when.sort();
 
-    let mut visits = Visits {
-        appointments: Vec::new(),
-        notes: Vec::new(),
-        past: Vec::new(),
-    };
+    let mut visits = Visits { appointments: Vec::new(), notes: Vec::new(), past: Vec::new() };
     for (scheduled, past) in when {
         let id = take(&mut ids.appointment);
-        let doctor = if rng.random_bool(0.85) {
-            owner.doctor
-        } else {
-            *choose(rng, data::DOCTORS)
-        };
+        let doctor = if rng.random_bool(0.85) { owner.doctor } else { *choose(rng, data::DOCTORS) };
         let status = data::pick(rng, if past { PAST_STATUSES } else { FUTURE_STATUSES });
         let attended = past && ATTENDED.contains(&status);
         let (profile, reason, duration, virtual_visit) = *choose(rng, PROFILES);
@@ -121,11 +102,7 @@ pub(crate) fn visits(
         } else if profile == 6101 || problem_codes.is_empty() {
             vec!["Z00.00"]
         } else {
-            problem_codes
-                .iter()
-                .copied()
-                .take(rng.random_range(1..=2))
-                .collect()
+            problem_codes.iter().copied().take(rng.random_range(1..=2)).collect()
         };
         let limit = owner.today.and_time(NaiveTime::MIN) - Duration::seconds(1);
         let created = if past {
@@ -144,10 +121,7 @@ pub(crate) fn visits(
             ("patient", Value::from(owner.patient)),
             ("doctor", Value::from(doctor)),
             ("office", Value::from(staff::office_of(doctor))),
-            (
-                "exam_room",
-                Value::from(rng.random_range(1..=staff::EXAM_ROOMS)),
-            ),
+            ("exam_room", Value::from(rng.random_range(1..=staff::EXAM_ROOMS))),
             ("scheduled_time", Value::from(stamps::stamp(scheduled))),
             ("duration", Value::from(duration)),
             ("status", Value::from(status)),
@@ -155,14 +129,7 @@ pub(crate) fn visits(
             ("notes", Value::from(data::pick(rng, DESK_NOTES))),
             ("profile", Value::from(profile)),
             ("icd10_codes", Value::from(codes.clone())),
-            (
-                "billing_status",
-                Value::from(if attended {
-                    data::pick(rng, BILLING)
-                } else {
-                    ""
-                }),
-            ),
+            ("billing_status", Value::from(if attended { data::pick(rng, BILLING) } else { "" })),
             ("is_virtual_base", Value::from(virtual_visit)),
             ("deleted_flag", Value::from(deleted)),
             ("created_at", Value::from(stamps::stamp(created))),
@@ -173,16 +140,7 @@ pub(crate) fn visits(
             visits.past.push((id, scheduled.date()));
         }
         if attended {
-            let note = note(
-                rng,
-                take(&mut ids.note),
-                id,
-                doctor,
-                owner,
-                scheduled,
-                reason,
-                &codes,
-            );
+            let note = note(rng, take(&mut ids.note), id, doctor, owner, scheduled, reason, &codes);
             visits.notes.push(note);
         }
     }
@@ -222,10 +180,7 @@ fn note(
         let values: Vec<Value> = values
             .iter()
             .map(|&(field, value)| {
-                Value::Object(record([
-                    ("clinical_note_field", Value::from(field)),
-                    ("value", Value::from(value)),
-                ]))
+                Value::Object(record([("clinical_note_field", Value::from(field)), ("value", Value::from(value))]))
             })
             .collect();
         Value::Object(record([
@@ -235,17 +190,8 @@ fn note(
         ]))
     };
     let sections = [
-        section(
-            "Subjective",
-            &[
-                (FIELD_CHIEF_COMPLAINT, reason),
-                (FIELD_HPI, data::pick(rng, HPI)),
-            ],
-        ),
-        section(
-            "Objective",
-            &[(FIELD_VITALS, &vitals), (FIELD_EXAM, data::pick(rng, EXAM))],
-        ),
+        section("Subjective", &[(FIELD_CHIEF_COMPLAINT, reason), (FIELD_HPI, data::pick(rng, HPI))]),
+        section("Objective", &[(FIELD_VITALS, &vitals), (FIELD_EXAM, data::pick(rng, EXAM))]),
         section("Assessment", &[(FIELD_ASSESSMENT, &assessment)]),
         section("Plan", &[(FIELD_PLAN, data::pick(rng, PLAN))]),
     ];

@@ -23,8 +23,8 @@ pub fn expected_secret_token(secret: &str, msg: &str) -> String {
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
 }
@@ -41,9 +41,7 @@ pub struct WebhookSender {
 
 impl std::fmt::Debug for WebhookSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookSender")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        f.debug_struct("WebhookSender").field("url", &self.url).finish_non_exhaustive()
     }
 }
 
@@ -56,13 +54,7 @@ impl WebhookSender {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        Self {
-            url: url.into(),
-            secret: secret.into(),
-            webhook_id: 4242,
-            practice_group_id: 15062,
-            http,
-        }
+        Self { url: url.into(), secret: secret.into(), webhook_id: 4242, practice_group_id: 15062, http }
     }
 
     /// Overrides the top-level `practice_group_id` live deliveries carry.
@@ -73,8 +65,7 @@ impl WebhookSender {
 
     /// The current shape, with a fresh delivery id.
     pub async fn send(&self, event: &str, object: &Value) -> anyhow::Result<reqwest::Response> {
-        self.send_with_delivery_id(event, object, &fresh_delivery_id())
-            .await
+        self.send_with_delivery_id(event, object, &fresh_delivery_id()).await
     }
 
     /// The current shape with a chosen delivery id, to simulate a
@@ -107,11 +98,7 @@ impl WebhookSender {
     /// The older shape from internal notes: the id only, and a hex HMAC of
     /// the exact body bytes sent. No event or delivery header, so the
     /// receiver must cope with the body alone.
-    pub async fn send_legacy(
-        &self,
-        event: &str,
-        object_id: i64,
-    ) -> anyhow::Result<reqwest::Response> {
+    pub async fn send_legacy(&self, event: &str, object_id: i64) -> anyhow::Result<reqwest::Response> {
         let body = serde_json::to_vec(&json!({ "event": event, "object_id": object_id }))?;
         let signature = hex::encode(hmac_sha256(self.secret.as_bytes(), &body));
         self.http
@@ -139,14 +126,7 @@ impl WebhookSender {
 /// uniqueness matters to the receiver.
 fn fresh_delivery_id() -> String {
     let hex = format!("{:032x}", rand::rng().random::<u128>());
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 #[cfg(test)]

@@ -39,11 +39,7 @@ fn writable(resource: &str) -> Option<Kind> {
     Kind::from_resource(resource).filter(|k| matches!(k, Kind::Appointment | Kind::Patient))
 }
 
-pub(crate) async fn create(
-    State(shared): State<Arc<Shared>>,
-    Path(resource): Path<String>,
-    body: Bytes,
-) -> Response {
+pub(crate) async fn create(State(shared): State<Arc<Shared>>, Path(resource): Path<String>, body: Bytes) -> Response {
     let Some(kind) = writable(&resource) else {
         return method_not_allowed();
     };

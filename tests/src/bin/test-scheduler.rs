@@ -17,21 +17,15 @@ async fn main() {
         .init();
     let mut args = std::env::args().skip(1);
     let url = args.next().expect("usage: test-scheduler DATABASE_URL [CRON]");
-    let cron: scheduler::Cron = args
-        .next()
-        .as_deref()
-        .unwrap_or("*/2 * * * * *")
-        .parse()
-        .unwrap_or_else(|e| panic!("CRON argument: {e}"));
+    let cron: scheduler::Cron =
+        args.next().as_deref().unwrap_or("*/2 * * * * *").parse().unwrap_or_else(|e| panic!("CRON argument: {e}"));
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .acquire_timeout(std::time::Duration::from_secs(2))
         .connect_lazy(&url)
         .expect("valid DATABASE_URL");
-    let schedules = scheduler::Schedules::new().job("test_tick", &cron, |tick| Noop {
-        tag: tick.key(),
-        key: Some(tick.key()),
-    });
+    let schedules =
+        scheduler::Schedules::new().job("test_tick", &cron, |tick| Noop { tag: tick.key(), key: Some(tick.key()) });
     println!("{}", std::process::id());
     std::io::stdout().flush().expect("stdout");
     let (_stop, rx) = tokio::sync::watch::channel(false);

@@ -136,11 +136,7 @@ fn already_release() -> bool {
 fn reexec_release() -> ! {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     eprintln!("bench: switching to a release build of xtask (the first build takes a few minutes)");
-    let status = cargo()
-        .args(["run", "--release", "-p", "xtask", "--"])
-        .args(&args)
-        .env("XTASK_RELEASE", "1")
-        .status();
+    let status = cargo().args(["run", "--release", "-p", "xtask", "--"]).args(&args).env("XTASK_RELEASE", "1").status();
     match status {
         Ok(s) => std::process::exit(s.code().unwrap_or(1)),
         Err(e) => {

@@ -60,7 +60,9 @@ fn corpus(pages: u32) -> Vec<Vec<u8>> {
                 signature_page: Some(pages),
                 provider: PROVIDER.into(),
                 name_font: if i % 2 == 0 { NameFont::Split } else { NameFont::ToUnicode },
-                lines: (0..pages as usize * 40).map(|l| format!("Line {l}: assessment and plan as discussed.")).collect(),
+                lines: (0..pages as usize * 40)
+                    .map(|l| format!("Line {l}: assessment and plan as discussed."))
+                    .collect(),
             }
             .render()
         })
@@ -96,7 +98,10 @@ pub async fn run(args: PdfArgs) -> Result<()> {
         let bytes_per_doc = docs.iter().map(|d| d.len() as u64).sum::<u64>() / docs.len() as u64;
         for doc in &docs {
             let verdict = check(doc, &needle);
-            anyhow::ensure!(matches!(verdict, Verdict::Matched { page, .. } if page == pages), "unexpected {verdict:?}");
+            anyhow::ensure!(
+                matches!(verdict, Verdict::Matched { page, .. } if page == pages),
+                "unexpected {verdict:?}"
+            );
         }
         let rss_before = memory::reset_peak();
         for doc in &docs {

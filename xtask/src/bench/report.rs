@@ -45,7 +45,13 @@ pub struct RunConfig {
 
 impl Line {
     /// A throughput figure: N jobs in `seconds`.
-    pub fn throughput(workload: &'static str, jobs: usize, concurrency: usize, seconds: f64, config: RunConfig) -> Self {
+    pub fn throughput(
+        workload: &'static str,
+        jobs: usize,
+        concurrency: usize,
+        seconds: f64,
+        config: RunConfig,
+    ) -> Self {
         Self::new(workload, jobs, concurrency, seconds, Some(r3(jobs as f64 / seconds)), None, None, config)
     }
 

@@ -111,7 +111,14 @@ async fn upsert_batches(pool: &sqlx::PgPool, sandbox: &Sandbox) -> Result<()> {
                 p
             })
             .collect();
-        let counts = jobs::domain::upsert_batch(pool, RecordKind::Patient, &objects, "bench", &jobs::JobSettings::default().locale()).await?;
+        let counts = jobs::domain::upsert_batch(
+            pool,
+            RecordKind::Patient,
+            &objects,
+            "bench",
+            &jobs::JobSettings::default().locale(),
+        )
+        .await?;
         rows += counts.changed();
     }
     emit("upsert_batch", rows, t0.elapsed().as_secs_f64(), 0);

@@ -56,7 +56,9 @@ async fn search() -> Result<Postgres> {
     }
     match private_cluster::ensure().await {
         Ok(Some(pg)) => return Ok(pg),
-        Ok(None) => notes.push("no PostgreSQL binaries (initdb, pg_ctl) found in /usr/lib/postgresql/*/bin or PATH".into()),
+        Ok(None) => {
+            notes.push("no PostgreSQL binaries (initdb, pg_ctl) found in /usr/lib/postgresql/*/bin or PATH".into())
+        }
         Err(e) => notes.push(format!("private cluster: {e:#}")),
     }
     bail!(

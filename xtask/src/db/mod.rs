@@ -180,8 +180,14 @@ mod tests {
 
     #[test]
     fn redact_hides_password_only() {
-        assert_eq!(redact("postgres://u:s3cret@h:5432/db?sslmode=disable"), "postgres://u:***@h:5432/db?sslmode=disable");
-        assert_eq!(redact("postgres://postgres@127.0.0.1:5432/postgres"), "postgres://postgres@127.0.0.1:5432/postgres");
+        assert_eq!(
+            redact("postgres://u:s3cret@h:5432/db?sslmode=disable"),
+            "postgres://u:***@h:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
         assert!(!redact("host=x password=s3cret").contains("s3cret"));
     }
 

@@ -30,32 +30,19 @@ fn a_note(api: &Api) -> (Value, i64) {
 async fn appointments_require_since_date_or_date_range() {
     let api = spawn(3).await;
     for query in ["", "?patient=1001", "?page_size=5"] {
-        let response = api
-            .get(&api.url(&format!("/api/appointments{query}")))
-            .await;
+        let response = api.get(&api.url(&format!("/api/appointments{query}"))).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
         let detail = json(response).await["detail"].as_str().unwrap().to_owned();
         assert!(detail.contains("date_range"), "{detail}");
     }
-    for query in [
-        "since=2000-01-01",
-        "date=2024-01-02",
-        "date_range=2024-01-01/2024-02-01",
-    ] {
-        let response = api
-            .get(&api.url(&format!("/api/appointments?{query}")))
-            .await;
+    for query in ["since=2000-01-01", "date=2024-01-02", "date_range=2024-01-01/2024-02-01"] {
+        let response = api.get(&api.url(&format!("/api/appointments?{query}"))).await;
         assert_eq!(response.status(), StatusCode::OK, "{query}");
     }
-    for query in [
-        "date=2024-13-01",
-        "date_range=2024-01-01",
-        "date_range=2024-02-01/2024-01-01",
-        "since=2000-01-01&patient=abc",
-    ] {
-        let response = api
-            .get(&api.url(&format!("/api/appointments?{query}")))
-            .await;
+    for query in
+        ["date=2024-13-01", "date_range=2024-01-01", "date_range=2024-02-01/2024-01-01", "since=2000-01-01&patient=abc"]
+    {
+        let response = api.get(&api.url(&format!("/api/appointments?{query}"))).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
         assert!(json(response).await["detail"].is_string());
     }
@@ -67,23 +54,14 @@ async fn a_date_range_over_190_days_is_an_empty_200_not_an_error() {
     let end = today();
     let range = |days: i64| format!("{}/{end}", end - Duration::days(days));
 
-    let wide = api
-        .get(&api.url(&format!("/api/appointments?date_range={}", range(191))))
-        .await;
+    let wide = api.get(&api.url(&format!("/api/appointments?date_range={}", range(191)))).await;
     assert_eq!(wide.status(), StatusCode::OK);
     let wide = json(wide).await;
     assert_eq!(wide["results"], Value::Array(Vec::new()));
     assert_eq!(wide["next"], Value::Null);
 
-    let narrow = results(
-        &api,
-        &format!("/api/appointments?date_range={}&page_size=20", range(180)),
-    )
-    .await;
-    assert!(
-        !narrow.is_empty(),
-        "30 patients have visits in the last 180 days"
-    );
+    let narrow = results(&api, &format!("/api/appointments?date_range={}&page_size=20", range(180))).await;
+    assert!(!narrow.is_empty(), "30 patients have visits in the last 180 days");
     for appointment in &narrow {
         let day = &appointment["scheduled_time"].as_str().unwrap()[..10];
         let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
@@ -91,12 +69,7 @@ async fn a_date_range_over_190_days_is_an_empty_200_not_an_error() {
     }
     let one_day = narrow[0]["scheduled_time"].as_str().unwrap()[..10].to_owned();
     for appointment in results(&api, &format!("/api/appointments?date={one_day}")).await {
-        assert!(
-            appointment["scheduled_time"]
-                .as_str()
-                .unwrap()
-                .starts_with(&one_day)
-        );
+        assert!(appointment["scheduled_time"].as_str().unwrap().starts_with(&one_day));
     }
 }
 
@@ -104,9 +77,7 @@ async fn a_date_range_over_190_days_is_an_empty_200_not_an_error() {
 async fn appointment_ids_are_strings_but_numbers_where_referenced() {
     let api = spawn(5).await;
     let (_, appointment_id) = a_note(&api);
-    let response = api
-        .get(&api.url(&format!("/api/appointments/{appointment_id}")))
-        .await;
+    let response = api.get(&api.url(&format!("/api/appointments/{appointment_id}"))).await;
     assert_eq!(response.status(), StatusCode::OK);
     let appointment = json(response).await;
     assert_eq!(appointment["id"], Value::from(appointment_id.to_string()));
@@ -148,10 +119,7 @@ async fn verbose_adds_the_clinical_note_with_its_pdf_link() {
     assert_eq!(block["locked"], note["locked"]);
     assert_eq!(block["updated_at"], note["updated_at"]);
     let pdf = block["pdf"].as_str().unwrap();
-    let prefix = format!(
-        "{}/_files/notes/{note_id}.pdf?expires=",
-        api.sandbox.base_url()
-    );
+    let prefix = format!("{}/_files/notes/{note_id}.pdf?expires=", api.sandbox.base_url());
     assert!(pdf.starts_with(&prefix), "{pdf}");
     let expires: i64 = pdf[prefix.len()..].split('&').next().unwrap().parse().unwrap();
     assert!(expires > Utc::now().timestamp() && expires <= Utc::now().timestamp() + 3600);
@@ -177,11 +145,7 @@ async fn verbose_adds_the_clinical_note_with_its_pdf_link() {
     .await;
     assert!(!future.is_empty());
     for appointment in future {
-        assert_eq!(
-            appointment["clinical_note"]["pdf"],
-            Value::Null,
-            "no note yet"
-        );
+        assert_eq!(appointment["clinical_note"]["pdf"], Value::Null, "no note yet");
     }
 }
 
@@ -190,16 +154,8 @@ async fn appointment_pages_clamp_at_twenty() {
     let api = spawn(12).await;
     assert!(api.sandbox.ids(Kind::Appointment).len() > APPOINTMENTS_MAX_PAGE_SIZE);
     for query in ["", "&page_size=1000", "&page_size=1000&verbose=true"] {
-        let body = json(
-            api.get(&api.url(&format!("/api/appointments?since=2000-01-01{query}")))
-                .await,
-        )
-        .await;
-        assert_eq!(
-            body["results"].as_array().unwrap().len(),
-            APPOINTMENTS_MAX_PAGE_SIZE,
-            "{query}"
-        );
+        let body = json(api.get(&api.url(&format!("/api/appointments?since=2000-01-01{query}"))).await).await;
+        assert_eq!(body["results"].as_array().unwrap().len(), APPOINTMENTS_MAX_PAGE_SIZE, "{query}");
         assert!(body["next"].is_string());
     }
 }
@@ -220,27 +176,15 @@ async fn since_sees_edits_and_deletions() {
 async fn clinical_notes_filter_by_patient_doctor_office_and_dates() {
     let api = spawn(20).await;
     let (note, appointment_id) = a_note(&api);
-    let appointment = api
-        .sandbox
-        .record(Kind::Appointment, appointment_id)
-        .unwrap();
+    let appointment = api.sandbox.record(Kind::Appointment, appointment_id).unwrap();
     let (patient, doctor, office) = (&note["patient"], &note["doctor"], &appointment["office"]);
     let day = &note["date"].as_str().unwrap()[..10];
-    let query =
-        format!("/api/clinical_notes?patient={patient}&doctor={doctor}&office={office}&date={day}");
+    let query = format!("/api/clinical_notes?patient={patient}&doctor={doctor}&office={office}&date={day}");
     let found = results(&api, &query).await;
     assert!(found.contains(&note), "{query}");
     for other in &found {
         assert_eq!((&other["patient"], &other["doctor"]), (patient, doctor));
     }
-    let (all, _) = walk(
-        &api,
-        &api.url("/api/clinical_notes?date_range=2000-01-01/2100-01-01"),
-    )
-    .await;
-    assert_eq!(
-        all,
-        api.sandbox.ids(Kind::ClinicalNote),
-        "no 190-day rule on notes"
-    );
+    let (all, _) = walk(&api, &api.url("/api/clinical_notes?date_range=2000-01-01/2100-01-01")).await;
+    assert_eq!(all, api.sandbox.ids(Kind::ClinicalNote), "no 190-day rule on notes");
 }

@@ -12,11 +12,7 @@ fn events_are_the_documented_names_once_each() {
     // are 27; every one of them is here.
     assert_eq!(unique.len(), EVENTS.len());
     assert_eq!(EVENTS.len(), 27);
-    for name in [
-        "PATIENT_FLAG_MODIFY",
-        "LINE_ITEM_TRANSACTION_DELETE",
-        "VACCINE_ADMINISTERED",
-    ] {
+    for name in ["PATIENT_FLAG_MODIFY", "LINE_ITEM_TRANSACTION_DELETE", "VACCINE_ADMINISTERED"] {
         assert!(unique.contains(name), "{name}");
     }
     assert!(!unique.contains("PATIENT_FLAG_CMODIFY") && !unique.contains("PING"));
@@ -26,28 +22,17 @@ fn events_are_the_documented_names_once_each() {
 async fn every_event_has_an_object_with_an_id_and_a_real_patient() {
     let api = spawn(8).await;
     let patients = api.sandbox.patient_ids();
-    for event in EVENTS
-        .iter()
-        .copied()
-        .chain(["PATIENT_FLAG_CMODIFY", "PING", "LAB_RESULT"])
-    {
+    for event in EVENTS.iter().copied().chain(["PATIENT_FLAG_CMODIFY", "PING", "LAB_RESULT"]) {
         let object = api.sandbox.delivery_object(event);
         let id = id_of(&object);
         let patient = if event.starts_with("PATIENT_")
-            && ![
-                "PATIENT_PROBLEM_",
-                "PATIENT_ALLERGY_",
-                "PATIENT_MEDICATION_",
-                "PATIENT_FLAG_",
-            ]
-            .iter()
-            .any(|p| event.starts_with(p))
+            && !["PATIENT_PROBLEM_", "PATIENT_ALLERGY_", "PATIENT_MEDICATION_", "PATIENT_FLAG_"]
+                .iter()
+                .any(|p| event.starts_with(p))
         {
             id
         } else {
-            object["patient"]
-                .as_i64()
-                .unwrap_or_else(|| panic!("{event}: {object}"))
+            object["patient"].as_i64().unwrap_or_else(|| panic!("{event}: {object}"))
         };
         assert!(patients.contains(&patient), "{event}");
     }
@@ -67,20 +52,10 @@ async fn modelled_events_carry_the_real_record() {
     ];
     for (event, kind) in kinds {
         let object = api.sandbox.delivery_object(event);
-        assert_eq!(
-            Some(&object),
-            api.sandbox.record(kind, id_of(&object)).as_ref(),
-            "{event}"
-        );
+        assert_eq!(Some(&object), api.sandbox.record(kind, id_of(&object)).as_ref(), "{event}");
     }
-    assert_eq!(
-        api.sandbox.delivery_object("CLINICAL_NOTE_LOCK")["locked"],
-        true
-    );
-    assert_eq!(
-        api.sandbox.delivery_object("CLINICAL_NOTE_UNLOCK")["locked"],
-        false
-    );
+    assert_eq!(api.sandbox.delivery_object("CLINICAL_NOTE_LOCK")["locked"], true);
+    assert_eq!(api.sandbox.delivery_object("CLINICAL_NOTE_UNLOCK")["locked"], false);
     assert!(api.sandbox.delivery_object("APPOINTMENT_CREATE")["id"].is_string());
 
     let id = api.sandbox.ids(Kind::Appointment)[3];

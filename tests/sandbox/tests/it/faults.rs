@@ -11,27 +11,15 @@ async fn rate_limit_answers_429_with_drchrono_detail_and_optional_header() {
     let url = api.url("/api/patients");
     let detail = "Request was throttled. Expected available in 2710.0 seconds.";
 
-    let limit = RateLimit {
-        retry_after_header: true,
-        seconds: 2710,
-    };
-    api.sandbox.set_faults(Faults {
-        rate_limited: Some(limit),
-        ..Faults::default()
-    });
+    let limit = RateLimit { retry_after_header: true, seconds: 2710 };
+    api.sandbox.set_faults(Faults { rate_limited: Some(limit), ..Faults::default() });
     let response = api.get(&url).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "2710");
     assert_eq!(json(response).await["detail"], detail);
 
-    let limit = RateLimit {
-        retry_after_header: false,
-        seconds: 2710,
-    };
-    api.sandbox.set_faults(Faults {
-        rate_limited: Some(limit),
-        ..Faults::default()
-    });
+    let limit = RateLimit { retry_after_header: false, seconds: 2710 };
+    api.sandbox.set_faults(Faults { rate_limited: Some(limit), ..Faults::default() });
     let response = api.get(&url).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(!response.headers().contains_key("retry-after"));
@@ -45,19 +33,11 @@ async fn rate_limit_answers_429_with_drchrono_detail_and_optional_header() {
 #[tokio::test]
 async fn html_once_serves_one_html_200_then_recovers() {
     let api = spawn(2).await;
-    api.sandbox.set_faults(Faults {
-        html_once: true,
-        ..Faults::default()
-    });
+    api.sandbox.set_faults(Faults { html_once: true, ..Faults::default() });
     let url = api.url("/api/patients/1001");
     let response = api.get(&url).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(response.text().await.unwrap().contains("<html>"));
     assert_eq!(json(api.get(&url).await).await["id"], 1001);
     assert!(!api.sandbox.faults().html_once);
@@ -66,10 +46,7 @@ async fn html_once_serves_one_html_200_then_recovers() {
 #[tokio::test]
 async fn fail_page_breaks_one_page_mid_walk_once() {
     let api = spawn(10).await;
-    api.sandbox.set_faults(Faults {
-        fail_page: Some(1),
-        ..Faults::default()
-    });
+    api.sandbox.set_faults(Faults { fail_page: Some(1), ..Faults::default() });
     let first = json(api.get(&api.url("/api/patients?page_size=4")).await).await;
     let next = first["next"].as_str().unwrap();
     let failed = api.get(next).await;
@@ -82,10 +59,7 @@ async fn fail_page_breaks_one_page_mid_walk_once() {
 #[tokio::test]
 async fn invalid_grant_fault_refuses_even_the_current_refresh_token() {
     let api = spawn(1).await;
-    api.sandbox.set_faults(Faults {
-        invalid_grant: true,
-        ..Faults::default()
-    });
+    api.sandbox.set_faults(Faults { invalid_grant: true, ..Faults::default() });
     let (_, refresh) = api.sandbox.current_tokens();
     let response = api.refresh(&refresh).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -95,48 +69,20 @@ async fn invalid_grant_fault_refuses_even_the_current_refresh_token() {
 #[tokio::test]
 async fn slow_delays_answers() {
     let api = spawn(1).await;
-    api.sandbox.set_faults(Faults {
-        slow: Some(Duration::from_millis(300)),
-        ..Faults::default()
-    });
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    api.sandbox.set_faults(Faults { slow: Some(Duration::from_millis(300)), ..Faults::default() });
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(100)).build().unwrap();
     let (access, _) = api.sandbox.current_tokens();
-    let outcome = client
-        .get(api.url("/api/patients/1001"))
-        .bearer_auth(access)
-        .send()
-        .await;
+    let outcome = client.get(api.url("/api/patients/1001")).bearer_auth(access).send().await;
     assert!(outcome.is_err_and(|e| e.is_timeout()));
 }
 
 #[tokio::test]
 async fn the_hourly_budget_answers_429_until_the_top_of_the_hour() {
-    let api = spawn_with(SandboxConfig {
-        patients: 3,
-        calls_per_hour: Some(4),
-        ..SandboxConfig::default()
-    })
-    .await;
+    let api = spawn_with(SandboxConfig { patients: 3, calls_per_hour: Some(4), ..SandboxConfig::default() }).await;
     let unauthenticated = api.get_with(&api.url("/api/patients"), "wrong").await;
-    assert_eq!(
-        unauthenticated.status(),
-        StatusCode::UNAUTHORIZED,
-        "not throttled"
-    );
-    for path in [
-        "/api/patients",
-        "/api/doctors",
-        "/api/problems",
-        "/api/patients/1001",
-    ] {
-        assert_eq!(
-            api.get(&api.url(path)).await.status(),
-            StatusCode::OK,
-            "{path}"
-        );
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED, "not throttled");
+    for path in ["/api/patients", "/api/doctors", "/api/problems", "/api/patients/1001"] {
+        assert_eq!(api.get(&api.url(path)).await.status(), StatusCode::OK, "{path}");
     }
     for path in ["/api/patients", "/api/allergies"] {
         let response = api.get(&api.url(path)).await;
@@ -150,9 +96,5 @@ async fn the_hourly_budget_answers_429_until_the_top_of_the_hour() {
             .unwrap_or_else(|| panic!("{detail}"));
         assert!((1..=3600).contains(&seconds), "{detail}");
     }
-    assert_eq!(
-        api.sandbox.calls(),
-        7,
-        "throttled calls still count as calls"
-    );
+    assert_eq!(api.sandbox.calls(), 7, "throttled calls still count as calls");
 }

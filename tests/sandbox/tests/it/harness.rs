@@ -9,19 +9,12 @@ pub struct Api {
 }
 
 pub async fn spawn(patients: usize) -> Api {
-    spawn_with(SandboxConfig {
-        patients,
-        ..SandboxConfig::default()
-    })
-    .await
+    spawn_with(SandboxConfig { patients, ..SandboxConfig::default() }).await
 }
 
 pub async fn spawn_with(config: SandboxConfig) -> Api {
     let sandbox = Sandbox::spawn(config).await.expect("sandbox starts");
-    Api {
-        sandbox,
-        http: reqwest::Client::new(),
-    }
+    Api { sandbox, http: reqwest::Client::new() }
 }
 
 impl Api {
@@ -36,12 +29,7 @@ impl Api {
     }
 
     pub async fn get_with(&self, url: &str, access: &str) -> reqwest::Response {
-        self.http
-            .get(url)
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("request sent")
+        self.http.get(url).bearer_auth(access).send().await.expect("request sent")
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
@@ -52,12 +40,7 @@ impl Api {
             ("client_id", config.client_id.as_str()),
             ("client_secret", config.client_secret.as_str()),
         ];
-        self.http
-            .post(self.url("/o/token/"))
-            .form(&form)
-            .send()
-            .await
-            .expect("request sent")
+        self.http.post(self.url("/o/token/")).form(&form).send().await.expect("request sent")
     }
 }
 
@@ -83,13 +66,7 @@ pub async fn walk(api: &Api, first: &str) -> (Vec<i64>, u64) {
         assert_eq!(response.status(), reqwest::StatusCode::OK, "{current}");
         let body = json(response).await;
         pages += 1;
-        ids.extend(
-            body["results"]
-                .as_array()
-                .expect("results")
-                .iter()
-                .map(id_of),
-        );
+        ids.extend(body["results"].as_array().expect("results").iter().map(id_of));
         url = body["next"].as_str().map(str::to_owned);
     }
     (ids, pages)

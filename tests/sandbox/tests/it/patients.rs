@@ -18,22 +18,11 @@ async fn pagination_walks_every_patient_with_the_exact_number_of_calls() {
 #[tokio::test]
 async fn links_are_absolute_keep_filters_and_go_back() {
     let api = spawn(12).await;
-    let first = json(
-        api.get(&api.url("/api/patients?page_size=5&since=2000-01-01"))
-            .await,
-    )
-    .await;
+    let first = json(api.get(&api.url("/api/patients?page_size=5&since=2000-01-01")).await).await;
     assert_eq!(first["previous"], Value::Null);
     let next = first["next"].as_str().unwrap();
-    assert!(
-        next.starts_with(&format!("{}/api/patients?", api.sandbox.base_url())),
-        "{next}"
-    );
-    assert!(
-        next.contains("page_size=5")
-            && next.contains("since=2000-01-01")
-            && next.contains("cursor=")
-    );
+    assert!(next.starts_with(&format!("{}/api/patients?", api.sandbox.base_url())), "{next}");
+    assert!(next.contains("page_size=5") && next.contains("since=2000-01-01") && next.contains("cursor="));
 
     let second = json(api.get(next).await).await;
     assert_eq!(second["results"][0]["id"], 1006);
@@ -46,10 +35,7 @@ async fn page_size_defaults_to_and_is_clamped_at_the_maximum() {
     let api = spawn(sandbox::PATIENTS_MAX_PAGE_SIZE + 3).await;
     for query in ["", "?page_size=100000"] {
         let body = json(api.get(&api.url(&format!("/api/patients{query}"))).await).await;
-        assert_eq!(
-            body["results"].as_array().unwrap().len(),
-            sandbox::PATIENTS_MAX_PAGE_SIZE
-        );
+        assert_eq!(body["results"].as_array().unwrap().len(), sandbox::PATIENTS_MAX_PAGE_SIZE);
         assert!(body["next"].is_string());
     }
 }
@@ -68,36 +54,17 @@ async fn since_filters_on_updated_at_and_sees_modifications() {
     assert_eq!(after["city"], "Newtown");
     assert!(after["updated_at"].as_str() > before["updated_at"].as_str());
     let stamp = after["updated_at"].as_str().unwrap();
-    assert_eq!(
-        stamp.len(),
-        "YYYY-MM-DDTHH:MM:SS".len(),
-        "naive, as DrChrono sends"
-    );
+    assert_eq!(stamp.len(), "YYYY-MM-DDTHH:MM:SS".len(), "naive, as DrChrono sends");
 
-    let recent = json(
-        api.get(&api.url(&format!("/api/patients?since={stamp}")))
-            .await,
-    )
-    .await;
-    let ids: Vec<&Value> = recent["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| &p["id"])
-        .collect();
+    let recent = json(api.get(&api.url(&format!("/api/patients?since={stamp}"))).await).await;
+    let ids: Vec<&Value> = recent["results"].as_array().unwrap().iter().map(|p| &p["id"]).collect();
     assert_eq!(ids, [&Value::from(1007)]);
 }
 
 #[tokio::test]
 async fn bad_filters_are_400_with_detail() {
     let api = spawn(2).await;
-    for query in [
-        "since=yesterday",
-        "page_size=abc",
-        "page_size=0",
-        "cursor=nothex",
-        "page=0",
-    ] {
+    for query in ["since=yesterday", "page_size=abc", "page_size=0", "cursor=nothex", "page=0"] {
         let response = api.get(&api.url(&format!("/api/patients?{query}"))).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
         assert!(json(response).await["detail"].is_string());
@@ -111,15 +78,7 @@ async fn one_patient_or_404() {
     assert_eq!(response.status(), StatusCode::OK);
     let patient = json(response).await;
     assert_eq!(Some(&patient), api.sandbox.patient(1002).as_ref());
-    for field in [
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "gender",
-        "chart_id",
-        "updated_at",
-        "doctor",
-    ] {
+    for field in ["first_name", "last_name", "date_of_birth", "gender", "chart_id", "updated_at", "doctor"] {
         assert!(!patient[field].is_null(), "{field}");
     }
     for path in ["/api/patients/999999", "/api/patients/abc", "/api/nothing"] {
@@ -134,14 +93,7 @@ async fn stats_are_free_and_report_calls() {
     let api = spawn(2).await;
     api.get(&api.url("/api/patients/1001")).await;
     api.get(&api.url("/api/patients")).await;
-    let stats = json(
-        api.http
-            .get(api.url("/_sandbox/stats"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let stats = json(api.http.get(api.url("/_sandbox/stats")).send().await.unwrap()).await;
     assert_eq!(stats["calls"], 2);
     assert_eq!(stats["by_resource"]["/api/patients"], 2);
     assert_eq!(stats["refreshes"], 0);

@@ -10,11 +10,7 @@ use crate::harness::{id_of, json, spawn, spawn_with, walk};
 /// The list URL that walks every record of a kind; appointments need one of
 /// their date filters.
 fn everything(kind: Kind, page_size: usize) -> String {
-    let since = if kind == Kind::Appointment {
-        "&since=2000-01-01"
-    } else {
-        ""
-    };
+    let since = if kind == Kind::Appointment { "&since=2000-01-01" } else { "" };
     format!("{}?page_size={page_size}{since}", kind.path())
 }
 
@@ -46,14 +42,8 @@ async fn details_match_the_records_and_unknown_ids_are_404() {
         assert_eq!(Some(&body), api.sandbox.record(kind, id).as_ref());
         assert_eq!(id_of(&body), id);
         for missing in ["999999999", "abc"] {
-            let response = api
-                .get(&api.url(&format!("{}/{missing}", kind.path())))
-                .await;
-            assert_eq!(
-                response.status(),
-                StatusCode::NOT_FOUND,
-                "{kind:?} {missing}"
-            );
+            let response = api.get(&api.url(&format!("{}/{missing}", kind.path()))).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{kind:?} {missing}");
             assert_eq!(json(response).await["detail"], "Not found.");
         }
     }
@@ -63,18 +53,7 @@ async fn details_match_the_records_and_unknown_ids_are_404() {
 async fn records_carry_the_documented_fields_and_link_up() {
     let api = spawn(10).await;
     let fields: [(Kind, &[&str]); 6] = [
-        (
-            Kind::Doctor,
-            &[
-                "first_name",
-                "last_name",
-                "suffix",
-                "specialty",
-                "npi_number",
-                "email",
-                "practice_group",
-            ],
-        ),
+        (Kind::Doctor, &["first_name", "last_name", "suffix", "specialty", "npi_number", "email", "practice_group"]),
         (
             Kind::Appointment,
             &[
@@ -98,16 +77,7 @@ async fn records_carry_the_documented_fields_and_link_up() {
         ),
         (
             Kind::ClinicalNote,
-            &[
-                "patient",
-                "appointment",
-                "doctor",
-                "date",
-                "archived",
-                "locked",
-                "updated_at",
-                "clinical_note_sections",
-            ],
+            &["patient", "appointment", "doctor", "date", "archived", "locked", "updated_at", "clinical_note_sections"],
         ),
         (
             Kind::Medication,
@@ -144,19 +114,7 @@ async fn records_carry_the_documented_fields_and_link_up() {
                 "date_diagnosis",
             ],
         ),
-        (
-            Kind::Allergy,
-            &[
-                "patient",
-                "doctor",
-                "description",
-                "reaction",
-                "rxnorm",
-                "snomed_code",
-                "status",
-                "notes",
-            ],
-        ),
+        (Kind::Allergy, &["patient", "doctor", "description", "reaction", "rxnorm", "snomed_code", "status", "notes"]),
     ];
     for (kind, names) in fields {
         for id in api.sandbox.ids(kind) {
@@ -172,10 +130,7 @@ async fn records_carry_the_documented_fields_and_link_up() {
             }
         }
     }
-    let note = api
-        .sandbox
-        .record(Kind::ClinicalNote, api.sandbox.ids(Kind::ClinicalNote)[0])
-        .unwrap();
+    let note = api.sandbox.record(Kind::ClinicalNote, api.sandbox.ids(Kind::ClinicalNote)[0]).unwrap();
     let section = &note["clinical_note_sections"][0];
     assert!(section["name"].is_string() && section["clinical_note_template"].is_i64());
     assert!(section["values"][0]["clinical_note_field"].is_i64());
@@ -195,9 +150,7 @@ async fn chart_lists_filter_by_patient_and_doctor() {
         for record in found {
             assert_eq!((&record["patient"], &record["doctor"]), (patient, doctor));
         }
-        let bad = api
-            .get(&api.url(&format!("{}?patient=x", kind.path())))
-            .await;
+        let bad = api.get(&api.url(&format!("{}?patient=x", kind.path()))).await;
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     }
 }
@@ -212,51 +165,27 @@ async fn modify_bumps_updated_at_and_keeps_the_id() {
         p.insert("id".into(), 1.into());
     });
     let after = after.unwrap();
-    assert_eq!(
-        (after["status"].as_str(), id_of(&after)),
-        (Some("resolved"), id)
-    );
+    assert_eq!((after["status"].as_str(), id_of(&after)), (Some("resolved"), id));
     assert!(after["updated_at"].as_str() > before["updated_at"].as_str());
     let appointment = api.sandbox.ids(Kind::Appointment)[0];
-    let edited = api
-        .sandbox
-        .modify(Kind::Appointment, appointment, |_| {})
-        .unwrap();
-    assert_eq!(
-        edited["id"],
-        Value::from(appointment.to_string()),
-        "still a string"
-    );
+    let edited = api.sandbox.modify(Kind::Appointment, appointment, |_| {}).unwrap();
+    assert_eq!(edited["id"], Value::from(appointment.to_string()), "still a string");
     assert_eq!(api.sandbox.modify(Kind::Allergy, 1, |_| {}), None);
 }
 
 #[tokio::test]
 async fn the_same_seed_gives_the_same_practice_and_another_seed_does_not() {
-    let config = |seed| SandboxConfig {
-        patients: 6,
-        seed,
-        ..SandboxConfig::default()
-    };
-    let (a, b, c) = (
-        spawn_with(config(9)).await,
-        spawn_with(config(9)).await,
-        spawn_with(config(10)).await,
-    );
+    let config = |seed| SandboxConfig { patients: 6, seed, ..SandboxConfig::default() };
+    let (a, b, c) = (spawn_with(config(9)).await, spawn_with(config(9)).await, spawn_with(config(10)).await);
     for kind in Kind::ALL {
         assert_eq!(a.sandbox.ids(kind), b.sandbox.ids(kind), "{kind:?}");
         for id in a.sandbox.ids(kind) {
-            assert_eq!(
-                a.sandbox.record(kind, id),
-                b.sandbox.record(kind, id),
-                "{kind:?} {id}"
-            );
+            assert_eq!(a.sandbox.record(kind, id), b.sandbox.record(kind, id), "{kind:?} {id}");
         }
     }
     let appointments = |api: &crate::harness::Api| {
         let ids = api.sandbox.ids(Kind::Appointment);
-        ids.iter()
-            .map(|id| api.sandbox.record(Kind::Appointment, *id))
-            .collect::<Vec<_>>()
+        ids.iter().map(|id| api.sandbox.record(Kind::Appointment, *id)).collect::<Vec<_>>()
     };
     assert_ne!(appointments(&a), appointments(&c));
 }
