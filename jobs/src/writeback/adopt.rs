@@ -64,18 +64,23 @@ async fn find_patient(
     tz: Tz,
 ) -> Result<Option<Value>, JobError> {
     let (Some(doctor), Some(first), Some(last)) =
-        (id_of(body.get("doctor")), text(body, "first_name"), text(body, "last_name"))
+        (id_of(body.get("doctor")), trimmed(body, "first_name"), trimmed(body, "last_name"))
     else {
         return Ok(None);
     };
-    let birth = text(body, "date_of_birth");
-    let mut query = vec![("doctor", doctor.to_string()), ("first_name", first.clone()), ("last_name", last.clone())];
-    query.extend(birth.clone().map(|b| ("date_of_birth", b)));
+    let birth = trimmed(body, "date_of_birth");
+    // The filters get the names as they were POSTed, so DrChrono finds them
+    // however it compares; the match below ignores case.
+    let mut query = vec![("doctor", doctor.to_string()), ("first_name", first.into()), ("last_name", last.into())];
+    query.extend(birth.map(|b| ("date_of_birth", b.to_string())));
+    let same = |record: &Value, field: &str, wanted: &str| {
+        trimmed(record, field).is_some_and(|v| v.to_lowercase() == wanted.to_lowercase())
+    };
     newest(client, "/api/patients", &query, |p| {
         id_of(p.get("doctor")) == Some(doctor)
-            && text(p, "first_name") == Some(first.clone())
-            && text(p, "last_name") == Some(last.clone())
-            && birth.as_ref().is_none_or(|b| text(p, "date_of_birth").as_ref() == Some(b))
+            && same(p, "first_name", first)
+            && same(p, "last_name", last)
+            && birth.is_none_or(|b| same(p, "date_of_birth", b))
             && created_at(p, tz).is_some_and(|at| at >= not_before)
     })
     .await
@@ -105,10 +110,9 @@ async fn newest(
     Ok(best.map(|(_, r)| r))
 }
 
-/// A text field, trimmed and lowercased; `None` when absent or blank.
-fn text(record: &Value, field: &str) -> Option<String> {
-    let value = record.get(field)?.as_str()?.trim();
-    (!value.is_empty()).then(|| value.to_lowercase())
+/// A text field without its outer spaces; `None` when absent or blank.
+fn trimmed<'v>(record: &'v Value, field: &str) -> Option<&'v str> {
+    Some(record.get(field)?.as_str()?.trim()).filter(|v| !v.is_empty())
 }
 
 /// `created_at`, a naive time in the practice's zone, as UTC.
@@ -152,8 +156,8 @@ mod tests {
         let p = json!({"created_at": "2031-05-06 10:30:00", "first_name": "  Ana "});
         let utc = created_at(&p, chrono_tz::America::New_York).unwrap();
         assert_eq!(utc.to_rfc3339(), "2031-05-06T14:30:00+00:00");
-        assert_eq!(text(&p, "first_name").as_deref(), Some("ana"));
-        assert_eq!(text(&json!({"first_name": " "}), "first_name"), None);
+        assert_eq!(trimmed(&p, "first_name"), Some("Ana"));
+        assert_eq!(trimmed(&json!({"first_name": " "}), "first_name"), None);
         assert_eq!(created_at(&json!({"created_at": "yesterday"}), chrono_tz::UTC), None);
     }
 }
