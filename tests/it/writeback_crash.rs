@@ -15,10 +15,11 @@ use sandbox::Kind;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// The service's configuration for a separate worker process.
-fn worker_env(app: &TestApp, queue: &str, abort_after_create: bool) -> Vec<(&'static str, String)> {
+/// A worker process of the service's own for `queue`, configured like the
+/// test's app, that aborts right after DrChrono's 201.
+async fn crashing_worker(app: &TestApp, queue: &str) -> WorkerProcess {
     let s = &app.settings;
-    let mut env = vec![
+    let env = [
         ("DATABASE_URL", app.db.url.clone()),
         ("DRCHRONO_API_BASE", s.drchrono_api_base.clone()),
         ("DRCHRONO_ACCESS_TOKEN", s.drchrono_access_token.clone().unwrap_or_default()),
@@ -30,15 +31,29 @@ fn worker_env(app: &TestApp, queue: &str, abort_after_create: bool) -> Vec<(&'st
         ("JOB_HEARTBEAT_SECS", "1".into()),
         ("JOB_MISSED_HEARTBEATS", "2".into()),
         ("JOB_POLL_MS", "100".into()),
+        (FAULT_ABORT_AFTER_CREATE, "1".into()),
     ];
-    if abort_after_create {
-        env.push((FAULT_ABORT_AFTER_CREATE, "1".into()));
-    }
-    env
+    WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, queue, &env).await
 }
 
-fn in_slot(appointment: &Value, patient: i64, at: &str) -> bool {
-    appointment["patient"] == json!(patient) && appointment["scheduled_time"] == json!(at)
+/// POSTs `body` to the write API as the admin; returns the job id.
+async fn request_create(app: &TestApp, path: &str, body: &Value) -> String {
+    let resp = app.http.post(app.url(path)).bearer_auth(ADMIN_TOKEN).json(body).send().await.unwrap();
+    assert_eq!(resp.status(), 202);
+    resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string()
+}
+
+/// The sandbox's records of `kind` that `matches`.
+fn sandbox_ids(app: &TestApp, kind: Kind, matches: impl Fn(&Value) -> bool) -> Vec<i64> {
+    app.sandbox.ids(kind).into_iter().filter(|id| app.sandbox.record(kind, *id).is_some_and(|r| matches(&r))).collect()
+}
+
+fn named(app: &TestApp, first: &str, last: &str) -> Vec<i64> {
+    sandbox_ids(app, Kind::Patient, |p| p["first_name"] == json!(first) && p["last_name"] == json!(last))
+}
+
+async fn resolution(app: &TestApp) -> (i64, String) {
+    sqlx::query_as("SELECT drchrono_id, resolution FROM write_requests").fetch_one(app.pool()).await.unwrap()
 }
 
 #[tokio::test]
@@ -48,17 +63,9 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
     let doctor = app.sandbox.record(Kind::Patient, patient).unwrap()["doctor"].clone();
     let at = "2031-09-14T08:15:00";
     let body = json!({"patient": patient, "doctor": doctor, "office": 1, "scheduled_time": at, "duration": 20});
-    let resp = app.http.post(app.url("/api/appointments")).bearer_auth(ADMIN_TOKEN).json(&body).send().await.unwrap();
-    assert_eq!(resp.status(), 202);
-    let job_id = resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    let job_id = request_create(&app, "/api/appointments", &body).await;
 
-    let mut worker = WorkerProcess::spawn_with_env(
-        env!("CARGO_BIN_EXE_service-worker"),
-        &app.db.url,
-        "push_appointment",
-        &worker_env(&app, "push_appointment", true),
-    )
-    .await;
+    let mut worker = crashing_worker(&app, "push_appointment").await;
     assert!(worker.wait_crash().await, "the worker aborts after the 201");
     assert_eq!(app.sandbox.writes(), 1, "DrChrono created the appointment");
     let (completed, started): (bool, bool) =
@@ -71,16 +78,11 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
     app.start_workers();
     wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
 
-    let same_slot: Vec<i64> = app
-        .sandbox
-        .ids(Kind::Appointment)
-        .into_iter()
-        .filter(|id| app.sandbox.record(Kind::Appointment, *id).is_some_and(|a| in_slot(&a, patient, at)))
-        .collect();
+    let in_slot = |a: &Value| a["patient"] == json!(patient) && a["scheduled_time"] == json!(at);
+    let same_slot = sandbox_ids(&app, Kind::Appointment, in_slot);
     assert_eq!(same_slot.len(), 1, "one appointment in DrChrono: {same_slot:?}");
     assert_eq!(app.sandbox.writes(), 1, "the retry did not POST again");
-    let (drchrono_id, resolution): (i64, String) =
-        sqlx::query_as("SELECT drchrono_id, resolution FROM write_requests").fetch_one(app.pool()).await.unwrap();
+    let (drchrono_id, resolution) = resolution(&app).await;
     assert_eq!((drchrono_id, resolution.as_str()), (same_slot[0], "adopted"));
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM appointments WHERE id = $1")
         .bind(drchrono_id)
@@ -96,26 +98,6 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
     assert_eq!(outcomes.last().map(String::as_str), Some("succeeded"), "{outcomes:?}");
 }
 
-/// POSTs `body` to the write API as the admin; returns the job id.
-async fn request_create(app: &TestApp, path: &str, body: &Value) -> String {
-    let resp = app.http.post(app.url(path)).bearer_auth(ADMIN_TOKEN).json(body).send().await.unwrap();
-    assert_eq!(resp.status(), 202);
-    resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string()
-}
-
-fn named(app: &TestApp, first: &str, last: &str) -> Vec<i64> {
-    let is = |p: &Value| p["first_name"] == json!(first) && p["last_name"] == json!(last);
-    app.sandbox
-        .ids(Kind::Patient)
-        .into_iter()
-        .filter(|id| app.sandbox.record(Kind::Patient, *id).is_some_and(|p| is(&p)))
-        .collect()
-}
-
-async fn resolution(app: &TestApp) -> (i64, String) {
-    sqlx::query_as("SELECT drchrono_id, resolution FROM write_requests").fetch_one(app.pool()).await.unwrap()
-}
-
 #[tokio::test]
 async fn a_worker_killed_after_drchronos_201_leaves_one_patient() {
     let app = spawn_app_with(false, 3).await;
@@ -124,9 +106,7 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_patient() {
                       "date_of_birth": "1979-03-02"});
     let job_id = request_create(&app, "/api/patients", &body).await;
 
-    let env = worker_env(&app, "push_patient", true);
-    let mut worker =
-        WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, "push_patient", &env).await;
+    let mut worker = crashing_worker(&app, "push_patient").await;
     assert!(worker.wait_crash().await, "the worker aborts after the 201");
     assert_eq!(named(&app, "Odalys", "Brenneman").len(), 1, "DrChrono created the patient");
 
