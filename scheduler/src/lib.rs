@@ -87,7 +87,7 @@ pub async fn run(pool: PgPool, schedules: Schedules, mut shutdown: watch::Receiv
         } else {
             errors.recovered();
             backoff = BACKOFF.0;
-            until_next_tick(&active, Utc::now())
+            until_next_tick(&active, now, Utc::now())
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -96,11 +96,13 @@ pub async fn run(pool: PgPool, schedules: Schedules, mut shutdown: watch::Receiv
     }
 }
 
-/// How long until the earliest next tick of any schedule, at most [`MAX_SLEEP`].
-fn until_next_tick(active: &[&schedules::Entry], now: DateTime<Utc>) -> Duration {
-    let next = active.iter().filter_map(|e| e.cron.next_after(now)).min();
-    next.and_then(|t| (t - now).to_std().ok())
-        .map_or(MAX_SLEEP, |d| d.min(MAX_SLEEP))
+/// How long from `now` until the earliest tick of any schedule after
+/// `checked`, the time this pass looked at, at most [`MAX_SLEEP`]. A tick
+/// that fell due while the pass was still firing is due at once: measuring
+/// from `now` instead would sleep past it, and a slow pass would skip it.
+fn until_next_tick(active: &[&schedules::Entry], checked: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    let next = active.iter().filter_map(|e| e.cron.next_after(checked)).min();
+    next.map_or(MAX_SLEEP, |t| (t - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP))
         // Wake just after the tick, never just before it, whatever the
         // difference between the monotonic and the wall clock.
         + Duration::from_millis(5)
@@ -149,5 +151,31 @@ impl ErrorLog {
             let suppressed = std::mem::take(&mut self.suppressed);
             tracing::info!(suppressed, "scheduler recovered; each schedule's latest missed tick fires once");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_tick_that_fell_due_during_a_slow_pass_is_due_at_once() {
+        let schedules =
+            Schedules::new().add("every_2s", &"*/2 * * * * *".parse().unwrap(), |_, _| Box::pin(async { Ok(vec![]) }));
+        let active: Vec<_> = schedules.entries.iter().collect();
+        let checked = t("2026-12-01T10:00:25.900Z");
+        let quick = until_next_tick(&active, checked, checked);
+        assert_eq!(quick, Duration::from_millis(105));
+        let slow = until_next_tick(&active, checked, t("2026-12-01T10:00:26.500Z"));
+        assert_eq!(slow, Duration::from_millis(5), "10:00:26 came due while firing");
+        let idle = Schedules::new();
+        assert_eq!(
+            until_next_tick(&idle.entries.iter().collect::<Vec<_>>(), checked, checked),
+            MAX_SLEEP + Duration::from_millis(5)
+        );
     }
 }
