@@ -16,9 +16,7 @@ pub enum MigrateError {
 /// Brings the schema up to date; safe to run from several processes at once
 /// (sqlx takes an advisory lock).
 pub async fn run(pool: &PgPool) -> Result<(), MigrateError> {
-    let mut apalis = apalis_postgres::PostgresStorage::migrations();
-    apalis.set_ignore_missing(true);
-    apalis.run(pool).await.map_err(MigrateError::Apalis)?;
+    job_runner::queries::migrate_queue(pool).await.map_err(MigrateError::Apalis)?;
     let mut project = sqlx::migrate!("../migrations");
     project.set_ignore_missing(true);
     project.run(pool).await.map_err(MigrateError::Project)

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::FutureExt as _;
-use jobs::runner::describe_db_error;
+use job_runner::describe_db_error;
 use sqlx::PgPool;
 use std::{panic::AssertUnwindSafe, time::Duration};
 use tracing::Instrument as _;

@@ -42,7 +42,7 @@ const ERROR_LOG_EVERY: Duration = Duration::from_secs(60);
 /// backoff; a replica back from an outage fires each schedule's latest
 /// missed tick once.
 pub async fn run(pool: PgPool, schedules: Schedules, mut shutdown: watch::Receiver<bool>) {
-    let fired_by = jobs::runner::new_process_id();
+    let fired_by = job_runner::new_process_id();
     for (name, cron) in schedules.list() {
         tracing::info!(schedule = name, cron = %cron, "schedule registered (UTC)");
     }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::BoxFuture;
-use jobs::runner::{BackgroundJob, enqueue_at};
+use job_runner::{BackgroundJob, enqueue_at};
 use sqlx::PgConnection;
 
 use crate::spec::Cron;

@@ -3,6 +3,8 @@
 
 pub mod archive;
 mod telemetry;
+#[cfg(test)]
+mod tests;
 
 use clap::Args;
 use std::{net::SocketAddr, time::Duration};
@@ -28,7 +30,7 @@ pub struct Settings {
     pub drchrono_webhook_secret: Option<String>,
 
     /// DrChrono API origin (the sandbox's address in tests).
-    #[arg(long, env = "DRCHRONO_API_BASE", default_value = "https://drchrono.com")]
+    #[arg(long, env = "DRCHRONO_API_BASE", default_value = jobs::drchrono::settings::DEFAULT_API_BASE)]
     pub drchrono_api_base: String,
 
     /// First access token. With TOKEN_ENCRYPTION_KEY it is stored encrypted on
@@ -55,24 +57,24 @@ pub struct Settings {
     pub token_encryption_key: Option<jobs::drchrono::TokenKey>,
 
     /// DrChrono calls per clock hour, shared by every process (DrChrono resets at the top of the hour).
-    #[arg(long, env = "DRCHRONO_CALLS_PER_HOUR", default_value_t = 500)]
+    #[arg(long, env = "DRCHRONO_CALLS_PER_HOUR", default_value_t = jobs::drchrono::settings::DEFAULT_CALLS_PER_HOUR)]
     pub drchrono_calls_per_hour: u32,
 
     /// Share of the hourly budget (percent) reconciliation may use; webhook work may use all of it.
-    #[arg(long, env = "DRCHRONO_RECONCILE_PERCENT", default_value_t = 80,
+    #[arg(long, env = "DRCHRONO_RECONCILE_PERCENT", default_value_t = jobs::drchrono::settings::DEFAULT_RECONCILE_PERCENT,
           value_parser = clap::value_parser!(u8).range(0..=100))]
     pub drchrono_reconcile_percent: u8,
 
     /// Timeout of one DrChrono request, in seconds.
-    #[arg(long, env = "DRCHRONO_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(long, env = "DRCHRONO_TIMEOUT_SECS", default_value_t = jobs::drchrono::settings::DEFAULT_TIMEOUT_SECS)]
     pub drchrono_timeout_secs: u64,
 
     /// IANA time zone for DrChrono's naive timestamps.
-    #[arg(long, env = "PRACTICE_TIMEZONE", default_value = "America/New_York")]
+    #[arg(long, env = "PRACTICE_TIMEZONE", default_value = jobs::context::DEFAULT_PRACTICE_TIMEZONE)]
     pub practice_timezone: chrono_tz::Tz,
 
     /// ISO 3166-1 alpha-2 country of phone numbers written without a `+` country code.
-    #[arg(long, env = "PHONE_DEFAULT_COUNTRY", default_value = "US")]
+    #[arg(long, env = "PHONE_DEFAULT_COUNTRY", default_value = jobs::context::DEFAULT_PHONE_COUNTRY)]
     pub phone_default_country: jobs::domain::PhoneCountry,
 
     /// Bearer token partners send to POST /webhook/appointments; the partner feed answers 503 without it.
@@ -123,19 +125,19 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct RunnerSettings {
     /// Seconds between worker heartbeats.
-    #[arg(long, env = "JOB_HEARTBEAT_SECS", default_value_t = 10)]
+    #[arg(long, env = "JOB_HEARTBEAT_SECS", default_value_t = job_runner::RunnerConfig::DEFAULT_HEARTBEAT_SECS)]
     pub job_heartbeat_secs: u64,
 
     /// Missed heartbeats after which a worker's jobs are rescued (3 x 10 s = 30 s).
-    #[arg(long, env = "JOB_MISSED_HEARTBEATS", default_value_t = 3)]
+    #[arg(long, env = "JOB_MISSED_HEARTBEATS", default_value_t = job_runner::RunnerConfig::DEFAULT_MISSED_HEARTBEATS)]
     pub job_missed_heartbeats: usize,
 
     /// Fallback poll interval in ms; bounds how late a delayed job or a retry starts.
-    #[arg(long, env = "JOB_POLL_MS", default_value_t = 500)]
+    #[arg(long, env = "JOB_POLL_MS", default_value_t = job_runner::RunnerConfig::DEFAULT_POLL_MS)]
     pub job_poll_ms: u64,
 
     /// Jobs fetched per round trip.
-    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 100)]
+    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = job_runner::RunnerConfig::DEFAULT_BATCH_SIZE)]
     pub job_batch_size: usize,
 
     /// Comma-separated queues this process works (all when unset).
@@ -189,15 +191,18 @@ impl Settings {
 
     pub fn job_settings(&self) -> jobs::JobSettings {
         jobs::JobSettings {
-            drchrono_api_base: self.drchrono_api_base.clone(),
-            drchrono_access_token: self.drchrono_access_token.clone(),
-            drchrono_refresh_token: self.drchrono_refresh_token.clone(),
-            drchrono_client_id: self.drchrono_client_id.clone(),
-            drchrono_client_secret: self.drchrono_client_secret.clone(),
-            token_encryption_key: self.token_encryption_key.clone(),
-            drchrono_calls_per_hour: self.drchrono_calls_per_hour,
-            drchrono_reconcile_percent: self.drchrono_reconcile_percent,
-            drchrono_timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
+            drchrono: jobs::drchrono::ClientSettings {
+                api_base: self.drchrono_api_base.clone(),
+                access_token: self.drchrono_access_token.clone(),
+                refresh_token: self.drchrono_refresh_token.clone(),
+                client_id: self.drchrono_client_id.clone(),
+                client_secret: self.drchrono_client_secret.clone(),
+                token_encryption_key: self.token_encryption_key.clone(),
+                calls_per_hour: self.drchrono_calls_per_hour,
+                reconcile_percent: self.drchrono_reconcile_percent,
+                timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
+                ..Default::default()
+            },
             practice_timezone: self.practice_timezone,
             phone_default_country: self.phone_default_country,
             deepcura_cipher: self
@@ -205,13 +210,12 @@ impl Settings {
                 .as_deref()
                 .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
             archive: self.archive.settings(),
-            ..Default::default()
         }
     }
 
-    pub fn runner_config(&self) -> jobs::runner::RunnerConfig {
+    pub fn runner_config(&self) -> job_runner::RunnerConfig {
         let r = &self.runner;
-        jobs::runner::RunnerConfig {
+        job_runner::RunnerConfig {
             heartbeat_interval: Duration::from_secs(r.job_heartbeat_secs.max(1)),
             missed_heartbeats: r.job_missed_heartbeats.max(2),
             poll_interval: Duration::from_millis(r.job_poll_ms.max(10)),

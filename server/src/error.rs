@@ -26,7 +26,7 @@ pub enum ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::Database(_) => Self::Internal(anyhow::anyhow!(jobs::runner::describe_db_error(&e))),
+            sqlx::Error::Database(_) => Self::Internal(anyhow::anyhow!(job_runner::describe_db_error(&e))),
             other => Self::Unavailable(other),
         }
     }
@@ -39,7 +39,7 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid or missing credentials".into()),
             Self::NotConfigured(m) => (StatusCode::SERVICE_UNAVAILABLE, (*m).to_string()),
             Self::Unavailable(e) => {
-                tracing::error!(error = %jobs::runner::describe_db_error(e), "database unavailable");
+                tracing::error!(error = %job_runner::describe_db_error(e), "database unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable; retry later".into())
             }
             Self::Internal(e) => {

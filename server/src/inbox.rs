@@ -96,19 +96,3 @@ pub async fn job_of_delivery<'e>(
     .fetch_optional(db)
     .await
 }
-
-/// The active job holding a dedup key, to report on a duplicate delivery.
-pub async fn active_job_with_key<'e>(
-    db: impl PgExecutor<'e>,
-    job_type: &str,
-    key: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = $2 \
-         AND status IN ('Pending', 'Queued', 'Running', 'Failed') LIMIT 1",
-    )
-    .bind(job_type)
-    .bind(key)
-    .fetch_optional(db)
-    .await
-}

@@ -81,8 +81,8 @@ pub async fn schedule(pool: PgPool, settings: &Settings, shutdown: watch::Receiv
 /// for now; the job's own dedup key keeps a slow walk from piling up.
 pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
     use jobs::{
+        catalog::{Cleanup, SyncPatientLists, SyncRecords},
         domain::RecordKind,
-        jobs::{Cleanup, SyncPatientLists, SyncRecords},
     };
     // Incremental walks: each resumes from its cursor (named after its table).
     let sync = |kind: RecordKind| {

@@ -2,11 +2,13 @@
 //! note PDFs and a real S3 server that lets the uploader do nothing but
 //! PutObject (any HEAD, GET or LIST it tried would show in `refused()`).
 
+use integration_tests::queue;
 use integration_tests::{
     archive::{archived, latest_check, sha256_hex, spawn_archiving_app},
     s3::PREFIX,
 };
-use jobs::{jobs::ArchivePdf, runner::enqueue};
+use job_runner::enqueue;
+use jobs::catalog::ArchivePdf;
 use sandbox::{Kind, PdfVariant};
 use std::collections::BTreeMap;
 
@@ -38,11 +40,7 @@ async fn a_locked_note_naming_the_provider_is_archived_once() {
     // Running the job again for the same version fetches nothing and puts nothing.
     let again = enqueue(a.app.pool(), &ArchivePdf { clinical_note_id: note }).await.unwrap().unwrap();
     a.app.drain_jobs().await;
-    let result: serde_json::Value = sqlx::query_scalar("SELECT last_result FROM apalis.jobs WHERE id = $1")
-        .bind(&again)
-        .fetch_one(a.app.pool())
-        .await
-        .unwrap();
+    let result = queue::report(a.app.pool(), &again).await.last_result.unwrap();
     assert!(result.to_string().contains("already checked"), "{result}");
     assert_eq!(a.app.sandbox.pdf_downloads(note), 1);
     assert_eq!(a.s3.accepted_puts(), 1);
@@ -104,11 +102,7 @@ async fn pdfs_that_cannot_be_judged_need_review_with_their_reason() {
     expected.sort();
     assert_eq!(listed, expected);
     assert!(a.s3.objects().await.is_empty());
-    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'")
-        .fetch_one(a.app.pool())
-        .await
-        .unwrap();
-    assert_eq!(dead, 0, "a PDF for review is a result, not a failed job");
+    assert_eq!(queue::count_not_done(a.app.pool()).await, 0, "a PDF for review is a result, not a failed job");
 }
 
 #[tokio::test]
@@ -157,7 +151,7 @@ async fn a_note_relocked_with_new_content_is_archived_again_and_history_kept() {
 #[tokio::test]
 async fn notes_found_locked_by_reconciliation_are_archived_too() {
     let a = spawn_archiving_app(true, 2, |_| {}).await;
-    let sync = jobs::jobs::SyncRecords::all(jobs::domain::RecordKind::ClinicalNote);
+    let sync = jobs::catalog::SyncRecords::all(jobs::domain::RecordKind::ClinicalNote);
     enqueue(a.app.pool(), &sync).await.unwrap().unwrap();
     a.app.drain_jobs().await;
     let locked: Vec<i64> = sqlx::query_scalar("SELECT id FROM clinical_notes WHERE locked ORDER BY id")
@@ -184,16 +178,39 @@ async fn a_lock_enqueues_one_archive_job_per_note_while_it_waits() {
     let locale = settings.locale();
     for locked in [false, true, false, true] {
         let object = a.app.sandbox.lock_note(note, locked).unwrap();
-        jobs::domain::upsert_batch(a.app.pool(), jobs::domain::RecordKind::ClinicalNote, &[object], "test", &locale)
+        jobs::catalog::apply_records(a.app.pool(), jobs::domain::RecordKind::ClinicalNote, &[object], "test", &locale)
             .await
             .unwrap();
     }
     let jobs: Vec<serde_json::Value> =
-        sqlx::query_scalar("SELECT convert_from(job, 'UTF8')::jsonb FROM apalis.jobs WHERE job_type = 'archive_pdf'")
-            .fetch_all(a.app.pool())
-            .await
-            .unwrap();
+        queue::of_queue(a.app.pool(), "archive_pdf").await.into_iter().map(|j| j.args).collect();
     assert_eq!(jobs, vec![serde_json::json!({ "clinical_note_id": note })], "locked twice, one job waiting");
+}
+
+/// `upsert_batch` writes and says what it wrote; the follow-up jobs are
+/// `apply_records`' alone, so no path can write a lock and forget its job.
+#[tokio::test]
+async fn upsert_batch_reports_a_new_lock_and_only_apply_records_enqueues_its_job() {
+    use jobs::domain::{RecordKind, upsert_batch};
+    let a = spawn_archiving_app(false, 2, |_| {}).await;
+    let notes = a.app.sandbox.ids(Kind::ClinicalNote);
+    let settings = jobs::JobSettings::default();
+    let locale = settings.locale();
+    let locked = a.app.sandbox.lock_note(notes[0], true).unwrap();
+    let written = upsert_batch(a.app.pool(), RecordKind::ClinicalNote, &[locked], "test", &locale).await.unwrap();
+    assert_eq!(
+        (written.ids.clone(), written.inserted.clone(), written.newly_locked.clone()),
+        (vec![notes[0]], vec![notes[0]], vec![notes[0]])
+    );
+    assert!(queue::of_queue(a.app.pool(), "archive_pdf").await.is_empty(), "upsert_batch starts no job");
+
+    let other = a.app.sandbox.lock_note(notes[1], true).unwrap();
+    let counts =
+        jobs::catalog::apply_records(a.app.pool(), RecordKind::ClinicalNote, &[other], "test", &locale).await.unwrap();
+    assert_eq!(counts.inserted, 1);
+    let jobs: Vec<serde_json::Value> =
+        queue::of_queue(a.app.pool(), "archive_pdf").await.into_iter().map(|j| j.args).collect();
+    assert_eq!(jobs, vec![serde_json::json!({ "clinical_note_id": notes[1] })]);
 }
 
 #[tokio::test]

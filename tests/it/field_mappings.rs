@@ -111,7 +111,7 @@ async fn unparseable_phones_stay_null_and_are_counted_where_operators_look() {
         json!({"id": 1, "home_phone": "12", "cell_phone": "call me"}),
         json!({"id": 2, "home_phone": "", "cell_phone": "(217) 555-0123", "gender": "robot"}),
     ];
-    let counts = upsert_batch(&db.pool, RecordKind::Patient, &objects, "test", &NEW_YORK).await.unwrap();
+    let counts = upsert_batch(&db.pool, RecordKind::Patient, &objects, "test", &NEW_YORK).await.unwrap().counts;
     assert_eq!(counts.phones_unparsed, 2);
     let row: (Option<String>, Option<String>, i16) =
         sqlx::query_as("SELECT phone_home_e164, phone_mobile_e164, phones_unparsed FROM patients WHERE id = 1")

@@ -4,7 +4,8 @@
 //! Gridhook text or partner note.
 
 use integration_tests::{app::spawn_app, partner, telemetry::capture};
-use jobs::{domain::RecordKind, jobs::SyncRecords, runner::enqueue};
+use job_runner::enqueue;
+use jobs::{catalog::SyncRecords, domain::RecordKind};
 use sandbox::{EVENTS, Kind};
 
 #[tokio::test]

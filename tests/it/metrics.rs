@@ -4,10 +4,9 @@
 //! per-process counters are compared before and after, since `cargo test`
 //! (unlike nextest) runs every test in one process.
 
-use integration_tests::{
-    app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_configured, spawn_app_with},
-    wait,
-};
+use integration_tests::app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_configured, spawn_app_with};
+use integration_tests::queue;
+use job_runner::JobState;
 use server::AppState;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -52,18 +51,10 @@ async fn metrics_need_the_admin_token_and_show_queues_dead_jobs_budget_and_token
     }
 
     send_legacy_fetch(&app, app.sandbox.patient_ids()[0]).await;
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() - interval '90 seconds' WHERE job_type = 'fetch_record'")
-        .execute(app.pool())
+    job_runner::testing::backdate_run_at(app.pool(), "fetch_record", 90.0).await.unwrap();
+    job_runner::testing::insert_dead(app.pool(), "upsert_record", &[ulid::Ulid::generate().to_string()], 5)
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority) \
-         VALUES ($1, 'upsert_record', convert_to('{}', 'UTF8'), 'Killed', 5, 5, now(), 0)",
-    )
-    .bind(ulid::Ulid::generate().to_string())
-    .execute(app.pool())
-    .await
-    .unwrap();
     let waiting = scrape(&app).await;
     assert_eq!(value(&waiting, r#"drchrono_sync_queue_jobs{queue="fetch_record",status="Pending"}"#), 1.0);
     assert_eq!(value(&waiting, r#"drchrono_sync_queue_jobs{queue="upsert_record",status="Pending"}"#), 0.0);
@@ -74,7 +65,7 @@ async fn metrics_need_the_admin_token_and_show_queues_dead_jobs_budget_and_token
     assert!(value(&waiting, accepted) >= before.get(accepted).copied().unwrap_or(0.0) + 1.0);
 
     app.start_workers();
-    app.drain_jobs().await;
+    app.drain_jobs_allowing_dead().await;
     let after = scrape(&app).await;
     assert_eq!(value(&after, r#"drchrono_sync_queue_jobs{queue="fetch_record",status="Pending"}"#), 0.0);
     assert_eq!(value(&after, r#"drchrono_sync_queue_oldest_pending_age_seconds{queue="fetch_record"}"#), 0.0);
@@ -97,13 +88,10 @@ async fn retries_and_failed_attempts_are_counted() {
     let before = scrape(&app).await;
     app.sandbox.set_faults(sandbox::Faults { html_once: true, ..Default::default() });
     send_legacy_fetch(&app, app.sandbox.patient_ids()[1]).await;
-    let id: String = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'fetch_record'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    wait::job_status(app.pool(), &id, "Failed", Duration::from_secs(20)).await;
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1").bind(&id).execute(app.pool()).await.unwrap();
-    wait::job_status(app.pool(), &id, "Done", Duration::from_secs(20)).await;
+    let id = queue::of_queue(app.pool(), "fetch_record").await.remove(0).id;
+    queue::wait_for_state(app.pool(), &id, JobState::Retrying, Duration::from_secs(20)).await;
+    queue::make_due(app.pool(), &id).await;
+    queue::wait_for_state(app.pool(), &id, JobState::Done, Duration::from_secs(20)).await;
     let after = scrape(&app).await;
     assert!(value(&after, retries) >= value(&before, retries) + 1.0);
     assert!(value(&after, failed) >= before.get(failed).copied().unwrap_or(0.0) + 1.0);

@@ -47,7 +47,7 @@ async fn spans_are_exported_over_otlp_http_when_an_endpoint_is_set() {
     let subscriber = tracing_subscriber::registry().with(server::telemetry::otel_layer(&provider));
     tracing::subscriber::with_default(subscriber, || {
         let queue = "fetch_record";
-        let span = jobs::telemetry::process_span(queue, "01JEXPORTTEST", 1, None);
+        let span = job_runner::telemetry::process_span(queue, "01JEXPORTTEST", 1, None);
         span.in_scope(|| tracing::info!("attempt ran"));
     });
     let flushed = tokio::task::spawn_blocking(move || provider.shutdown()).await.unwrap();

@@ -1,6 +1,7 @@
 //! What a stored partner event does: the appointment it names gets the
 //! partner's status and a DrChrono refetch; any other event is unmatched.
 
+use integration_tests::queue;
 use integration_tests::{
     app::{TestApp, spawn_app},
     partner::{answer, event},
@@ -63,11 +64,7 @@ async fn a_cancellation_marks_a_held_appointment_cancelled_by_partner_and_refetc
     .unwrap();
     let partner_actor = format!("job:apply_partner_appointment_event:event:{event_id}");
     assert!(actors.contains(&partner_actor), "{actors:?}");
-    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(failed, 0);
+    assert_eq!(queue::count_not_done(app.pool()).await, 0);
 }
 
 #[tokio::test]
@@ -134,12 +131,8 @@ async fn the_job_row_carries_the_event_id_not_the_notes() {
     let app = spawn_app().await;
     let event_id = post(&app, "A1", "appointment.scheduled", "2025-01-10T12:30:00Z").await;
     app.drain_jobs().await;
-    let (args, result): (Vec<u8>, Value) =
-        sqlx::query_as("SELECT job, last_result FROM apalis.jobs WHERE job_type = 'apply_partner_appointment_event'")
-            .fetch_one(app.pool())
-            .await
-            .unwrap();
-    let stored = format!("{} {result}", String::from_utf8(args).unwrap());
+    let job = queue::of_queue(app.pool(), "apply_partner_appointment_event").await.remove(0);
+    let stored = format!("{} {}", job.args, job.last_result.unwrap());
     assert!(stored.contains(&format!("\"event_id\":{event_id}")), "{stored}");
     assert!(!stored.contains("Annual physical") && !stored.contains("P8765"), "{stored}");
 }

@@ -2,6 +2,7 @@
 //! behaviour: valid, missing field, invalid event type, bad timestamp, null
 //! field, empty id and duplicate, each with its exact status and body.
 
+use integration_tests::queue;
 use integration_tests::{
     app::{TestApp, spawn_app_with},
     partner::{answer, documented_example, event},
@@ -13,7 +14,7 @@ async fn app() -> TestApp {
 }
 
 async fn counts(app: &TestApp) -> (i64, i64) {
-    sqlx::query_as("SELECT (SELECT count(*) FROM appointment_events), (SELECT count(*) FROM apalis.jobs)")
+    sqlx::query_as("SELECT (SELECT count(*) FROM appointment_events), (SELECT count(*) FROM job_overview)")
         .fetch_one(app.pool())
         .await
         .unwrap()
@@ -73,13 +74,9 @@ async fn a_valid_event_is_200_stored_with_its_raw_body_and_request_id_and_its_jo
     );
     assert_eq!(notes.as_deref(), Some("Annual physical examination"));
     assert_eq!((stored_rid, body), (rid, raw));
-    let (job_type, payload): (String, Vec<u8>) = sqlx::query_as("SELECT job_type, job FROM apalis.jobs WHERE id = $1")
-        .bind(&job_id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(job_type, "apply_partner_appointment_event");
-    assert_eq!(serde_json::from_slice::<Value>(&payload).unwrap(), json!({"event_id": event_id}));
+    let job = queue::report(app.pool(), &job_id).await;
+    assert_eq!(job.queue, "apply_partner_appointment_event");
+    assert_eq!(job.args, json!({"event_id": event_id}));
 }
 
 #[tokio::test]

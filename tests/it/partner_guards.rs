@@ -117,7 +117,7 @@ async fn fifty_concurrent_identical_posts_give_one_200_and_forty_nine_409s() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 49, "{statuses:?}");
     let (events, jobs): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT count(*) FROM appointment_events), (SELECT count(*) FROM apalis.jobs)")
+        sqlx::query_as("SELECT (SELECT count(*) FROM appointment_events), (SELECT count(*) FROM job_overview)")
             .fetch_one(app.pool())
             .await
             .unwrap();

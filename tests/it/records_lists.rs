@@ -1,7 +1,10 @@
 //! Lists walked into the tables, and convergence under every fault mode.
 
 use integration_tests::app::{TestApp, spawn_app, spawn_app_with};
-use jobs::{domain::RecordKind, jobs::SyncRecords, runner::enqueue};
+use integration_tests::queue;
+use job_runner::JobState;
+use job_runner::enqueue;
+use jobs::{catalog::SyncRecords, domain::RecordKind};
 use sandbox::{Faults, Kind, RateLimit};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -17,16 +20,8 @@ async fn sync_everything(app: &TestApp) {
 async fn drain_fast(app: &TestApp) {
     let start = Instant::now();
     loop {
-        sqlx::raw_sql("UPDATE apalis.jobs SET run_at = now() WHERE status IN ('Pending','Failed') AND run_at > now()")
-            .execute(app.pool())
-            .await
-            .unwrap();
-        let active: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending','Queued','Running','Failed')",
-        )
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+        job_runner::testing::make_all_due(app.pool()).await.unwrap();
+        let active = queue::count(app.pool(), None, &JobState::ACTIVE).await;
         if active == 0 {
             return;
         }
@@ -98,10 +93,7 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
     });
     drain_fast(&storm).await;
 
-    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Killed'")
-        .fetch_one(storm.pool())
-        .await
-        .unwrap();
+    let dead = queue::count(storm.pool(), None, &[JobState::Dead]).await;
     assert_eq!(dead, 0, "no job died in the storm");
     let deferred: i64 = sqlx::query_scalar("SELECT count(*) FROM job_attempts WHERE outcome = 'deferred'")
         .fetch_one(storm.pool())

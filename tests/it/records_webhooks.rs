@@ -1,6 +1,7 @@
 //! Every DrChrono event in its real shape → the right table, with no API call.
 
 use integration_tests::app::{spawn_app, spawn_app_with};
+use integration_tests::queue;
 use sandbox::{EVENTS, Kind};
 use serde_json::{Value, json};
 use sqlx::postgres::PgListener;
@@ -60,11 +61,7 @@ async fn every_event_type_lands_in_its_table_with_zero_api_calls() {
             .unwrap();
     assert_eq!(not_modelled, expected.iter().filter(|(_, t, _)| t.is_none()).count() as i64);
     assert_eq!(app.sandbox.calls(), 0, "full-object deliveries cost no API call");
-    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(dead, 0);
+    assert_eq!(queue::count_not_done(app.pool()).await, 0);
 }
 
 #[tokio::test]

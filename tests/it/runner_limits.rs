@@ -1,12 +1,14 @@
 //! Dedup, concurrency, timeout, panics and pick-up (defects 7, 10 and 11).
 
 use chrono::Utc;
+use integration_tests::queue;
 use integration_tests::{
     db::fresh_db,
     test_jobs::{Noop, Panics, Sleepy, fast_config, start},
     wait,
 };
-use jobs::runner::{enqueue, enqueue_at, enqueue_many};
+use job_runner::JobState;
+use job_runner::{enqueue, enqueue_at, enqueue_many};
 use std::{sync::atomic::Ordering, time::Duration};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -26,10 +28,10 @@ async fn one_active_job_per_key_then_the_key_is_free_again() {
     assert_eq!(batch.len(), 1, "duplicates inside one batch collapse too");
 
     let w = start(&db.pool, fast_config());
-    wait::job_status(&db.pool, first.as_deref().unwrap(), "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, first.as_deref().unwrap(), JobState::Done, LIMIT).await;
     let again = enqueue(&db.pool, &keyed("f", "patient:1")).await.unwrap();
     assert!(again.is_some(), "once done, the same key enqueues again");
-    wait::job_status(&db.pool, again.as_deref().unwrap(), "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, again.as_deref().unwrap(), JobState::Done, LIMIT).await;
     let mut ran = w.ctx.ran();
     ran.sort();
     assert_eq!(ran, vec!["a", "c", "d", "f"]);
@@ -39,7 +41,7 @@ async fn one_active_job_per_key_then_the_key_is_free_again() {
 async fn a_running_job_also_blocks_its_key() {
     let db = fresh_db().await;
     let id = enqueue(&db.pool, &keyed("a", "k")).await.unwrap().unwrap();
-    sqlx::query("UPDATE apalis.jobs SET status = 'Running' WHERE id = $1").bind(&id).execute(&db.pool).await.unwrap();
+    job_runner::testing::force_state(&db.pool, &id, JobState::Running).await.unwrap();
     assert_eq!(enqueue(&db.pool, &keyed("b", "k")).await.unwrap(), None);
 }
 
@@ -48,7 +50,7 @@ async fn a_queue_never_runs_more_than_its_concurrency_and_does_run_in_parallel()
     let db = fresh_db().await;
     enqueue_many(&db.pool, &(0..9).map(|_| Sleepy { ms: 300 }).collect::<Vec<_>>()).await.unwrap();
     let w = start(&db.pool, fast_config());
-    wait::until::<i64>(&db.pool, "SELECT count(*) FROM apalis.jobs WHERE status = 'Done'", LIMIT, |n| *n == 9).await;
+    wait::until::<i64>(&db.pool, "SELECT count(*) FROM job_overview WHERE state = 'done'", LIMIT, |n| *n == 9).await;
     let max = w.ctx.max_in_flight.load(Ordering::SeqCst);
     assert!(max <= 3, "Sleepy allows 3 at once, saw {max}");
     assert!(max >= 2, "attempts should overlap, saw {max}");
@@ -59,13 +61,8 @@ async fn an_attempt_past_its_timeout_fails_as_timeout() {
     let db = fresh_db().await;
     let _w = start(&db.pool, fast_config());
     let id = enqueue(&db.pool, &Sleepy { ms: 10_000 }).await.unwrap().unwrap();
-    wait::until::<i64>(&db.pool, "SELECT count(*) FROM job_attempts", LIMIT, |n| *n == 1).await;
-    let class: String = sqlx::query_scalar("SELECT error_class FROM job_attempts WHERE job_id = $1")
-        .bind(&id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(class, "timeout");
+    queue::wait_for_attempts(&db.pool, 1, LIMIT).await;
+    assert_eq!(queue::attempts(&db.pool, &id).await[0].error_class.as_deref(), Some("timeout"));
 }
 
 #[tokio::test]
@@ -73,11 +70,11 @@ async fn a_panicking_handler_fails_its_job_and_the_worker_lives_on() {
     let db = fresh_db().await;
     let w = start(&db.pool, fast_config());
     let bad = enqueue(&db.pool, &Panics).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &bad, "Killed", LIMIT).await;
+    queue::wait_for_state(&db.pool, &bad, JobState::Dead, LIMIT).await;
     let good = enqueue(&db.pool, &Noop { tag: "after-panic".into(), key: None }).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &good, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &good, JobState::Done, LIMIT).await;
     assert_eq!(w.ctx.ran(), vec!["after-panic"]);
-    let (class, message) = wait::only_attempt_error(&db.pool, &bad).await;
+    let (class, message) = queue::only_attempt_error(&db.pool, &bad).await;
     assert_eq!((class.as_str(), message.as_str()), ("panic", "handler bug for job test_panics"));
 }
 
@@ -90,7 +87,7 @@ async fn an_idle_worker_is_woken_by_notify_not_by_its_poll() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let id = enqueue(&db.pool, &Noop { tag: "n".into(), key: None }).await.unwrap().unwrap();
     // The 30 s poll cannot be what runs it within 10 s.
-    wait::job_status(&db.pool, &id, "Done", Duration::from_secs(10)).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Done, Duration::from_secs(10)).await;
 }
 
 #[tokio::test]
@@ -99,12 +96,8 @@ async fn a_delayed_job_runs_at_its_time_not_before() {
     let _w = start(&db.pool, fast_config());
     let at = Utc::now() + chrono::Duration::milliseconds(1500);
     let id = enqueue_at(&db.pool, &Noop { tag: "later".into(), key: None }, Some(at), None).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &id, "Done", LIMIT).await;
-    let started: chrono::DateTime<Utc> = sqlx::query_scalar("SELECT started_at FROM job_attempts WHERE job_id = $1")
-        .bind(&id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    queue::wait_for_state(&db.pool, &id, JobState::Done, LIMIT).await;
+    let started = queue::attempts(&db.pool, &id).await[0].started_at;
     assert!(started >= at, "started {started} before its time {at}");
 }
 

@@ -1,23 +1,18 @@
 //! Bad payloads fail one job only; queue names are stable (defects 5 and 6).
 
+use integration_tests::queue;
 use integration_tests::{
     db::fresh_db,
     test_jobs::{Noop, fast_config, registry, start},
-    wait,
 };
-use jobs::runner::{BackgroundJob, enqueue};
+use job_runner::JobState;
+use job_runner::{BackgroundJob, enqueue};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
 async fn insert_raw(pool: &sqlx::PgPool, id: &str, queue: &str, payload: &[u8]) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO apalis.jobs (id, job_type, job, max_attempts) VALUES ($1, $2, $3, 5)")
-        .bind(id)
-        .bind(queue)
-        .bind(payload)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    job_runner::testing::insert_raw(pool, id, queue, payload, 5).await
 }
 
 #[tokio::test]
@@ -26,13 +21,13 @@ async fn a_payload_of_the_wrong_shape_fails_its_job_and_the_queue_runs_on() {
     let bad = ulid::Ulid::generate().to_string();
     insert_raw(&db.pool, &bad, Noop::NAME, br#"{"not_a_tag": 1}"#).await.unwrap();
     let w = start(&db.pool, fast_config());
-    wait::job_status(&db.pool, &bad, "Killed", LIMIT).await;
+    queue::wait_for_state(&db.pool, &bad, JobState::Dead, LIMIT).await;
 
     let good = enqueue(&db.pool, &Noop { tag: "after-bad".into(), key: None }).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &good, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &good, JobState::Done, LIMIT).await;
     assert_eq!(w.ctx.ran(), vec!["after-bad".to_string()]);
 
-    let (class, message) = wait::only_attempt_error(&db.pool, &bad).await;
+    let (class, message) = queue::only_attempt_error(&db.pool, &bad).await;
     assert_eq!(class, "bad_payload");
     assert_eq!(message, "arguments do not decode as test_noop: missing field `tag`");
 }
@@ -73,6 +68,10 @@ async fn queue_names_are_the_stable_snake_case_job_names() {
 
     let db = fresh_db().await;
     enqueue(&db.pool, &Noop { tag: "t".into(), key: None }).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT job_type FROM apalis.jobs").fetch_one(&db.pool).await.unwrap();
-    assert_eq!(stored, "test_noop", "the row's queue is the job's NAME, not a Rust type path");
+    assert_eq!(queue::count_all(&db.pool).await, 1);
+    assert_eq!(
+        queue::of_queue(&db.pool, "test_noop").await.len(),
+        1,
+        "the row's queue is the job's NAME, not a Rust type path"
+    );
 }

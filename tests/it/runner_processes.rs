@@ -1,14 +1,15 @@
 //! Dead workers, poison jobs, outages and unique worker ids (defects 2, 3, 4),
 //! with real processes killed by SIGKILL and a real connection cut.
 
+use integration_tests::queue;
 use integration_tests::{
     db::fresh_db,
     process::WorkerProcess,
     proxy::PgProxy,
     test_jobs::{Crash, LongRunning, Noop, fast_config, start},
-    wait,
 };
-use jobs::runner::enqueue;
+use job_runner::JobState;
+use job_runner::enqueue;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(40);
@@ -22,11 +23,7 @@ async fn create_marks(pool: &sqlx::PgPool) {
 }
 
 async fn attempts_of(pool: &sqlx::PgPool, id: &str) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT outcome, worker_id FROM job_attempts WHERE job_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    queue::attempts(pool, id).await.into_iter().map(|a| (a.outcome, a.worker_id.unwrap_or_default())).collect()
 }
 
 #[tokio::test]
@@ -35,12 +32,12 @@ async fn a_job_left_by_a_killed_worker_is_rescued_and_finished_by_another() {
     create_marks(&db.pool).await;
     let mut first = spawn_worker(&db.url, "test_long").await;
     let id = enqueue(&db.pool, &LongRunning { secs: 3, tag: "once".into() }).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &id, "Running", LIMIT).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Running, LIMIT).await;
     first.kill().await;
 
     let second = spawn_worker(&db.url, "test_long").await;
     assert_ne!(first.process_id, second.process_id, "each process has its own worker id");
-    wait::job_status(&db.pool, &id, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Done, LIMIT).await;
 
     let history = attempts_of(&db.pool, &id).await;
     assert_eq!(history.len(), 2, "{history:?}");
@@ -62,21 +59,15 @@ async fn a_job_that_kills_its_process_ends_dead_after_max_attempts() {
     let mut crashes = 0;
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-        if status == "Killed" {
+        let status = queue::report(&db.pool, &id).await.state;
+        if status == JobState::Dead {
             break;
         }
         assert!(crashes <= 3 && std::time::Instant::now() < deadline, "still {status} after {crashes} crashes");
         // Skip the rescue backoff instead of sleeping through it.
-        sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1 AND status = 'Pending'")
-            .bind(&id)
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        if status == JobState::Pending {
+            queue::make_due(&db.pool, &id).await;
+        }
         tokio::select! {
             crashed = worker.wait_crash() => {
                 assert!(crashed);
@@ -90,9 +81,7 @@ async fn a_job_that_kills_its_process_ends_dead_after_max_attempts() {
     let history = attempts_of(&db.pool, &id).await;
     assert_eq!(history.iter().filter(|(o, _)| o == "orphaned").count(), 3, "{history:?}");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE id = $1").bind(&id).fetch_one(&db.pool).await.unwrap();
-    assert_eq!(status, "Killed", "dead stays dead");
+    assert_eq!(queue::report(&db.pool, &id).await.state, JobState::Dead, "dead stays dead");
 }
 
 #[tokio::test]
@@ -101,7 +90,7 @@ async fn workers_come_back_after_a_database_outage_and_log_it_sparingly() {
     let proxy = PgProxy::start(&db.url).await;
     let worker = spawn_worker(&proxy.url_for(&db.url), "test_noop").await;
     let before = enqueue(&db.pool, &Noop { tag: "before".into(), key: None }).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &before, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &before, JobState::Done, LIMIT).await;
 
     proxy.cut();
     let outage = Duration::from_secs(4);
@@ -109,7 +98,7 @@ async fn workers_come_back_after_a_database_outage_and_log_it_sparingly() {
     proxy.restore();
 
     let after = enqueue(&db.pool, &Noop { tag: "after".into(), key: None }).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &after, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &after, JobState::Done, LIMIT).await;
     let logged = worker.stderr_lines().iter().filter(|l| l.contains("job worker stopped")).count();
     assert!(logged >= 1, "the outage was not reported");
     assert!(logged <= outage.as_secs() as usize + 2, "{logged} outage lines in {outage:?}");
@@ -121,10 +110,10 @@ async fn a_long_job_on_a_busy_worker_is_not_taken_for_an_orphan() {
     create_marks(&db.pool).await;
     let _a = start(&db.pool, fast_config());
     let id = enqueue(&db.pool, &LongRunning { secs: 6, tag: "long".into() }).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &id, "Running", LIMIT).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Running, LIMIT).await;
     // A second replica would rescue the job if the first stopped heartbeating (orphan after 2 s).
     let _b = start(&db.pool, fast_config());
-    wait::job_status(&db.pool, &id, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Done, LIMIT).await;
     let history = attempts_of(&db.pool, &id).await;
     assert_eq!(history.len(), 1, "rescued while running: {history:?}");
 }

@@ -1,27 +1,25 @@
 //! Durable backoff, known waits and dead jobs (apalis defects 1 and 9).
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use integration_tests::queue;
 use integration_tests::{
     db::fresh_db,
     test_jobs::{AlwaysFails, Defer, Forbidden, fast_config, start},
-    wait,
 };
-use jobs::runner::enqueue;
+use job_runner::JobState;
+use job_runner::enqueue;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-async fn row(pool: &sqlx::PgPool, id: &str) -> (String, i32, DateTime<Utc>) {
-    sqlx::query_as("SELECT status, attempts, run_at FROM apalis.jobs WHERE id = $1")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+async fn row(pool: &sqlx::PgPool, id: &str) -> (JobState, i32, DateTime<Utc>) {
+    let job = queue::report(pool, id).await;
+    (job.state, job.attempts, job.run_at)
 }
 
 /// Skips a scheduled wait without sleeping through it.
 async fn fast_forward(pool: &sqlx::PgPool, id: &str) {
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1").bind(id).execute(pool).await.unwrap();
+    queue::make_due(pool, id).await;
 }
 
 #[tokio::test]
@@ -32,9 +30,9 @@ async fn a_failed_attempt_is_retried_later_with_growing_jittered_delay_then_dies
 
     let mut delays = Vec::new();
     for attempt in 1..=2 {
-        wait::until::<i64>(&db.pool, "SELECT count(*) FROM job_attempts", LIMIT, |n| *n == attempt).await;
+        queue::wait_for_attempts(&db.pool, attempt, LIMIT).await;
         let (status, attempts, run_at) = row(&db.pool, &id).await;
-        assert_eq!((status.as_str(), attempts), ("Failed", attempt as i32));
+        assert_eq!((status, attempts), (JobState::Retrying, attempt as i32));
         let delay = (run_at - Utc::now()).num_milliseconds() as f64 / 1000.0;
         delays.push(delay);
         fast_forward(&db.pool, &id).await;
@@ -43,18 +41,14 @@ async fn a_failed_attempt_is_retried_later_with_growing_jittered_delay_then_dies
     assert!((3.0..=6.25).contains(&delays[0]), "first retry delay {delays:?}");
     assert!((6.5..=12.5).contains(&delays[1]), "second retry delay {delays:?}");
 
-    wait::job_status(&db.pool, &id, "Killed", LIMIT).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Dead, LIMIT).await;
     let (_, attempts, _) = row(&db.pool, &id).await;
     assert_eq!(attempts, 3, "max attempts is 3");
 
     // Dead stays dead: give the workers several polls, nothing runs it again.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let history: Vec<(i32, String, Option<String>)> =
-        sqlx::query_as("SELECT attempt, outcome, error_class FROM job_attempts WHERE job_id = $1 ORDER BY id")
-            .bind(&id)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        queue::attempts(&db.pool, &id).await.into_iter().map(|a| (a.attempt, a.outcome, a.error_class)).collect();
     let retryable = Some("retryable".to_string());
     assert_eq!(
         history,
@@ -64,7 +58,7 @@ async fn a_failed_attempt_is_retried_later_with_growing_jittered_delay_then_dies
             (3, "failed".into(), retryable)
         ]
     );
-    assert_eq!(row(&db.pool, &id).await.0, "Killed");
+    assert_eq!(row(&db.pool, &id).await.0, JobState::Dead);
 }
 
 #[tokio::test]
@@ -78,18 +72,16 @@ async fn a_known_wait_reschedules_to_exactly_then_without_using_an_attempt() {
     .to_utc();
     let id = enqueue(&db.pool, &Defer { until }).await.unwrap().unwrap();
 
-    wait::until::<i64>(&db.pool, "SELECT count(*) FROM job_attempts", LIMIT, |n| *n == 1).await;
+    queue::wait_for_attempts(&db.pool, 1, LIMIT).await;
     let (status, attempts, run_at) = row(&db.pool, &id).await;
-    assert_eq!(status, "Pending");
+    assert_eq!(status, JobState::Pending);
     assert_eq!(attempts, 0, "a known wait uses no attempt");
     assert_eq!(run_at, until, "rescheduled to exactly the wait's end");
-    let (outcome, class, message): (String, String, String) =
-        sqlx::query_as("SELECT outcome, error_class, message FROM job_attempts WHERE job_id = $1")
-            .bind(&id)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-    assert_eq!((outcome.as_str(), class.as_str(), message.as_str()), ("deferred", "wait_until", "rate limited"));
+    let a = queue::attempts(&db.pool, &id).await.remove(0);
+    assert_eq!(
+        (a.outcome.as_str(), a.error_class.as_deref(), a.message.as_deref()),
+        ("deferred", Some("wait_until"), Some("rate limited"))
+    );
 }
 
 #[tokio::test]
@@ -97,8 +89,8 @@ async fn a_permanent_error_kills_the_job_at_once() {
     let db = fresh_db().await;
     let _w = start(&db.pool, fast_config());
     let id = enqueue(&db.pool, &Forbidden).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &id, "Killed", LIMIT).await;
-    let (class, message) = wait::only_attempt_error(&db.pool, &id).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Dead, LIMIT).await;
+    let (class, message) = queue::only_attempt_error(&db.pool, &id).await;
     assert_eq!(class, "permanent");
     assert_eq!(message, "403: scope patients:read missing");
     assert_eq!(row(&db.pool, &id).await.1, 1, "one attempt, no retry storm");

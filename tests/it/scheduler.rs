@@ -4,6 +4,7 @@
 
 use ::scheduler::{Cron, Tick};
 use chrono::{DateTime, Duration as Span, Utc};
+use integration_tests::queue;
 use integration_tests::{db::fresh_db, process::WorkerProcess, proxy::PgProxy};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -30,10 +31,10 @@ async fn ticks(pool: &PgPool) -> Vec<(DateTime<Utc>, String, Vec<String>)> {
 
 /// Every `test_noop` job: id and dedup key.
 async fn jobs(pool: &PgPool) -> Vec<(String, Option<String>)> {
-    sqlx::query_as("SELECT id, idempotency_key FROM apalis.jobs WHERE job_type = 'test_noop' ORDER BY idempotency_key")
-        .fetch_all(pool)
-        .await
-        .unwrap()
+    let mut jobs: Vec<_> =
+        queue::of_queue(pool, "test_noop").await.into_iter().map(|j| (j.id, j.idempotency_key)).collect();
+    jobs.sort_by(|a, b| a.1.cmp(&b.1));
+    jobs
 }
 
 /// Each tick row names exactly one job, keyed by its tick, and no job is
@@ -140,7 +141,7 @@ async fn a_scheduler_back_from_downtime_fires_only_the_latest_missed_tick() {
 
     // The tick stays fired after its job is done: a replica starting now
     // does not fire it again.
-    sqlx::query("UPDATE apalis.jobs SET status = 'Done', done_at = now()").execute(&db.pool).await.unwrap();
+    job_runner::testing::finish_all(&db.pool).await.unwrap();
     let mut again = spawn_scheduler(&db.url, "0 * * * * *").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     again.kill().await;

@@ -1,12 +1,10 @@
 //! Cursors move only when a walk completes; each walk leaves a sync_runs row.
 
-use integration_tests::{db::fresh_db, wait};
-use jobs::{
-    JobContext, JobSettings,
-    domain::RecordKind,
-    jobs::SyncRecords,
-    runner::{RunnerConfig, enqueue},
-};
+use integration_tests::db::fresh_db;
+use integration_tests::queue;
+use job_runner::JobState;
+use job_runner::{RunnerConfig, enqueue};
+use jobs::{JobContext, JobSettings, catalog::SyncRecords, domain::RecordKind};
 use sandbox::{Faults, Kind, Sandbox, SandboxConfig};
 use std::time::Duration;
 
@@ -24,13 +22,14 @@ async fn runs(pool: &sqlx::PgPool) -> Vec<(String, i64, i64)> {
 async fn a_walk_that_fails_halfway_leaves_its_cursor_and_the_retry_completes_it() {
     let db = fresh_db().await;
     let sandbox = Sandbox::spawn(SandboxConfig { patients: 30, ..Default::default() }).await.unwrap();
-    let settings = JobSettings {
-        drchrono_api_base: sandbox.base_url(),
-        drchrono_access_token: Some(sandbox.current_tokens().0),
+    let drchrono = jobs::drchrono::ClientSettings {
+        api_base: sandbox.base_url(),
+        access_token: Some(sandbox.current_tokens().0),
         // No page re-requests: one 500 fails the walk, as a longer outage would.
-        drchrono_page_retry_delays: vec![],
+        page_retry_delays: vec![],
         ..Default::default()
     };
+    let settings = JobSettings { drchrono, ..Default::default() };
     let ctx = JobContext::new(db.pool.clone(), settings);
     let (_stop, rx) = tokio::sync::watch::channel(false);
     let config = RunnerConfig {
@@ -43,14 +42,14 @@ async fn a_walk_that_fails_halfway_leaves_its_cursor_and_the_retry_completes_it(
 
     sandbox.set_faults(Faults { fail_page: Some(3), ..Default::default() });
     let id = enqueue(&db.pool, &cursor_walk()).await.unwrap().unwrap();
-    wait::until::<i64>(&db.pool, "SELECT count(*) FROM job_attempts", LIMIT, |n| *n == 1).await;
+    queue::wait_for_attempts(&db.pool, 1, LIMIT).await;
     let cursor: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT resume_from FROM sync_cursors").fetch_optional(&db.pool).await.unwrap();
     assert_eq!(cursor, None, "a failed walk does not move the cursor");
     assert_eq!(runs(&db.pool).await, vec![("failed".to_string(), 60, 3)], "three pages of 20 applied, then the 500");
 
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1").bind(&id).execute(&db.pool).await.unwrap();
-    wait::job_status(&db.pool, &id, "Done", LIMIT).await;
+    queue::make_due(&db.pool, &id).await;
+    queue::wait_for_state(&db.pool, &id, JobState::Done, LIMIT).await;
     let total = sandbox.ids(Kind::Appointment).len() as i64;
     let runs = runs(&db.pool).await;
     assert_eq!(runs[1].0, "completed");
@@ -70,7 +69,7 @@ async fn a_walk_that_fails_halfway_leaves_its_cursor_and_the_retry_completes_it(
         a.insert("status".into(), "Confirmed".into());
     });
     let again = enqueue(&db.pool, &cursor_walk()).await.unwrap().unwrap();
-    wait::job_status(&db.pool, &again, "Done", LIMIT).await;
+    queue::wait_for_state(&db.pool, &again, JobState::Done, LIMIT).await;
     assert_eq!(sandbox.calls(), 1, "an incremental walk of one change is one page");
     let status: String = sqlx::query_scalar("SELECT status FROM appointments WHERE id = $1")
         .bind(changed)

@@ -1,10 +1,11 @@
 //! Reconciliation catches what webhooks missed; retention prunes old rows.
 
 use integration_tests::app::{TestApp, spawn_app_with};
+use integration_tests::queue;
+use job_runner::enqueue;
 use jobs::{
+    catalog::{Cleanup, SyncPatientLists, SyncRecords},
     domain::RecordKind,
-    jobs::{Cleanup, SyncPatientLists, SyncRecords},
-    runner::enqueue,
 };
 use sandbox::Kind;
 use serde_json::json;
@@ -76,13 +77,11 @@ async fn cleanup_prunes_old_finished_jobs_and_deliveries_and_keeps_the_audit() {
     let patient = app.sandbox.patient(app.sandbox.patient_ids()[0]).unwrap();
     app.drchrono().send("PATIENT_CREATE", &patient).await.unwrap();
     app.drain_jobs().await;
-    sqlx::raw_sql(
-        "UPDATE apalis.jobs SET done_at = now() - interval '31 days'; \
-         UPDATE webhook_deliveries SET received_at = now() - interval '91 days'",
-    )
-    .execute(app.pool())
-    .await
-    .unwrap();
+    job_runner::testing::age_finished(app.pool(), 31).await.unwrap();
+    sqlx::query("UPDATE webhook_deliveries SET received_at = now() - interval '91 days'")
+        .execute(app.pool())
+        .await
+        .unwrap();
     let recent = app.sandbox.patient(app.sandbox.patient_ids()[1]).unwrap();
     app.drchrono().send("PATIENT_CREATE", &recent).await.unwrap();
     app.drain_jobs().await;
@@ -90,11 +89,11 @@ async fn cleanup_prunes_old_finished_jobs_and_deliveries_and_keeps_the_audit() {
     enqueue(app.pool(), &Cleanup::default()).await.unwrap();
     app.drain_jobs().await;
     assert_eq!(count(&app, "SELECT count(*) FROM webhook_deliveries").await, 1, "only the recent delivery is left");
-    assert_eq!(count(&app, "SELECT count(*) FROM apalis.jobs WHERE job_type = 'upsert_record'").await, 1);
+    assert_eq!(queue::of_queue(app.pool(), "upsert_record").await.len(), 1);
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM job_attempts a WHERE NOT EXISTS (SELECT 1 FROM apalis.jobs j WHERE j.id = a.job_id)"
+            "SELECT count(*) FROM job_attempts a WHERE NOT EXISTS (SELECT 1 FROM job_overview j WHERE j.id = a.job_id)"
         )
         .await,
         0,

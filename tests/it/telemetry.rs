@@ -3,11 +3,12 @@
 //! trace, the sandbox DrChrono receives its `traceparent`, and a retry
 //! starts a trace of its own, linked to the first.
 
+use integration_tests::queue;
 use integration_tests::{
     app::{TestApp, WEBHOOK_SECRET, spawn_app},
     telemetry::{Spans, attr, capture, is_kind, span_id_of, trace_id_of},
-    wait,
 };
+use job_runner::JobState;
 use opentelemetry::trace::SpanKind;
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::Value;
@@ -45,19 +46,11 @@ async fn process_span(spans: &Spans, job_id: &str, attempt: i64) -> SpanData {
 
 /// `job_attempts.trace_id` of each attempt, in order.
 async fn attempt_trace_ids(app: &TestApp, job_id: &str) -> Vec<Option<String>> {
-    sqlx::query_scalar("SELECT trace_id FROM job_attempts WHERE job_id = $1 ORDER BY id")
-        .bind(job_id)
-        .fetch_all(app.pool())
-        .await
-        .unwrap()
+    queue::attempts(app.pool(), job_id).await.into_iter().map(|a| a.trace_id).collect()
 }
 
 async fn stored_traceparent(app: &TestApp, job_id: &str) -> String {
-    sqlx::query_scalar("SELECT metadata -> 'traceparent' FROM apalis.jobs WHERE id = $1")
-        .bind(job_id)
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    queue::report(app.pool(), job_id).await.traceparent.expect("the job carries a traceparent")
 }
 
 /// The trace ids of the `traceparent`s the sandbox received on `path`.
@@ -87,7 +80,7 @@ async fn one_trace_spans_the_webhook_request_its_job_and_the_drchrono_call() {
     let app = spawn_app().await;
     let patient = app.sandbox.patient_ids()[0];
     let job_id = send_fetch(&app, patient, None).await;
-    wait::job_status(app.pool(), &job_id, "Done", LIMIT).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Done, LIMIT).await;
 
     let process = process_span(spans, &job_id, 1).await;
     let trace_id = trace_id_of(&process);
@@ -130,7 +123,7 @@ async fn an_inbound_traceparent_on_a_webhook_is_continued() {
     let (caller_trace, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
     let job_id =
         send_fetch(&app, app.sandbox.patient_ids()[1], Some(&format!("00-{caller_trace}-{caller_span}-01"))).await;
-    wait::job_status(app.pool(), &job_id, "Done", LIMIT).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Done, LIMIT).await;
 
     let request = spans.wait_for("POST /webhooks/drchrono", |s| s.name == "POST /webhooks/drchrono").await;
     assert_eq!(trace_id_of(&request), caller_trace);
@@ -147,9 +140,9 @@ async fn a_retry_starts_a_new_trace_linked_to_the_first() {
     // DrChrono's edge answers the first call with an HTML page: a retryable failure.
     app.sandbox.set_faults(sandbox::Faults { html_once: true, ..Default::default() });
     let job_id = send_fetch(&app, patient, None).await;
-    wait::job_status(app.pool(), &job_id, "Failed", LIMIT).await;
-    sqlx::query("UPDATE apalis.jobs SET run_at = now() WHERE id = $1").bind(&job_id).execute(app.pool()).await.unwrap();
-    wait::job_status(app.pool(), &job_id, "Done", LIMIT).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Retrying, LIMIT).await;
+    queue::make_due(app.pool(), &job_id).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Done, LIMIT).await;
 
     let first = process_span(spans, &job_id, 1).await;
     let retry = process_span(spans, &job_id, 2).await;
@@ -177,10 +170,7 @@ async fn an_archive_upload_is_a_client_span_in_its_jobs_trace() {
     let note = a.notes(true)[0];
     a.lock(note).await;
     a.app.drain_jobs().await;
-    let job_id: String = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'archive_pdf'")
-        .fetch_one(a.app.pool())
-        .await
-        .unwrap();
+    let job_id = queue::of_queue(a.app.pool(), "archive_pdf").await.remove(0).id;
 
     let process = spans
         .wait_for("process archive_pdf", |s| {

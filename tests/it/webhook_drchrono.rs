@@ -1,5 +1,6 @@
 //! DrChrono webhook → inbox + job → row, end to end over HTTP.
 
+use integration_tests::queue;
 use integration_tests::{
     app::{WEBHOOK_SECRET, spawn_app, spawn_app_with},
     proxy::PgProxy,
@@ -94,10 +95,7 @@ async fn an_older_version_never_overwrites_a_newer_one() {
         .unwrap();
     assert_eq!(last, "Newname");
     let outcomes: Vec<String> =
-        sqlx::query_scalar("SELECT a.outcome FROM job_attempts a JOIN apalis.jobs j ON j.id = a.job_id ORDER BY a.id")
-            .fetch_all(app.pool())
-            .await
-            .unwrap();
+        sqlx::query_scalar("SELECT outcome FROM job_attempts ORDER BY id").fetch_all(app.pool()).await.unwrap();
     assert_eq!(outcomes, vec!["succeeded", "succeeded"]);
 }
 
@@ -113,7 +111,7 @@ async fn bad_auth_is_401_recorded_and_enqueues_nothing() {
     let (outcome, verified): (String, bool) =
         sqlx::query_as("SELECT outcome, verified FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
     assert_eq!((outcome.as_str(), verified), ("rejected_auth", false));
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(app.pool()).await.unwrap();
+    let jobs = queue::count_all(app.pool()).await;
     assert_eq!(jobs, 0);
 }
 
@@ -148,7 +146,7 @@ async fn unknown_events_are_200_and_recorded_as_unhandled() {
     let outcome: String =
         sqlx::query_scalar("SELECT outcome FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
     assert_eq!(outcome, "unhandled");
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(app.pool()).await.unwrap();
+    let jobs = queue::count_all(app.pool()).await;
     assert_eq!(jobs, 0);
 }
 
@@ -169,7 +167,7 @@ async fn a_redelivery_enqueues_nothing_new() {
     assert_eq!(first["job_id"], again["job_id"]);
     assert_eq!(first["job_id"], other_id["job_id"], "same object version while pending: same job");
     assert_eq!((again["outcome"].as_str(), other_id["outcome"].as_str()), (Some("duplicate"), Some("duplicate")));
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(app.pool()).await.unwrap();
+    let jobs = queue::count_all(app.pool()).await;
     assert_eq!(jobs, 1);
 }
 
@@ -179,9 +177,8 @@ async fn job_rows_carry_ids_not_phi() {
     let patient = app.sandbox.patient(app.sandbox.patient_ids()[2]).unwrap();
     app.drchrono().send("PATIENT_CREATE", &patient).await.unwrap();
     app.drain_jobs().await;
-    let (args, result): (Vec<u8>, Value) =
-        sqlx::query_as("SELECT job, last_result FROM apalis.jobs").fetch_one(app.pool()).await.unwrap();
-    let stored = format!("{} {result}", String::from_utf8(args).unwrap());
+    let job = queue::of_queue(app.pool(), "upsert_record").await.remove(0);
+    let stored = format!("{} {}", job.args, job.last_result.unwrap());
     for field in ["first_name", "last_name", "date_of_birth", "cell_phone", "email"] {
         let value = patient[field].as_str().unwrap();
         assert!(!stored.contains(value), "{field} leaked into the job row: {stored}");

@@ -5,12 +5,13 @@
 //! it instead of POSTing again. An older namesake is not adopted.
 
 use base64::Engine as _;
+use integration_tests::queue;
 use integration_tests::{
     app::{ADMIN_TOKEN, TEST_TOKEN_KEY, TestApp, spawn_app_with},
     process::WorkerProcess,
-    wait,
 };
-use jobs::writeback::FAULT_ABORT_AFTER_CREATE;
+use job_runner::JobState;
+use jobs::faults::{self, FaultPoint};
 use sandbox::Kind;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -31,7 +32,7 @@ async fn crashing_worker(app: &TestApp, queue: &str) -> WorkerProcess {
         ("JOB_HEARTBEAT_SECS", "1".into()),
         ("JOB_MISSED_HEARTBEATS", "2".into()),
         ("JOB_POLL_MS", "100".into()),
-        (FAULT_ABORT_AFTER_CREATE, "1".into()),
+        (faults::VAR, FaultPoint::AfterDrChronoCreate.name().into()),
     ];
     WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, queue, &env).await
 }
@@ -76,7 +77,7 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
     assert_eq!((completed, started), (false, true), "our side never learned the outcome");
 
     app.start_workers();
-    wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Done, Duration::from_secs(60)).await;
 
     let in_slot = |a: &Value| a["patient"] == json!(patient) && a["scheduled_time"] == json!(at);
     let same_slot = sandbox_ids(&app, Kind::Appointment, in_slot);
@@ -90,11 +91,7 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_appointment() {
         .await
         .unwrap();
     assert_eq!(stored, 1);
-    let outcomes: Vec<String> = sqlx::query_scalar("SELECT outcome FROM job_attempts WHERE job_id = $1 ORDER BY id")
-        .bind(&job_id)
-        .fetch_all(app.pool())
-        .await
-        .unwrap();
+    let outcomes: Vec<String> = queue::attempts(app.pool(), &job_id).await.into_iter().map(|a| a.outcome).collect();
     assert_eq!(outcomes.last().map(String::as_str), Some("succeeded"), "{outcomes:?}");
 }
 
@@ -111,7 +108,7 @@ async fn a_worker_killed_after_drchronos_201_leaves_one_patient() {
     assert_eq!(named(&app, "Odalys", "Brenneman").len(), 1, "DrChrono created the patient");
 
     app.start_workers();
-    wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Done, Duration::from_secs(60)).await;
     let patients = named(&app, "Odalys", "Brenneman");
     assert_eq!(patients.len(), 1, "one patient in DrChrono: {patients:?}");
     assert_eq!(app.sandbox.writes(), 1, "the retry did not POST again");
@@ -130,7 +127,7 @@ async fn an_older_namesake_is_not_taken_for_the_patient_an_unconfirmed_post_made
     sqlx::query("UPDATE write_requests SET post_started_at = now()").execute(app.pool()).await.unwrap();
 
     app.start_workers();
-    wait::job_status(app.pool(), &job_id, "Done", Duration::from_secs(60)).await;
+    queue::wait_for_state(app.pool(), &job_id, JobState::Done, Duration::from_secs(60)).await;
     let (first, last) = (namesake["first_name"].as_str().unwrap(), namesake["last_name"].as_str().unwrap());
     let patients = named(&app, first, last);
     assert_eq!(app.sandbox.writes(), 1, "the retry POSTed");

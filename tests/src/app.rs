@@ -126,14 +126,14 @@ impl TestApp {
         resp.json().await.expect("admin JSON")
     }
 
-    /// Waits until no job is pending, queued, running or waiting to retry.
+    /// Waits until no job due within a second is pending, queued, running
+    /// or waiting to retry, and fails the test if any job died.
     pub async fn drain_jobs(&self) {
-        crate::wait::until::<i64>(
-            self.pool(),
-            "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending','Queued','Running','Failed') AND run_at < now() + interval '1 second'",
-            Duration::from_secs(30),
-            |n| *n == 0,
-        )
-        .await;
+        crate::queue::drain(self.pool(), false).await;
+    }
+
+    /// [`drain_jobs`](Self::drain_jobs) for a test that expects jobs to die.
+    pub async fn drain_jobs_allowing_dead(&self) {
+        crate::queue::drain(self.pool(), true).await;
     }
 }

@@ -9,6 +9,7 @@ pub mod logs;
 pub mod partner;
 pub mod process;
 pub mod proxy;
+pub mod queue;
 pub mod s3;
 pub mod telemetry;
 pub mod test_jobs;

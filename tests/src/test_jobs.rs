@@ -1,7 +1,7 @@
 //! Job types that exercise the runner: each one fails in one specific way.
 
 use chrono::{DateTime, Utc};
-use jobs::runner::{BackgroundJob, JobError, JobOutcome, Registry, RunnerConfig};
+use job_runner::{BackgroundJob, JobError, JobOutcome, Registry, RunnerConfig};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::{

@@ -81,7 +81,7 @@ async fn send_deliveries(sandbox: &Sandbox, url: &str) -> Result<()> {
     let r = WebhookSender::new(url, "wrong-secret").send("PATIENT_CREATE", &first).await?;
     record("wrong secret", r.status().as_u16(), Value::Null);
 
-    println!("{:<40} {:>6}  {:<10} {}", "delivery", "status", "outcome", "job");
+    println!("{:<40} {:>6}  {:<10} job", "delivery", "status", "outcome");
     for (what, status, body) in sent {
         let outcome = body["outcome"].as_str().unwrap_or("-");
         let job = body["job_id"].as_str().unwrap_or("-");
@@ -134,16 +134,8 @@ async fn summarize(pool: &PgPool, sandbox: &Sandbox) -> Result<()> {
     for (outcome, n) in rows {
         println!("  {outcome:<14} {n}");
     }
-    println!("\njobs by queue and status, with attempts:");
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT j.job_type, j.status, count(DISTINCT j.id), count(a.id) FROM apalis.jobs j \
-         LEFT JOIN job_attempts a ON a.job_id = j.id GROUP BY 1, 2 ORDER BY 1, 2",
-    )
-    .fetch_all(pool)
-    .await?;
-    for (queue, status, n, attempts) in rows {
-        println!("  {queue:<16} {status:<8} {n:>3} jobs, {attempts} attempts");
-    }
+    println!("\njobs by queue (cargo xtask jobs stats):");
+    print!("{}", crate::ops::text::stats_text(&job_runner::ops::stats(pool).await?));
     println!("\nDeep Cura notes (cargo xtask deepcura unlinked lists the open ones):");
     let rows: Vec<(i64, Option<i64>, String, Option<i64>)> =
         sqlx::query_as("SELECT id, appointment_id, link_status, clinical_note_id FROM deepcura_notes ORDER BY id")

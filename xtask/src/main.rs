@@ -10,6 +10,7 @@ mod config;
 mod db;
 mod deepcura;
 mod demo;
+mod layout;
 mod ops;
 mod pdf;
 mod sandbox;
@@ -43,8 +44,10 @@ enum Command {
     /// Find or start Postgres, and manage scratch databases.
     #[command(subcommand)]
     Db(db::DbCommand),
-    /// Run the whole workspace's tests against a real Postgres (found or started).
+    /// Check the layout, fmt and clippy, then run the whole workspace's tests against a real Postgres (found or started).
     Test(test::TestArgs),
+    /// Check the layout: the runner knows no domain, the job table is the runner's, no import cycle in jobs/src.
+    Layout(layout::LayoutArgs),
     /// Serve the fake DrChrono API until stopped; prints the credentials it accepts.
     Sandbox(sandbox::SandboxArgs),
     /// Note PDF archive: list notes whose PDF needs review, or check one again.
@@ -85,6 +88,7 @@ async fn main() {
         Command::Jobs(cmd) => ops::jobs(cmd).await,
         Command::Deepcura(cmd) => deepcura::run(cmd).await,
         Command::Test(args) => test::run(args).await,
+        Command::Layout(args) => layout::run(args),
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Pdf(cmd) => pdf::run(cmd).await,

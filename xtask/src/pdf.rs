@@ -11,7 +11,8 @@
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use jobs::{archive::store, jobs::ArchivePdf, runner::enqueue};
+use job_runner::enqueue;
+use jobs::{archive::store, catalog::ArchivePdf};
 
 #[derive(Subcommand, Debug)]
 pub enum PdfCommand {

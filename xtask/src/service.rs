@@ -69,19 +69,5 @@ fn settings(database_url: &str, sandbox: &Sandbox) -> server::Settings {
 
 /// Waits until no job is pending, running or waiting to retry.
 pub async fn wait_for_jobs(pool: &PgPool, limit: std::time::Duration) -> Result<()> {
-    let start = std::time::Instant::now();
-    loop {
-        let active: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending','Queued','Running','Failed')",
-        )
-        .fetch_one(pool)
-        .await?;
-        if active == 0 {
-            return Ok(());
-        }
-        if start.elapsed() > limit {
-            anyhow::bail!("{active} jobs still active after {limit:?}; inspect apalis.jobs and job_attempts");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    Ok(job_runner::queries::wait_until_drained(pool, None, limit).await?)
 }

@@ -5,9 +5,10 @@
 //! `sync_records` job and runs that queue's worker in this process, so the
 //! walk has the same retries, budget and audit as a scheduled one.
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
-use jobs::{JobContext, domain::RecordKind, jobs::SyncRecords, runner::enqueue};
+use job_runner::{JobState, enqueue};
+use jobs::{JobContext, catalog::SyncRecords, domain::RecordKind};
 use std::{io::IsTerminal, time::Duration};
 
 use crate::config;
@@ -86,8 +87,9 @@ async fn follow(pool: &sqlx::PgPool, job_id: &str) -> Result<()> {
     });
     let mut last_line = std::time::Instant::now();
     loop {
-        let status: String =
-            sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE id = $1").bind(job_id).fetch_one(pool).await?;
+        let state = job_runner::queries::state(pool, job_id).await?.with_context(|| {
+            format!("job {job_id} is gone; `cargo xtask jobs list --queue sync_records` lists walks")
+        })?;
         let row: Option<RunRow> = sqlx::query_as(
             "SELECT outcome, seen, created, updated, unchanged, calls, pages, error FROM sync_runs \
              WHERE job_id = $1 ORDER BY id DESC LIMIT 1",
@@ -104,19 +106,19 @@ async fn follow(pool: &sqlx::PgPool, job_id: &str) -> Result<()> {
             }
             _ => {}
         }
-        if matches!(status.as_str(), "Done" | "Killed") || row.as_ref().is_some_and(|r| r.0 == "deferred") {
+        if matches!(state, JobState::Done | JobState::Dead) || row.as_ref().is_some_and(|r| r.0 == "deferred") {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            return summarize(&status, row);
+            return summarize(state, row);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-fn summarize(status: &str, row: Option<RunRow>) -> Result<()> {
+fn summarize(state: JobState, row: Option<RunRow>) -> Result<()> {
     let Some((outcome, seen, created, updated, unchanged, calls, pages, error)) = row else {
-        bail!("the job ended ({status}) before walking; see: SELECT * FROM job_attempts ORDER BY id DESC LIMIT 5");
+        bail!("the job ended ({state}) before walking; see: SELECT * FROM job_attempts ORDER BY id DESC LIMIT 5");
     };
     println!("outcome    {outcome}");
     println!("records    {seen} seen: {created} created, {updated} updated, {unchanged} unchanged");
@@ -125,7 +127,7 @@ fn summarize(status: &str, row: Option<RunRow>) -> Result<()> {
         "completed" => Ok(()),
         _ => bail!(
             "the walk did not complete: {}; the job retries on its own when a worker runs (`drchrono-sync work`)",
-            error.unwrap_or_else(|| status.to_string())
+            error.unwrap_or_else(|| state.to_string())
         ),
     }
 }

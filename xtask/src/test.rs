@@ -1,6 +1,8 @@
 //! `cargo xtask test`: the one command that passes the tests on a fresh
-//! machine. It finds or starts Postgres, clears test databases a crashed
-//! run left behind, and runs the workspace's tests with `DATABASE_URL` set.
+//! machine. It checks the layout, formatting and lints first (all three,
+//! naming each that failed), then finds or starts Postgres, clears test
+//! databases a crashed run left behind, and runs the workspace's tests with
+//! `DATABASE_URL` set.
 //!
 //! It prefers cargo-nextest (one process per test, so a hung or crashing
 //! test is isolated and named) and falls back to `cargo test`. Note that
@@ -17,12 +19,18 @@ pub struct TestArgs {
     /// Use `cargo test` even when cargo-nextest is installed.
     #[arg(long)]
     pub no_nextest: bool,
+    /// Skip the layout, fmt and clippy checks (for a quick rerun of a subset).
+    #[arg(long)]
+    pub no_lints: bool,
     /// Passed to the test runner unchanged, e.g. `-- e2e_webhook` or `-- --no-capture`.
     #[arg(last = true)]
     pub rest: Vec<String>,
 }
 
 pub async fn run(args: TestArgs) -> Result<()> {
+    if !args.no_lints {
+        checks()?;
+    }
     let pg = db::locate().await?;
     let dropped = db::drop_test_databases(&pg.url).await?;
     if dropped > 0 {
@@ -51,6 +59,41 @@ pub async fn run(args: TestArgs) -> Result<()> {
         eprintln!("test: failed ({status}); rerun a subset with `cargo xtask test -- NAME_FILTER`");
     }
     std::process::exit(status.code().unwrap_or(1));
+}
+
+/// The layout check, `cargo fmt --check` and clippy with warnings as
+/// errors. All three run, so one report names every check that failed.
+fn checks() -> Result<()> {
+    let mut failed = Vec::new();
+    eprintln!("test: checking the layout (cargo xtask layout)");
+    if let Err(e) = crate::layout::run(crate::layout::LayoutArgs::default()) {
+        eprintln!("test: {e:#}");
+        failed.push("layout (`cargo xtask layout`)");
+    }
+    let lints: [(&str, &[&str]); 2] = [
+        ("fmt (`cargo fmt --all --check`; `cargo fmt --all` fixes it)", &["fmt", "--all", "--check"]),
+        (
+            "clippy (`cargo clippy --workspace --all-targets -- -D warnings`)",
+            &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        ),
+    ];
+    for (name, cargo_args) in lints {
+        eprintln!("test: running cargo {}", cargo_args.join(" "));
+        let ok = cargo().args(cargo_args).status().with_context(|| format!("cannot start cargo {}", cargo_args[0]))?;
+        if !ok.success() {
+            failed.push(name);
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    for name in &failed {
+        eprintln!("test: failed: {name}");
+    }
+    anyhow::bail!(
+        "{} check(s) failed before any test ran; fix them, or rerun with --no-lints to test anyway",
+        failed.len()
+    )
 }
 
 /// True when `cargo nextest --version` works.

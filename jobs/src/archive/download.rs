@@ -9,10 +9,8 @@ use serde_json::Value;
 use std::time::Duration;
 use url::Url;
 
-use crate::{
-    drchrono::{ApiError, DrChronoClient},
-    runner::JobError,
-};
+use crate::drchrono::{DrChronoClient, DrChronoError};
+use job_runner::JobError;
 
 /// One download may take this long; the API's own timeout is for small JSON.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -26,7 +24,7 @@ pub struct NoteLink {
 }
 
 /// The note block of `appointment_id`; `None` when the appointment is gone.
-pub async fn note_link(client: &DrChronoClient<'_>, appointment_id: i64) -> Result<Option<NoteLink>, ApiError> {
+pub async fn note_link(client: &DrChronoClient<'_>, appointment_id: i64) -> Result<Option<NoteLink>, DrChronoError> {
     let path = format!("/api/appointments/{appointment_id}?verbose=true");
     let Some(appointment) = client.get_object(&path).await? else {
         return Ok(None);

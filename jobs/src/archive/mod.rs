@@ -20,16 +20,3 @@ pub mod store;
 pub use provider_check::{MatchForm, Needle, Verdict, check};
 pub use s3::S3Slot;
 pub use settings::{ArchiveSettings, Sse, StaticCredentials};
-
-/// The environment variable of the fault-injection hook below.
-pub const FAULT_VAR: &str = "DRCHRONO_SYNC_FAULT";
-
-/// Fault-injection hook for the crash test: with
-/// `DRCHRONO_SYNC_FAULT=abort-after-s3-put` the process aborts right after a
-/// successful PutObject and before the archive rows commit, as a crash at
-/// the worst moment would. Never set in a deployment.
-pub fn fault_point_after_put() {
-    if std::env::var(FAULT_VAR).is_ok_and(|v| v == "abort-after-s3-put") {
-        std::process::abort();
-    }
-}

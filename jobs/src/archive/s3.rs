@@ -19,7 +19,7 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::settings::{ArchiveSettings, Sse};
-use crate::runner::JobError;
+use job_runner::JobError;
 
 /// One S3 client per process, built on first use (loading the AWS default
 /// credential chain is async, and most processes never archive).

@@ -57,12 +57,15 @@ pub struct ArchiveSettings {
     pub max_pdf_bytes: u64,
 }
 
+/// The key prefix unless `S3_PREFIX` says otherwise.
+pub const DEFAULT_PREFIX: &str = "notes";
+
 impl Default for ArchiveSettings {
     fn default() -> Self {
         Self {
             provider_string: None,
             bucket: None,
-            prefix: "notes".into(),
+            prefix: DEFAULT_PREFIX.into(),
             key_template: DEFAULT_KEY_TEMPLATE.into(),
             endpoint: None,
             force_path_style: false,

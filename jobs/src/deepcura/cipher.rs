@@ -3,6 +3,7 @@
 //! kept, and configuration picks one (`DEEPCURA_SCHEME`).
 
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 type Decryptor = cbc::Decryptor<aes::Aes256>;
@@ -126,4 +127,12 @@ impl Cipher {
             Scheme::LegacyScrypt => ciphertext,
         }
     }
+}
+
+/// Standard base64, padded or not; whitespace (line-wrapped senders) is ignored.
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
 }

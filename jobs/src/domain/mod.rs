@@ -12,8 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{Acquire, PgConnection, Postgres};
 
-use crate::hooks;
-
 /// The DrChrono record types with a table of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -120,20 +118,32 @@ impl UpsertCounts {
     }
 }
 
+/// What an upsert of a batch wrote: its counts, and the rows that can start
+/// further work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    pub counts: UpsertCounts,
+    /// Every row inserted or changed.
+    pub ids: Vec<i64>,
+    /// The rows among them that are new.
+    pub inserted: Vec<i64>,
+    /// Clinical notes among them that were not stored as locked before.
+    pub newly_locked: Vec<i64>,
+}
+
 /// Upserts a batch of API objects of one kind in one transaction (a
-/// savepoint inside the caller's). `actor` names the writer for
-/// `change_log`. Every writer of domain rows comes through here, so the
-/// follow-up work of [`hooks::records_written`] and the field mappings
-/// ([`mapping`]) run whatever the source.
+/// savepoint inside the caller's) and returns what it wrote. `actor` names
+/// the writer for `change_log`. It starts no further work: writers go
+/// through `catalog::apply_records`, which does, in the same transaction.
 pub async fn upsert_batch<'a>(
     db: impl Acquire<'a, Database = Postgres>,
     kind: RecordKind,
     objects: &[Value],
     actor: &str,
     locale: &Locale<'_>,
-) -> Result<UpsertCounts, sqlx::Error> {
+) -> Result<Written, sqlx::Error> {
     if objects.is_empty() {
-        return Ok(UpsertCounts::default());
+        return Ok(Written::default());
     }
     let time_zone = locale.time_zone;
     let mapped = mapping::mapped(kind, objects, locale);
@@ -156,12 +166,17 @@ pub async fn upsert_batch<'a>(
         .into_iter()
         .filter(|id| !was_locked.contains(id))
         .collect();
-    hooks::records_written(&mut tx, kind, &ids, &newly_locked, time_zone).await?;
     tx.commit().await?;
-    let inserted = written.iter().filter(|(_, i)| *i).count() as u64;
-    let updated = written.len() as u64 - inserted;
-    let seen = objects.len() as u64;
-    Ok(UpsertCounts { seen, inserted, updated, unchanged: seen - inserted - updated, phones_unparsed })
+    let inserted: Vec<i64> = written.iter().filter(|(_, new)| *new).map(|(id, _)| *id).collect();
+    let (seen, changed) = (objects.len() as u64, written.len() as u64);
+    let counts = UpsertCounts {
+        seen,
+        inserted: inserted.len() as u64,
+        updated: changed - inserted.len() as u64,
+        unchanged: seen - changed,
+        phones_unparsed,
+    };
+    Ok(Written { counts, ids, inserted, newly_locked })
 }
 
 /// Which of these clinical notes are stored as locked; empty for other kinds.

@@ -8,51 +8,46 @@
 //! 3. the request; a 401 refreshes once (single-flight) and retries once.
 
 use serde_json::Value;
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::Instant,
-};
+use sqlx::PgPool;
+use std::time::Instant;
 use tracing::Instrument as _;
 use url::Url;
 
 use super::{
-    ApiError,
+    ClientSettings, DrChronoError,
     budget::{self, Priority},
+    calls::CallCount,
     responses::{rate_limited_until, read_json, strip_query, transport_kind},
     tokens::Auth,
 };
-use crate::{JobContext, telemetry};
+use crate::telemetry;
 
-/// Requests made, token refreshes included: what DrChrono bills.
-#[derive(Debug, Default)]
-pub(crate) struct CallCount(AtomicU64);
-
-impl CallCount {
-    pub(crate) fn add(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
+/// One unit of work's client: the shared pool (tokens and budget live in
+/// Postgres), the process's HTTP client, and the client's settings. It
+/// counts the calls it made, which `sync_runs` reports.
 pub struct DrChronoClient<'a> {
-    pub(super) ctx: &'a JobContext,
+    pub(super) pool: &'a PgPool,
+    pub(super) http: &'a reqwest::Client,
+    pub(super) settings: &'a ClientSettings,
     priority: Priority,
     calls: CallCount,
 }
 
 impl<'a> DrChronoClient<'a> {
     /// A client for webhook-driven work, which may use the whole hourly budget.
-    pub fn new(ctx: &'a JobContext) -> Self {
-        Self::with_priority(ctx, Priority::Webhook)
+    pub fn new(pool: &'a PgPool, http: &'a reqwest::Client, settings: &'a ClientSettings) -> Self {
+        Self::with_priority(pool, http, settings, Priority::Webhook)
     }
 
     /// Reconciliation passes [`Priority::Reconcile`]: it stops at its share of
     /// the hourly budget and leaves the rest to webhooks.
-    pub fn with_priority(ctx: &'a JobContext, priority: Priority) -> Self {
-        Self { ctx, priority, calls: CallCount::default() }
+    pub fn with_priority(
+        pool: &'a PgPool,
+        http: &'a reqwest::Client,
+        settings: &'a ClientSettings,
+        priority: Priority,
+    ) -> Self {
+        Self { pool, http, settings, priority, calls: CallCount::default() }
     }
 
     pub fn priority(&self) -> Priority {
@@ -66,33 +61,33 @@ impl<'a> DrChronoClient<'a> {
 
     /// GETs one object, e.g. `/api/patients/1001`; `Ok(None)` when DrChrono
     /// says it is gone (404), which the caller records as skipped.
-    pub async fn get_object(&self, path: &str) -> Result<Option<Value>, ApiError> {
+    pub async fn get_object(&self, path: &str) -> Result<Option<Value>, DrChronoError> {
         let url = self.url(path)?;
         self.get_json(&url, strip_query(path)).await
     }
 
-    pub(super) fn url(&self, path: &str) -> Result<Url, ApiError> {
-        let base = self.ctx.settings.drchrono_api_base.trim_end_matches('/');
+    pub(super) fn url(&self, path: &str) -> Result<Url, DrChronoError> {
+        let base = self.settings.api_base.trim_end_matches('/');
         if !path.starts_with('/') {
-            return Err(ApiError::Config(format!("DrChrono paths start with '/': {}", strip_query(path))));
+            return Err(DrChronoError::Config(format!("DrChrono paths start with '/': {}", strip_query(path))));
         }
         Url::parse(&format!("{base}{path}")).map_err(|_| {
-            ApiError::Config(
+            DrChronoError::Config(
                 "DRCHRONO_API_BASE is not a valid URL (expected an origin like https://drchrono.com)".into(),
             )
         })
     }
 
     /// A GET's answer: 200 is the object, 404 is `None`.
-    pub(super) async fn get_json(&self, url: &Url, path: &str) -> Result<Option<Value>, ApiError> {
+    pub(super) async fn get_json(&self, url: &Url, path: &str) -> Result<Option<Value>, DrChronoError> {
         let resp = self.send(reqwest::Method::GET, url, path, None).await?;
         match resp.status().as_u16() {
             200 => read_json(resp, path).await.map(Some),
             404 => Ok(None),
             // A 1xx/2xx/3xx other than 200 on a GET is unexpected: treat
             // it like a bad page, not as data.
-            status if status < 400 => Err(ApiError::NotJson { status, path: path.to_string() }),
-            status => Err(ApiError::Rejected { status, path: path.to_string() }),
+            status if status < 400 => Err(DrChronoError::NotJson { status, path: path.to_string() }),
+            status => Err(DrChronoError::Rejected { status, path: path.to_string() }),
         }
     }
 
@@ -107,9 +102,9 @@ impl<'a> DrChronoClient<'a> {
         url: &Url,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<reqwest::Response, ApiError> {
-        let settings = &self.ctx.settings;
-        let auth = Auth::from_settings(&self.ctx.pool, &self.ctx.http, settings)?;
+    ) -> Result<reqwest::Response, DrChronoError> {
+        let settings = self.settings;
+        let auth = Auth::from_settings(self.pool, self.http, settings)?;
         let mut token = match &auth {
             Auth::Static(token) => token.to_string(),
             Auth::Stored(store) => store.current(&self.calls).await?,
@@ -121,7 +116,6 @@ impl<'a> DrChronoClient<'a> {
             let started = Instant::now();
             let span = telemetry::client_span(method_name(&method), url.host_str().unwrap_or_default(), url.path());
             let mut request = self
-                .ctx
                 .http
                 .request(method.clone(), url.clone())
                 .bearer_auth(&token)
@@ -130,11 +124,11 @@ impl<'a> DrChronoClient<'a> {
                 request = request.json(body);
             }
             let resp = request
-                .timeout(settings.drchrono_timeout)
+                .timeout(settings.timeout)
                 .send()
                 .instrument(span.clone())
                 .await
-                .map_err(|e| ApiError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
+                .map_err(|e| DrChronoError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
             let status = resp.status().as_u16();
             telemetry::record_status(&span, status);
             let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -145,31 +139,31 @@ impl<'a> DrChronoClient<'a> {
                         refreshed = true;
                         token = store.refresh(&token, &self.calls).await?;
                     }
-                    _ => return Err(ApiError::Unauthorized { path: path.to_string() }),
+                    _ => return Err(DrChronoError::Unauthorized { path: path.to_string() }),
                 },
-                403 => return Err(ApiError::Forbidden { path: path.to_string() }),
+                403 => return Err(DrChronoError::Forbidden { path: path.to_string() }),
                 429 => {
                     let until = rate_limited_until(resp).await;
-                    if let Err(e) = budget::block_until(&self.ctx.pool, until).await {
-                        tracing::warn!(error = %crate::runner::describe_db_error(&e), "could not record DrChrono's 429 in the shared budget");
+                    if let Err(e) = budget::block_until(self.pool, until).await {
+                        tracing::warn!(error = %job_runner::describe_db_error(&e), "could not record DrChrono's 429 in the shared budget");
                     }
                     tracing::warn!(path, %until, "DrChrono answered 429; every DrChrono call waits until then");
-                    return Err(ApiError::RateLimited { path: path.to_string(), until });
+                    return Err(DrChronoError::RateLimited { path: path.to_string(), until });
                 }
-                500..=599 => return Err(ApiError::Server { status, path: path.to_string() }),
+                500..=599 => return Err(DrChronoError::Server { status, path: path.to_string() }),
                 _ => return Ok(resp),
             }
         }
     }
 
-    async fn take_budget(&self) -> Result<(), ApiError> {
-        let s = &self.ctx.settings;
-        let allowed = budget::allowance(s.drchrono_calls_per_hour, s.drchrono_reconcile_percent, self.priority);
-        match budget::take(&self.ctx.pool, allowed).await? {
+    async fn take_budget(&self) -> Result<(), DrChronoError> {
+        let s = self.settings;
+        let allowed = budget::allowance(s.calls_per_hour, s.reconcile_percent, self.priority);
+        match budget::take(self.pool, allowed).await? {
             Ok(_) => Ok(()),
             Err(until) => {
                 tracing::info!(priority = self.priority.as_str(), %until, "DrChrono hourly budget spent; not calling");
-                Err(ApiError::BudgetSpent { priority: self.priority.as_str(), until })
+                Err(DrChronoError::BudgetSpent { priority: self.priority.as_str(), until })
             }
         }
     }

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{ApiError, budget::APP};
+use super::{DrChronoError, budget::APP};
 
 /// Stored layout: version || nonce || ciphertext-and-tag.
 const VERSION: u8 = 1;
@@ -116,9 +116,9 @@ fn aad(field: &str) -> String {
 }
 
 /// Decrypts one stored field; a failure means the key changed.
-pub(super) fn open_field(key: &TokenKey, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
+pub(super) fn open_field(key: &TokenKey, field: &str, bytes: &[u8]) -> Result<String, DrChronoError> {
     key.open(&aad(field), bytes).ok_or_else(|| {
-        ApiError::Config(format!(
+        DrChronoError::Config(format!(
             "the stored DrChrono tokens do not decrypt with TOKEN_ENCRYPTION_KEY (was the key changed?); \
              re-seed with `DELETE FROM oauth_tokens WHERE key = '{APP}'` and a restart with DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN"
         ))

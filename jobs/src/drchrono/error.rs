@@ -5,14 +5,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::runner::JobError;
+use job_runner::JobError;
 
 /// How long a job waits, without using an attempt, when a person must act
 /// (re-authorize the app) before any call can succeed.
 pub const REAUTH_WAIT: Duration = Duration::minutes(5);
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub enum DrChronoError {
     #[error("DrChrono has no access token configured; set DRCHRONO_ACCESS_TOKEN")]
     NoToken,
     /// A setting is missing or wrong; the message names it.
@@ -60,42 +60,45 @@ pub enum ApiError {
     Database(String),
 }
 
-impl ApiError {
+impl DrChronoError {
     /// Worth re-requesting the same page at once (after a short pause).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            ApiError::Server { .. } | ApiError::NotJson { .. } | ApiError::NotAList { .. } | ApiError::Transport { .. }
+            DrChronoError::Server { .. }
+                | DrChronoError::NotJson { .. }
+                | DrChronoError::NotAList { .. }
+                | DrChronoError::Transport { .. }
         )
     }
 }
 
-impl From<sqlx::Error> for ApiError {
+impl From<sqlx::Error> for DrChronoError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::Database(crate::runner::describe_db_error(&e))
+        DrChronoError::Database(job_runner::describe_db_error(&e))
     }
 }
 
-impl From<ApiError> for JobError {
-    fn from(e: ApiError) -> Self {
+impl From<DrChronoError> for JobError {
+    fn from(e: DrChronoError) -> Self {
         match e {
-            ApiError::RateLimited { until, .. }
-            | ApiError::BudgetSpent { until, .. }
-            | ApiError::RefreshInProgress { until } => JobError::WaitUntil(until, e.into()),
-            ApiError::NeedsReauthorization { .. } => JobError::WaitUntil(Utc::now() + REAUTH_WAIT, e.into()),
-            ApiError::NoToken
-            | ApiError::Config(_)
-            | ApiError::Forbidden { .. }
-            | ApiError::Rejected { .. }
-            | ApiError::Invalid { .. }
-            | ApiError::OffOrigin { .. } => JobError::permanent(e),
-            ApiError::Unauthorized { .. }
-            | ApiError::RefreshFailed { .. }
-            | ApiError::Server { .. }
-            | ApiError::NotJson { .. }
-            | ApiError::NotAList { .. }
-            | ApiError::Transport { .. }
-            | ApiError::Database(_) => JobError::retryable(e),
+            DrChronoError::RateLimited { until, .. }
+            | DrChronoError::BudgetSpent { until, .. }
+            | DrChronoError::RefreshInProgress { until } => JobError::WaitUntil(until, e.into()),
+            DrChronoError::NeedsReauthorization { .. } => JobError::WaitUntil(Utc::now() + REAUTH_WAIT, e.into()),
+            DrChronoError::NoToken
+            | DrChronoError::Config(_)
+            | DrChronoError::Forbidden { .. }
+            | DrChronoError::Rejected { .. }
+            | DrChronoError::Invalid { .. }
+            | DrChronoError::OffOrigin { .. } => JobError::permanent(e),
+            DrChronoError::Unauthorized { .. }
+            | DrChronoError::RefreshFailed { .. }
+            | DrChronoError::Server { .. }
+            | DrChronoError::NotJson { .. }
+            | DrChronoError::NotAList { .. }
+            | DrChronoError::Transport { .. }
+            | DrChronoError::Database(_) => JobError::retryable(e),
         }
     }
 }

@@ -6,18 +6,20 @@
 //!   calls until a person re-authorizes ([`reauthorization_required`]).
 //! - [`budget`]: the shared hourly call budget, webhook work first ([`Priority`]).
 //! - [`client`]: objects and list walks, with DrChrono's statuses mapped onto
-//!   job error classes ([`ApiError`] → `JobError`).
+//!   job error classes ([`DrChronoError`] → `JobError`).
 //! - [`pages`]: page-size maxima and appointment date chunks.
 //! - `walk`: list walks, page by page ([`Pages`]).
 //! - `writes`: POST and PATCH, through the same budget and error mapping.
 
 pub mod budget;
+mod calls;
 pub mod client;
 mod crypto;
 mod error;
 pub mod pages;
 mod reauthorization;
 mod responses;
+pub mod settings;
 mod token_grant;
 pub mod tokens;
 mod walk;
@@ -26,8 +28,9 @@ mod writes;
 pub use budget::{BudgetStatus, Priority, budget_status};
 pub use client::DrChronoClient;
 pub use crypto::TokenKey;
-pub use error::{ApiError, REAUTH_WAIT};
+pub use error::{DrChronoError, REAUTH_WAIT};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
 pub use reauthorization::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};
 pub(crate) use responses::transport_kind;
+pub use settings::ClientSettings;
 pub use walk::{Pages, WalkStats};

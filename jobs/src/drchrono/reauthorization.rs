@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{
-    ApiError,
+    DrChronoError,
     budget::APP,
     crypto::{ACCESS, REFRESH, TokenKey, open_field, seal_pair},
 };
@@ -57,7 +57,10 @@ pub async fn store_authorized_tokens(
 }
 
 /// Reads the stored pair back in plaintext (operators' tooling and tests).
-pub async fn read_stored_tokens(pool: &PgPool, key: &TokenKey) -> Result<Option<(String, Option<String>)>, ApiError> {
+pub async fn read_stored_tokens(
+    pool: &PgPool,
+    key: &TokenKey,
+) -> Result<Option<(String, Option<String>)>, DrChronoError> {
     let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT access_token_enc, refresh_token_enc FROM oauth_tokens WHERE key = $1")
             .bind(APP)

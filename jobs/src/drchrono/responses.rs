@@ -4,24 +4,26 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde_json::Value;
 
-use super::ApiError;
+use super::DrChronoError;
 
 /// The wait assumed for a 429 that states none.
 const DEFAULT_RATE_LIMIT_WAIT_SECS: f64 = 60.0;
 
 /// A 200 is data only when it says JSON; an edge's HTML page is never parsed.
-pub(super) async fn read_json(resp: reqwest::Response, path: &str) -> Result<Value, ApiError> {
+pub(super) async fn read_json(resp: reqwest::Response, path: &str) -> Result<Value, DrChronoError> {
     let is_json = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
     if !is_json {
-        return Err(ApiError::NotJson { status: 200, path: path.to_string() });
+        return Err(DrChronoError::NotJson { status: 200, path: path.to_string() });
     }
-    let body =
-        resp.bytes().await.map_err(|e| ApiError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
-    serde_json::from_slice(&body).map_err(|_| ApiError::NotJson { status: 200, path: path.to_string() })
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| DrChronoError::Transport { path: path.to_string(), kind: transport_kind(&e) })?;
+    serde_json::from_slice(&body).map_err(|_| DrChronoError::NotJson { status: 200, path: path.to_string() })
 }
 
 /// `{previous, results, next}`: the results and the next link.

@@ -7,8 +7,7 @@ use serde_json::Value;
 use std::time::Duration;
 use tracing::Instrument as _;
 
-use super::{ApiError, client::CallCount};
-use crate::JobSettings;
+use super::{ClientSettings, DrChronoError, calls::CallCount};
 
 pub(super) enum Grant {
     Issued {
@@ -23,13 +22,13 @@ pub(super) enum Grant {
 /// POSTs the refresh grant to `{DRCHRONO_API_BASE}/o/token/`.
 pub(super) async fn grant(
     http: &reqwest::Client,
-    settings: &JobSettings,
+    settings: &ClientSettings,
     refresh: &str,
     client_id: &str,
     client_secret: &str,
     calls: &CallCount,
-) -> Result<Grant, ApiError> {
-    let url = format!("{}/o/token/", settings.drchrono_api_base.trim_end_matches('/'));
+) -> Result<Grant, DrChronoError> {
+    let url = format!("{}/o/token/", settings.api_base.trim_end_matches('/'));
     let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh),
@@ -42,12 +41,12 @@ pub(super) async fn grant(
     let resp = http
         .post(url)
         .headers(crate::telemetry::inject_traceparent(&span))
-        .timeout(settings.drchrono_timeout)
+        .timeout(settings.timeout)
         .form(&form)
         .send()
         .instrument(span.clone())
         .await
-        .map_err(|e| ApiError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
+        .map_err(|e| DrChronoError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
     let status = resp.status().as_u16();
     crate::telemetry::record_status(&span, status);
     let body: Option<Value> =
@@ -61,7 +60,9 @@ pub(super) async fn grant(
                 refresh,
                 expires_in: body.as_ref().and_then(|b| b.get("expires_in")).and_then(Value::as_f64),
             }),
-            _ => Err(ApiError::RefreshFailed { reason: "token endpoint answered 200 without a token pair".into() }),
+            _ => {
+                Err(DrChronoError::RefreshFailed { reason: "token endpoint answered 200 without a token pair".into() })
+            }
         };
     }
     // The OAuth error code is a fixed vocabulary; nothing else of the body is kept.
@@ -73,7 +74,7 @@ pub(super) async fn grant(
     {
         return Ok(Grant::Refused(code));
     }
-    Err(ApiError::RefreshFailed {
+    Err(DrChronoError::RefreshFailed {
         reason: if code.is_empty() {
             format!("token endpoint answered {status}")
         } else {

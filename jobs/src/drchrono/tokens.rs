@@ -12,12 +12,12 @@ use chrono::Utc;
 use sqlx::{PgPool, Row as _};
 
 use super::{
-    ApiError,
+    ClientSettings, DrChronoError,
     budget::APP,
+    calls::CallCount,
     crypto::{ACCESS, REFRESH, TokenKey, open_field, seal_pair},
     token_grant::{Grant, grant},
 };
-use crate::JobSettings;
 
 /// A token this close to its expiry is refreshed before use.
 const EXPIRY_MARGIN_SECS: i64 = 60;
@@ -35,22 +35,19 @@ impl<'a> Auth<'a> {
     pub(crate) fn from_settings(
         pool: &'a PgPool,
         http: &'a reqwest::Client,
-        settings: &'a JobSettings,
-    ) -> Result<Self, ApiError> {
+        settings: &'a ClientSettings,
+    ) -> Result<Self, DrChronoError> {
         if let Some(key) = &settings.token_encryption_key {
             return Ok(Auth::Stored(Store { pool, http, settings, key }));
         }
-        if settings.drchrono_refresh_token.is_some()
-            || settings.drchrono_client_id.is_some()
-            || settings.drchrono_client_secret.is_some()
-        {
-            return Err(ApiError::Config(
+        if settings.refresh_token.is_some() || settings.client_id.is_some() || settings.client_secret.is_some() {
+            return Err(DrChronoError::Config(
                 "TOKEN_ENCRYPTION_KEY is not set; it is required to store and refresh DrChrono OAuth tokens (base64 of 32 bytes: `openssl rand -base64 32`)".into(),
             ));
         }
-        match settings.drchrono_access_token.as_deref() {
+        match settings.access_token.as_deref() {
             Some(token) => Ok(Auth::Static(token)),
-            None => Err(ApiError::NoToken),
+            None => Err(DrChronoError::NoToken),
         }
     }
 }
@@ -58,7 +55,7 @@ impl<'a> Auth<'a> {
 pub(crate) struct Store<'a> {
     pool: &'a PgPool,
     http: &'a reqwest::Client,
-    settings: &'a JobSettings,
+    settings: &'a ClientSettings,
     key: &'a TokenKey,
 }
 
@@ -71,11 +68,11 @@ struct Row {
 }
 
 impl Store<'_> {
-    fn open(&self, field: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    fn open(&self, field: &str, bytes: &[u8]) -> Result<String, DrChronoError> {
         open_field(self.key, field, bytes)
     }
 
-    async fn row(&self) -> Result<Option<Row>, ApiError> {
+    async fn row(&self) -> Result<Option<Row>, DrChronoError> {
         let row = sqlx::query(
             "SELECT access_token_enc, coalesce(access_expires_at <= now() + make_interval(secs => $2), false) AS expiring,
                     needs_reauth, reauth_reason, seed_fingerprint
@@ -96,20 +93,20 @@ impl Store<'_> {
 
     /// The environment's seed pair and its fingerprint, if one is configured.
     fn seed(&self) -> Option<(&str, Option<&str>, Vec<u8>)> {
-        let access = self.settings.drchrono_access_token.as_deref()?;
-        let refresh = self.settings.drchrono_refresh_token.as_deref();
+        let access = self.settings.access_token.as_deref()?;
+        let refresh = self.settings.refresh_token.as_deref();
         let fingerprint = self.key.fingerprint(&[access, refresh.unwrap_or("")]);
         Some((access, refresh, fingerprint))
     }
 
     /// The access token to call with. Checks the re-authorization flag first,
     /// seeds the row on first start, and refreshes a token about to expire.
-    pub(crate) async fn current(&self, calls: &super::client::CallCount) -> Result<String, ApiError> {
+    pub(crate) async fn current(&self, calls: &CallCount) -> Result<String, DrChronoError> {
         let row = match self.row().await? {
             Some(row) => row,
             None => {
                 self.seed_if_absent().await?;
-                self.row().await?.ok_or(ApiError::NoToken)?
+                self.row().await?.ok_or(DrChronoError::NoToken)?
             }
         };
         if row.needs_reauth {
@@ -123,9 +120,9 @@ impl Store<'_> {
     }
 
     /// First start: store the environment's tokens, unless a row exists.
-    async fn seed_if_absent(&self) -> Result<(), ApiError> {
+    async fn seed_if_absent(&self) -> Result<(), DrChronoError> {
         let Some((access, refresh, fingerprint)) = self.seed() else {
-            return Err(ApiError::Config(
+            return Err(DrChronoError::Config(
                 "no DrChrono tokens are stored yet; set DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN for the first start".into(),
             ));
         };
@@ -150,8 +147,8 @@ impl Store<'_> {
     /// A flagged row stays flagged, unless the environment now carries a
     /// *different* pair than the one first seeded: a person re-authorized and
     /// put the new tokens there.
-    async fn reseed_after_lockout(&self, row: &Row) -> Result<String, ApiError> {
-        let locked_out = || ApiError::NeedsReauthorization {
+    async fn reseed_after_lockout(&self, row: &Row) -> Result<String, DrChronoError> {
+        let locked_out = || DrChronoError::NeedsReauthorization {
             reason: row.reauth_reason.clone().unwrap_or_else(|| "refresh refused".into()),
         };
         let Some((access, refresh, fingerprint)) = self.seed() else {
@@ -185,10 +182,10 @@ impl Store<'_> {
     }
 
     /// Single-flight refresh after `stale` was refused (or is expiring).
-    pub(crate) async fn refresh(&self, stale: &str, calls: &super::client::CallCount) -> Result<String, ApiError> {
+    pub(crate) async fn refresh(&self, stale: &str, calls: &CallCount) -> Result<String, DrChronoError> {
         let mut tx = self.pool.begin().await?;
         // Whoever holds the lock is inside one token request at most.
-        let wait_ms = (self.settings.drchrono_timeout.as_millis() as u64 * 2 + 5_000).min(120_000);
+        let wait_ms = (self.settings.timeout.as_millis() as u64 * 2 + 5_000).min(120_000);
         sqlx::query("SELECT set_config('lock_timeout', $1, true)")
             .bind(format!("{wait_ms}ms"))
             .execute(&mut *tx)
@@ -202,15 +199,17 @@ impl Store<'_> {
         .await;
         let row = match row {
             Ok(Some(row)) => row,
-            Ok(None) => return Err(ApiError::NoToken),
+            Ok(None) => return Err(DrChronoError::NoToken),
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("55P03") => {
-                return Err(ApiError::RefreshInProgress { until: Utc::now() + chrono::Duration::seconds(10) });
+                return Err(DrChronoError::RefreshInProgress { until: Utc::now() + chrono::Duration::seconds(10) });
             }
             Err(e) => return Err(e.into()),
         };
         if row.get::<bool, _>(2) {
             let reason: Option<String> = row.get(3);
-            return Err(ApiError::NeedsReauthorization { reason: reason.unwrap_or_else(|| "refresh refused".into()) });
+            return Err(DrChronoError::NeedsReauthorization {
+                reason: reason.unwrap_or_else(|| "refresh refused".into()),
+            });
         }
         let current = self.open(ACCESS, row.get::<&[u8], _>(0))?;
         if current != stale {
@@ -222,13 +221,13 @@ impl Store<'_> {
         let refresh_enc: Option<Vec<u8>> = row.get(1);
         let Some(refresh_enc) = refresh_enc else {
             self.lock_out(tx, "no_refresh_token").await?;
-            return Err(ApiError::NeedsReauthorization { reason: "no_refresh_token".into() });
+            return Err(DrChronoError::NeedsReauthorization { reason: "no_refresh_token".into() });
         };
         let refresh = self.open(REFRESH, &refresh_enc)?;
         let (Some(client_id), Some(client_secret)) =
-            (self.settings.drchrono_client_id.as_deref(), self.settings.drchrono_client_secret.as_deref())
+            (self.settings.client_id.as_deref(), self.settings.client_secret.as_deref())
         else {
-            return Err(ApiError::Config(
+            return Err(DrChronoError::Config(
                 "DRCHRONO_CLIENT_ID and DRCHRONO_CLIENT_SECRET are required to refresh the DrChrono token".into(),
             ));
         };
@@ -236,7 +235,7 @@ impl Store<'_> {
         match grant(self.http, self.settings, &refresh, client_id, client_secret, calls).await? {
             Grant::Refused(code) => {
                 self.lock_out(tx, &code).await?;
-                Err(ApiError::NeedsReauthorization { reason: code })
+                Err(DrChronoError::NeedsReauthorization { reason: code })
             }
             Grant::Issued { access, refresh, expires_in } => {
                 let sealed = seal_pair(self.key, &access, Some(&refresh));
@@ -263,7 +262,7 @@ impl Store<'_> {
                     Err(e) => {
                         tracing::error!(
                             alert = "drchrono_token_not_stored",
-                            error = %crate::runner::describe_db_error(&e),
+                            error = %job_runner::describe_db_error(&e),
                             "DrChrono rotated the tokens but storing them failed; retrying the write once"
                         );
                         self.store_rotated(&access, &refresh, expires_in).await?
@@ -277,7 +276,7 @@ impl Store<'_> {
 
     /// Last resort when the refresh's own transaction failed to commit: the
     /// old refresh token is already dead at DrChrono, so the new pair must land.
-    async fn store_rotated(&self, access: &str, refresh: &str, expires_in: Option<f64>) -> Result<i64, ApiError> {
+    async fn store_rotated(&self, access: &str, refresh: &str, expires_in: Option<f64>) -> Result<i64, DrChronoError> {
         let sealed = seal_pair(self.key, access, Some(refresh));
         let generation = sqlx::query_scalar(
             "UPDATE oauth_tokens
@@ -297,7 +296,7 @@ impl Store<'_> {
     }
 
     /// Flags the row; the one process that flips it logs the alert.
-    async fn lock_out(&self, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, reason: &str) -> Result<(), ApiError> {
+    async fn lock_out(&self, mut tx: sqlx::Transaction<'_, sqlx::Postgres>, reason: &str) -> Result<(), DrChronoError> {
         let flipped = sqlx::query(
             "UPDATE oauth_tokens SET needs_reauth = true, reauth_reason = $2, reauth_since = now(), updated_at = now()
               WHERE key = $1 AND NOT needs_reauth",

@@ -6,11 +6,11 @@ use std::{future::Future, time::Instant};
 use url::Url;
 
 use super::{
-    ApiError, DrChronoClient,
+    DrChronoClient, DrChronoError,
     pages::max_page_size,
     responses::{list_parts, strip_query},
 };
-use crate::runner::JobError;
+use job_runner::JobError;
 
 /// What one [`DrChronoClient::walk`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -38,7 +38,7 @@ pub struct Pages<'c, 'a> {
 
 impl Pages<'_, '_> {
     /// The next page's records; `None` once the list is done.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, ApiError> {
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Value>>, DrChronoError> {
         let Some(url) = self.next.take() else { return Ok(None) };
         let path = self.path.as_str();
         let page = self.client.get_page(&url, path, &mut self.stats).await;
@@ -51,14 +51,14 @@ impl Pages<'_, '_> {
                 return Err(e);
             }
         };
-        let (results, next) = list_parts(page).ok_or_else(|| ApiError::NotAList { path: path.to_string() })?;
+        let (results, next) = list_parts(page).ok_or_else(|| DrChronoError::NotAList { path: path.to_string() })?;
         if let Some(next) = next {
-            let next = Url::parse(&next).map_err(|_| ApiError::NotAList { path: path.to_string() })?;
+            let next = Url::parse(&next).map_err(|_| DrChronoError::NotAList { path: path.to_string() })?;
             if next.origin() != self.origin || !next.path().starts_with("/api/") {
-                return Err(ApiError::OffOrigin { path: path.to_string() });
+                return Err(DrChronoError::OffOrigin { path: path.to_string() });
             }
             if next == url {
-                return Err(ApiError::NotAList { path: path.to_string() });
+                return Err(DrChronoError::NotAList { path: path.to_string() });
             }
             self.next = Some(next);
         }
@@ -133,7 +133,7 @@ impl<'a> DrChronoClient<'a> {
         path: &str,
         query: &[(&str, String)],
         page_size: Option<usize>,
-    ) -> Result<Pages<'_, 'a>, ApiError> {
+    ) -> Result<Pages<'_, 'a>, DrChronoError> {
         let path = strip_query(path);
         let mut url = self.url(path)?;
         {
@@ -162,13 +162,13 @@ impl<'a> DrChronoClient<'a> {
     }
 
     /// One page, re-requested on a transient failure.
-    async fn get_page(&self, url: &Url, path: &str, stats: &mut WalkStats) -> Result<Value, ApiError> {
-        let mut pauses = self.ctx.settings.drchrono_page_retry_delays.iter();
+    async fn get_page(&self, url: &Url, path: &str, stats: &mut WalkStats) -> Result<Value, DrChronoError> {
+        let mut pauses = self.settings.page_retry_delays.iter();
         let mut retried = false;
         loop {
             match self.get_json(url, path).await {
                 Ok(Some(page)) => return Ok(page),
-                Ok(None) => return Err(ApiError::Rejected { status: 404, path: path.to_string() }),
+                Ok(None) => return Err(DrChronoError::Rejected { status: 404, path: path.to_string() }),
                 Err(e) if e.is_transient() => match pauses.next() {
                     Some(pause) => {
                         if !retried {

@@ -5,41 +5,41 @@
 
 use serde_json::Value;
 
-use super::{ApiError, DrChronoClient, responses::read_json};
+use super::{DrChronoClient, DrChronoError, responses::read_json};
 
 impl DrChronoClient<'_> {
     /// POSTs a new record to a collection such as `/api/appointments` and
     /// returns the created object (with its id) from the 201.
-    pub async fn create_object(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+    pub async fn create_object(&self, path: &str, body: &Value) -> Result<Value, DrChronoError> {
         let url = self.url(path)?;
         let resp = self.send(reqwest::Method::POST, &url, path, Some(body)).await?;
         match resp.status().as_u16() {
             200 | 201 => read_json(resp, path).await,
             400 => Err(invalid(resp, path).await),
-            status => Err(ApiError::Rejected { status, path: path.to_string() }),
+            status => Err(DrChronoError::Rejected { status, path: path.to_string() }),
         }
     }
 
     /// PATCHes a record such as `/api/patients/1001`; `Ok(false)` when
     /// DrChrono has no such record (404).
-    pub async fn patch_object(&self, path: &str, body: &Value) -> Result<bool, ApiError> {
+    pub async fn patch_object(&self, path: &str, body: &Value) -> Result<bool, DrChronoError> {
         let url = self.url(path)?;
         let resp = self.send(reqwest::Method::PATCH, &url, path, Some(body)).await?;
         match resp.status().as_u16() {
             200 | 204 => Ok(true),
             404 => Ok(false),
             400 => Err(invalid(resp, path).await),
-            status => Err(ApiError::Rejected { status, path: path.to_string() }),
+            status => Err(DrChronoError::Rejected { status, path: path.to_string() }),
         }
     }
 }
 
 /// The field names of a DRF 400 body; its messages are dropped because they
 /// may quote what was sent.
-async fn invalid(resp: reqwest::Response, path: &str) -> ApiError {
+async fn invalid(resp: reqwest::Response, path: &str) -> DrChronoError {
     let fields = match resp.json::<Value>().await {
         Ok(Value::Object(errors)) => errors.keys().cloned().collect(),
         _ => vec!["(body not readable)".to_string()],
     };
-    ApiError::Invalid { path: path.to_string(), fields }
+    DrChronoError::Invalid { path: path.to_string(), fields }
 }

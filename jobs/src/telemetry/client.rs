@@ -1,7 +1,6 @@
 //! Client spans for calls to DrChrono, and the `traceparent` they send, so
 //! the far side can join the trace (the sandbox records it).
 
-use reqwest::header::HeaderMap;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -27,13 +26,6 @@ pub fn record_status(span: &Span, status: u16) {
     if status >= 500 {
         span.set_status(opentelemetry::trace::Status::error(format!("HTTP {status}")));
     }
-}
-
-/// Headers carrying `span`'s `traceparent`; empty outside any trace.
-pub fn inject_traceparent(span: &Span) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    super::propagation::inject(span, &mut headers);
-    headers
 }
 
 /// `/api/patients/1001` becomes `/api/patients/{id}`: one span name per

@@ -1,17 +1,11 @@
-//! Traces across the queue: the W3C `traceparent` a job carries, the
-//! messaging spans (`send {queue}`, `process {queue}`) and the client spans
-//! of calls to DrChrono.
+//! Client spans of calls to DrChrono and to the archive's storage. The
+//! queue's own spans and the `traceparent` plumbing are the runner's
+//! ([`job_runner::telemetry`]).
 //!
-//! Spans here carry ids, queue names, paths and status codes; never a
-//! payload, a header value other than `traceparent`, or any PHI.
-//!
-//! Everything is a no-op without an OpenTelemetry layer in the subscriber:
-//! then no span has a trace id, and no `traceparent` is stored or sent.
+//! Spans here carry paths and status codes; never a query string, a header
+//! value other than `traceparent`, or any PHI.
 
 mod client;
-mod messaging;
-mod propagation;
 
-pub use client::{client_span, inject_traceparent, record_status};
-pub use messaging::{MESSAGING_SYSTEM, process_span, send_span};
-pub use propagation::{context_from_headers, parse_traceparent, trace_id, traceparent};
+pub use client::{client_span, record_status};
+pub use job_runner::telemetry::inject_traceparent;

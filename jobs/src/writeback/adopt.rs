@@ -17,8 +17,8 @@ use serde_json::Value;
 use crate::{
     domain::{RecordKind, id_of},
     drchrono::DrChronoClient,
-    runner::JobError,
 };
+use job_runner::JobError;
 
 /// How far DrChrono's clock may trail ours when judging a patient's
 /// `created_at` against the time our POST started.

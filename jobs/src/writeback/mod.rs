@@ -1,6 +1,7 @@
-//! Write-back: pushes a stored write request (`write_requests`) to DrChrono
-//! and upserts what DrChrono then holds, like any synced record, naming the
-//! requester as the `change_log` actor.
+//! Write-back: sends a stored write request (`write_requests`) to DrChrono
+//! ([`send`]) and records the outcome ([`record`]) in the transaction that
+//! writes what DrChrono then holds, like any synced record, naming the
+//! requester as the `change_log` actor (the push jobs do both).
 //!
 //! A create must never make two records. Before POSTing, the job commits
 //! `post_started_at`; an attempt that finds it set cannot know whether the
@@ -14,20 +15,17 @@ mod adopt;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::{
     JobContext,
-    domain::{RecordKind, id_of, upsert_batch},
+    domain::{RecordKind, id_of},
     drchrono::DrChronoClient,
-    runner::{JobError, JobOutcome, current_job_id},
+    faults::{self, FaultPoint},
 };
+use job_runner::{JobError, current_job_id};
 
-/// Set to `1` only by tests: the process aborts right after DrChrono's 201,
-/// before the result is committed, to prove a retry adopts instead of
-/// creating a second record.
-pub const FAULT_ABORT_AFTER_CREATE: &str = "DRCHRONO_SYNC_FAULT_ABORT_AFTER_CREATE";
-
+#[derive(sqlx::FromRow)]
 struct Request {
     op: String,
     drchrono_id: Option<i64>,
@@ -38,28 +36,48 @@ struct Request {
 }
 
 const LOAD: &str = "SELECT op, drchrono_id, body, requested_by, post_started_at, \
-     completed_at IS NOT NULL FROM write_requests WHERE id = $1 AND kind = $2";
+     completed_at IS NOT NULL AS completed FROM write_requests WHERE id = $1 AND kind = $2";
 
-/// Pushes request `id` of `kind` to DrChrono.
-pub async fn push(ctx: &JobContext, kind: RecordKind, id: i64) -> Result<JobOutcome, JobError> {
-    let row: Option<(String, Option<i64>, Value, String, Option<DateTime<Utc>>, bool)> =
-        sqlx::query_as(LOAD).bind(id).bind(kind.name()).fetch_optional(&ctx.pool).await?;
-    let Some((op, drchrono_id, body, requested_by, post_started_at, completed)) = row else {
-        return Ok(JobOutcome::skipped("write request no longer stored"));
+/// What [`send`] did.
+#[derive(Debug)]
+pub enum Sent {
+    /// Nothing to send; the reason is the job's outcome.
+    Skipped(&'static str),
+    /// DrChrono holds the record now; [`record`] it with the object written.
+    Pushed(Pushed),
+}
+
+/// A request DrChrono carried out.
+#[derive(Debug)]
+pub struct Pushed {
+    /// `write_requests.id`.
+    pub request: i64,
+    pub drchrono_id: i64,
+    /// DrChrono's copy of the record, to write as a synced record.
+    pub object: Value,
+    /// `created`, `adopted` or `updated`.
+    pub resolution: &'static str,
+    /// The `change_log` actor: the requester and the job.
+    pub actor: String,
+}
+
+/// Sends request `id` of `kind` to DrChrono (POST, or PATCH for an update),
+/// unless it is gone or already done.
+pub async fn send(ctx: &JobContext, kind: RecordKind, id: i64) -> Result<Sent, JobError> {
+    let row: Option<Request> = sqlx::query_as(LOAD).bind(id).bind(kind.name()).fetch_optional(&ctx.pool).await?;
+    let Some(request) = row else {
+        return Ok(Sent::Skipped("write request no longer stored"));
     };
-    let request = Request { op, drchrono_id, body, requested_by, post_started_at, completed };
     if request.completed {
-        return Ok(JobOutcome::skipped("write request already pushed"));
+        return Ok(Sent::Skipped("write request already pushed"));
     }
     let actor = format!("api:{}:job:{}", request.requested_by, current_job_id().unwrap_or_default());
-    let client = DrChronoClient::new(ctx);
+    let client = ctx.drchrono();
     let (drchrono_id, object, resolution) = match (request.op.as_str(), request.drchrono_id) {
         ("update", Some(record)) => update(&client, kind, record, &request.body).await?,
         _ => create(ctx, &client, kind, id, &request).await?,
     };
-    finish(ctx, kind, id, drchrono_id, &object, resolution, &actor).await?;
-    tracing::info!(kind = kind.name(), write_request = id, drchrono_id, resolution, "write request pushed");
-    Ok(JobOutcome::applied(1))
+    Ok(Sent::Pushed(Pushed { request: id, drchrono_id, object, resolution, actor }))
 }
 
 async fn update(
@@ -107,10 +125,8 @@ async fn create(
     let record = id_of(created.get("id"))
         .context("DrChrono's 201 carried no id; the request will be looked up on retry")
         .map_err(JobError::retryable)?;
-    if std::env::var(FAULT_ABORT_AFTER_CREATE).as_deref() == Ok("1") {
-        tracing::error!(write_request = id, "fault injection: aborting after DrChrono's 201");
-        std::process::abort();
-    }
+    // The crash test stops here to prove a retry adopts instead of creating a second record.
+    faults::reached(FaultPoint::AfterDrChronoCreate);
     Ok((record, created, "created"))
 }
 
@@ -122,23 +138,14 @@ async fn mark_post_started(pool: &PgPool, id: i64) -> Result<(), sqlx::Error> {
         .map(drop)
 }
 
-/// Upserts DrChrono's copy and records the outcome, in one transaction.
-async fn finish(
-    ctx: &JobContext,
-    kind: RecordKind,
-    id: i64,
-    drchrono_id: i64,
-    object: &Value,
-    resolution: &str,
-    actor: &str,
-) -> Result<(), sqlx::Error> {
-    let mut tx = ctx.pool.begin().await?;
-    upsert_batch(&mut *tx, kind, std::slice::from_ref(object), actor, &ctx.settings.locale()).await?;
+/// Marks the request done with DrChrono's id and how it was resolved; in
+/// the transaction that writes [`Pushed::object`].
+pub async fn record(db: &mut PgConnection, pushed: &Pushed) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE write_requests SET drchrono_id = $2, resolution = $3, completed_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(drchrono_id)
-        .bind(resolution)
-        .execute(&mut *tx)
+        .bind(pushed.request)
+        .bind(pushed.drchrono_id)
+        .bind(pushed.resolution)
+        .execute(db)
         .await?;
-    tx.commit().await
+    Ok(())
 }

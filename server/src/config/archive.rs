@@ -27,7 +27,7 @@ pub struct ArchiveArgs {
     pub s3_bucket: Option<String>,
 
     /// Key prefix inside the bucket.
-    #[arg(long, env = "S3_PREFIX", default_value = "notes")]
+    #[arg(long, env = "S3_PREFIX", default_value = jobs::archive::settings::DEFAULT_PREFIX)]
     pub s3_prefix: String,
 
     /// Object key; placeholders {prefix}, {patient_id}, {clinical_note_id}. A note's

@@ -10,10 +10,10 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use job_runner::enqueue;
 use jobs::{
-    deepcura::review,
-    jobs::{DecryptGridhook, decrypt_gridhook::decode_base64},
-    runner::enqueue,
+    catalog::DecryptGridhook,
+    deepcura::{decode_base64, review},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -10,10 +10,8 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use jobs::{
-    jobs::UpsertRecord,
-    runner::{BackgroundJob, enqueue},
-};
+use job_runner::{BackgroundJob, enqueue};
+use jobs::catalog::UpsertRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -147,7 +145,7 @@ async fn enqueue_or_existing<J: BackgroundJob>(
         return Ok((Some(job_id), "accepted"));
     }
     let key = job.dedup_key().unwrap_or_default();
-    let existing = inbox::active_job_with_key(&mut *tx, J::NAME, &key).await?.unwrap_or_default();
+    let existing = job_runner::queries::active_job_with_key(&mut *tx, J::NAME, &key).await?.unwrap_or_default();
     inbox::set_job(&mut *tx, inbox_id, &existing, "duplicate").await?;
     Ok((Some(existing), "duplicate"))
 }

@@ -1,8 +1,8 @@
 //! Which job a DrChrono delivery becomes. Pure: no I/O, so it is unit-tested.
 
 use jobs::{
+    catalog::FetchRecord,
     domain::{RecordKind, id_of},
-    jobs::FetchRecord,
 };
 use serde_json::Value;
 

@@ -11,13 +11,11 @@ pub async fn health() -> impl IntoResponse {
 
 /// Ready when the database answers and the job tables are migrated.
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let check = sqlx::raw_sql("SELECT 1 FROM apalis.jobs LIMIT 0; SELECT 1 FROM job_attempts LIMIT 0")
-        .execute(&state.pool)
-        .await;
+    let check = job_runner::queries::schema_ready(&state.pool).await;
     match check {
         Ok(_) => drchrono_readiness(&state).await,
         Err(e) => {
-            tracing::warn!(error = %jobs::runner::describe_db_error(&e), "not ready");
+            tracing::warn!(error = %job_runner::describe_db_error(&e), "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(
@@ -47,7 +45,7 @@ async fn drchrono_readiness(state: &AppState) -> (StatusCode, Json<serde_json::V
             })),
         ),
         Err(e) => {
-            tracing::warn!(error = %jobs::runner::describe_db_error(&e), "not ready: DrChrono token table unavailable");
+            tracing::warn!(error = %job_runner::describe_db_error(&e), "not ready: DrChrono token table unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(

@@ -15,7 +15,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use jobs::{jobs::ApplyPartnerAppointmentEvent, runner::enqueue};
+use job_runner::enqueue;
+use jobs::catalog::ApplyPartnerAppointmentEvent;
 use serde_json::{Value, json};
 
 use super::partner_events;
@@ -64,7 +65,7 @@ fn unauthorized(request_id: &str) -> Response {
 /// A storage failure: 503 while the database is unreachable (the partner
 /// should retry), 500 otherwise. The detail is logged, PHI-free, never sent.
 fn storage_failed(e: &sqlx::Error, request_id: &str) -> Response {
-    let detail = jobs::runner::describe_db_error(e);
+    let detail = job_runner::describe_db_error(e);
     if let sqlx::Error::Database(_) = e {
         tracing::error!(request_id, error = %detail, "partner event not stored");
         return failure(

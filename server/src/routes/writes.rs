@@ -15,6 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, patch, post},
 };
+use job_runner::JobState;
 use serde_json::{Value, json};
 
 use crate::{
@@ -137,15 +138,11 @@ async fn accept(
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-/// apalis's status as the API's state.
-fn state_of(status: &str) -> &'static str {
-    match status {
-        "Pending" => "pending",
-        "Queued" | "Running" => "running",
-        "Failed" => "retrying",
-        "Done" => "done",
-        "Killed" => "dead",
-        _ => "unknown",
+/// The API's state: a job fetched by a worker counts as running.
+fn state_of(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => JobState::Running.name(),
+        other => other.name(),
     }
 }
 
@@ -157,10 +154,10 @@ async fn job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<S
     };
     let body = json!({
         "job_id": id,
-        "job": job.job_type,
-        "state": state_of(&job.status),
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
+        "job": job.job.queue,
+        "state": state_of(job.job.state),
+        "attempts": job.job.attempts,
+        "max_attempts": job.job.max_attempts,
         "write_request": job.write_request,
         "drchrono_id": job.drchrono_id,
         "resolution": job.resolution,

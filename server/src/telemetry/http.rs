@@ -30,7 +30,7 @@ pub async fn trace_request(request: Request, next: Next) -> Response {
         otel.name = name.as_str(),
         otel.kind = "server",
     );
-    if let Some(remote) = jobs::telemetry::context_from_headers(request.headers()) {
+    if let Some(remote) = job_runner::telemetry::context_from_headers(request.headers()) {
         let _ = span.set_parent(remote);
     }
     let response = next.run(request).instrument(span.clone()).await;

@@ -4,10 +4,8 @@
 
 pub mod validate;
 
-use jobs::{
-    jobs::{PushAppointment, PushPatient},
-    runner::enqueue,
-};
+use job_runner::enqueue;
+use jobs::catalog::{PushAppointment, PushPatient};
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 
@@ -76,24 +74,25 @@ pub async fn store(pool: &PgPool, w: NewWrite<'_>) -> Result<Stored, sqlx::Error
     Ok(Stored::New { request, job_id })
 }
 
-/// What `GET /api/jobs/{id}` reports.
-#[derive(sqlx::FromRow)]
+/// What `GET /api/jobs/{id}` reports: the job, and the write request it
+/// carries out (if it is a write-back job).
 pub struct JobReport {
-    pub job_type: String,
-    pub status: String,
-    pub attempts: i32,
-    pub max_attempts: i32,
+    pub job: job_runner::queries::JobReport,
     pub write_request: Option<i64>,
     pub drchrono_id: Option<i64>,
     pub resolution: Option<String>,
 }
 
 pub async fn job(pool: &PgPool, id: &str) -> Result<Option<JobReport>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT j.job_type, j.status, j.attempts, j.max_attempts, w.id AS write_request, w.drchrono_id, w.resolution \
-         FROM apalis.jobs j LEFT JOIN write_requests w ON w.job_id = j.id WHERE j.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    let Some(job) = job_runner::queries::report(pool, id).await? else { return Ok(None) };
+    let write: Option<(i64, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT id, drchrono_id, resolution FROM write_requests WHERE job_id = $1 LIMIT 1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    let (write_request, drchrono_id, resolution) = match write {
+        Some((w, d, r)) => (Some(w), d, r),
+        None => (None, None, None),
+    };
+    Ok(Some(JobReport { job, write_request, drchrono_id, resolution }))
 }

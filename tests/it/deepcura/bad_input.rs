@@ -2,10 +2,9 @@
 //! inbox, and nothing is lost or retried in a loop.
 
 use base64::Engine as _;
-use integration_tests::{
-    app::{DEEPCURA_SECRET, TestApp, spawn_app},
-    wait,
-};
+use integration_tests::app::{DEEPCURA_SECRET, TestApp, spawn_app};
+use integration_tests::queue;
+use job_runner::JobState;
 use sandbox::{DeepCuraSender, GridhookScheme, encrypt_gridhook};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -21,10 +20,7 @@ async fn last_delivery(app: &TestApp) -> (String, Option<String>, Option<String>
 }
 
 async fn jobs_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'decrypt_gridhook'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
+    queue::of_queue(app.pool(), "decrypt_gridhook").await.len() as i64
 }
 
 #[tokio::test]
@@ -75,14 +71,10 @@ async fn accepted_then_dead(app: &TestApp, payload: &str) -> (String, String) {
     let resp = app.deepcura(GridhookScheme::Sha256Iv).send_body(&body, Some(DEEPCURA_SECRET)).await.unwrap();
     assert_eq!(resp.status(), 200, "well-formed deliveries are accepted before decryption");
     let job: String = resp.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    wait::job_status(app.pool(), &job, "Killed", Duration::from_secs(20)).await;
-    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM apalis.jobs WHERE id = $1")
-        .bind(&job)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    queue::wait_for_state(app.pool(), &job, JobState::Dead, Duration::from_secs(20)).await;
+    let attempts = queue::report(app.pool(), &job).await.attempts;
     assert_eq!(attempts, 1, "a permanent failure is not retried");
-    wait::only_attempt_error(app.pool(), &job).await
+    queue::only_attempt_error(app.pool(), &job).await
 }
 
 #[tokio::test]

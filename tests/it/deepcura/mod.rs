@@ -5,12 +5,12 @@ mod bad_input;
 
 use chrono::NaiveDate;
 use integration_tests::app::{TEST_TOKEN_KEY, TestApp, spawn_app, spawn_app_configured};
+use job_runner::enqueue;
 use jobs::{
+    catalog::SyncRecords,
     deepcura::{Scheme, open_raw},
     domain::RecordKind,
     drchrono::TokenKey,
-    jobs::SyncRecords,
-    runner::enqueue,
 };
 use sandbox::GridhookScheme;
 use serde_json::{Value, json};
@@ -72,7 +72,7 @@ async fn a_gridhook_after_its_note_links_at_once_and_is_stored_sealed() {
     assert!(!sealed.windows(5).any(|w| w == b"Cough"), "the raw JSON is sealed, not plain");
     let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
     let raw: Value =
-        serde_json::from_str(&open_raw(&mut *app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap())
+        serde_json::from_str(&open_raw(&mut app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap())
             .unwrap();
     assert_eq!(raw, gridhook, "every field, unknown ones included, is kept");
 

@@ -13,7 +13,7 @@ async fn page_sizes_match_each_endpoints_maximum() {
 async fn a_walk_over_60_patients_at_page_size_250_costs_one_call() {
     let env = env_with(60, |_| {}).await;
     let ctx = env.ctx();
-    let client = DrChronoClient::with_priority(&ctx, Priority::Reconcile);
+    let client = ctx.drchrono_for(Priority::Reconcile);
     let mut seen = Vec::new();
     let stats = client
         .walk("/api/patients", &[], None, |page| {
@@ -31,7 +31,7 @@ async fn a_walk_over_60_patients_at_page_size_250_costs_one_call() {
 async fn a_caller_can_drive_the_walk_page_by_page() {
     let env = env_with(60, |_| {}).await;
     let ctx = env.ctx();
-    let client = DrChronoClient::new(&ctx);
+    let client = ctx.drchrono();
     let mut pages = client.pages("/api/patients", &[], Some(25)).unwrap();
     let mut total = 0;
     while let Some(page) = pages.next_page().await.unwrap() {
@@ -51,7 +51,8 @@ async fn a_500_on_one_page_re_requests_only_that_page() {
     env.sandbox.set_faults(Faults { fail_page: Some(1), ..Default::default() });
     let mut sizes = Vec::new();
     let mut ids = Vec::new();
-    let stats = DrChronoClient::new(&ctx)
+    let stats = ctx
+        .drchrono()
         .walk("/api/patients", &[], Some(10), |page| {
             sizes.push(page.len());
             ids.extend(page.iter().map(|p| p["id"].as_i64().unwrap()));
@@ -69,10 +70,11 @@ async fn a_500_on_one_page_re_requests_only_that_page() {
 #[tokio::test]
 async fn a_page_that_keeps_failing_fails_the_walk_as_retryable_after_a_few_tries() {
     let (base, hits) = stub("500 Internal Server Error", "text/html", "<h1>Server Error (500)</h1>".into()).await;
-    let env = env_with(1, |s| s.drchrono_api_base = base).await;
+    let env = env_with(1, |s| s.drchrono.api_base = base).await;
     let ctx = env.ctx();
     let mut pages = 0;
-    let err = DrChronoClient::new(&ctx)
+    let err = ctx
+        .drchrono()
         .walk("/api/patients", &[], None, |_| {
             pages += 1;
             async { Ok(()) }
@@ -90,9 +92,9 @@ async fn a_next_link_off_the_api_origin_is_not_followed() {
         stub("200 OK", "application/json", r#"{"previous":null,"results":[],"next":null}"#.into()).await;
     let body = format!(r#"{{"previous":null,"results":[{{"id":1}}],"next":"{elsewhere}/api/patients?cursor=abc"}}"#);
     let (base, hits) = stub("200 OK", "application/json", body).await;
-    let env = env_with(1, |s| s.drchrono_api_base = base).await;
+    let env = env_with(1, |s| s.drchrono.api_base = base).await;
     let ctx = env.ctx();
-    let err = DrChronoClient::new(&ctx).walk("/api/patients", &[], None, |_| async { Ok(()) }).await.unwrap_err();
+    let err = ctx.drchrono().walk("/api/patients", &[], None, |_| async { Ok(()) }).await.unwrap_err();
     assert!(matches!(err, JobError::Permanent(_)), "{err}");
     assert!(err.to_string().contains("outside the configured API origin"), "{err}");
     assert_eq!((hits.load(Ordering::SeqCst), elsewhere_hits.load(Ordering::SeqCst)), (1, 0));
@@ -106,7 +108,7 @@ async fn appointments_are_walked_in_date_chunks_of_at_most_20_per_page() {
     let (from, to) = (today - ChronoDuration::days(800), today + ChronoDuration::days(120));
     let chunks = date_chunks(from, to);
     assert!(chunks.len() >= 6);
-    let client = DrChronoClient::with_priority(&ctx, Priority::Reconcile);
+    let client = ctx.drchrono_for(Priority::Reconcile);
     let mut ids = Vec::new();
     let mut largest_page = 0;
     let mut pages = 0;

@@ -9,19 +9,20 @@ mod statuses;
 mod tokens;
 
 use chrono::{DateTime, Duration as ChronoDuration, DurationRound, NaiveDate, Utc};
+use integration_tests::queue;
 use integration_tests::{
     app::{TEST_TOKEN_KEY, settings as app_settings, spawn_app_with},
     db::{TestDb, fresh_db},
     test_jobs::fast_config,
-    wait,
 };
+use job_runner::JobState;
+use job_runner::{BackgroundJob, JobError, JobOutcome, Registry, enqueue};
 use jobs::{
     JobContext, JobSettings,
     drchrono::{
-        ApiError, DrChronoClient, Priority, TokenKey, date_chunks, date_range_param, max_page_size, read_stored_tokens,
-        reauthorization_required,
+        ClientSettings, DrChronoError, Priority, TokenKey, date_chunks, date_range_param, max_page_size,
+        read_stored_tokens, reauthorization_required,
     },
-    runner::{BackgroundJob, JobError, JobOutcome, Registry, enqueue},
 };
 use sandbox::{Faults, Kind, RateLimit, Sandbox, SandboxConfig};
 use serde::{Deserialize, Serialize};
@@ -66,21 +67,18 @@ impl Env {
 /// fast page retries.
 fn job_settings(sandbox: &Sandbox) -> JobSettings {
     let (access, refresh) = sandbox.current_tokens();
-    JobSettings {
-        drchrono_api_base: sandbox.base_url(),
-        drchrono_access_token: Some(access),
-        drchrono_refresh_token: Some(refresh),
-        drchrono_client_id: Some(sandbox.config().client_id.clone()),
-        drchrono_client_secret: Some(sandbox.config().client_secret.clone()),
+    let drchrono = ClientSettings {
+        api_base: sandbox.base_url(),
+        access_token: Some(access),
+        refresh_token: Some(refresh),
+        client_id: Some(sandbox.config().client_id.clone()),
+        client_secret: Some(sandbox.config().client_secret.clone()),
         token_encryption_key: Some(TokenKey::from_bytes(TEST_TOKEN_KEY)),
-        drchrono_timeout: Duration::from_secs(5),
-        drchrono_page_retry_delays: vec![
-            Duration::from_millis(20),
-            Duration::from_millis(50),
-            Duration::from_millis(100),
-        ],
+        timeout: Duration::from_secs(5),
+        page_retry_delays: vec![Duration::from_millis(20), Duration::from_millis(50), Duration::from_millis(100)],
         ..Default::default()
-    }
+    };
+    JobSettings { drchrono, ..Default::default() }
 }
 
 async fn env_with(patients: usize, tweak: impl FnOnce(&mut JobSettings)) -> Env {
@@ -127,7 +125,7 @@ impl BackgroundJob for Probe {
     type Context = JobContext;
 
     async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
-        Ok(match DrChronoClient::new(&ctx).get_object(&self.path).await? {
+        Ok(match ctx.drchrono().get_object(&self.path).await? {
             Some(_) => JobOutcome::applied(1),
             None => JobOutcome::skipped("gone at DrChrono"),
         })
@@ -144,20 +142,14 @@ fn probe_worker(ctx: JobContext) -> tokio::sync::watch::Sender<bool> {
 
 /// Enqueues one probe and waits for its first attempt; answers the job's
 /// (status, attempts, run_at) and the attempt's (outcome, class, message).
-async fn probe_once(ctx: &JobContext, path: &str) -> ((String, i32, DateTime<Utc>), (String, String, String)) {
+async fn probe_once(ctx: &JobContext, path: &str) -> ((JobState, i32, DateTime<Utc>), (String, String, String)) {
     let worker = probe_worker(ctx.clone());
     let id = enqueue(&ctx.pool, &Probe { path: path.into() }).await.unwrap().unwrap();
-    wait::until::<i64>(&ctx.pool, "SELECT count(*) FROM job_attempts", LIMIT, |n| *n >= 1).await;
-    let job = sqlx::query_as("SELECT status, attempts, run_at FROM apalis.jobs WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&ctx.pool)
-        .await
-        .unwrap();
-    let attempt = sqlx::query_as("SELECT outcome, error_class, message FROM job_attempts WHERE job_id = $1")
-        .bind(&id)
-        .fetch_one(&ctx.pool)
-        .await
-        .unwrap();
+    queue::wait_for_attempts(&ctx.pool, 1, LIMIT).await;
+    let job = queue::report(&ctx.pool, &id).await;
+    let job = (job.state, job.attempts, job.run_at);
+    let a = queue::attempts(&ctx.pool, &id).await.remove(0);
+    let attempt = (a.outcome, a.error_class.unwrap_or_default(), a.message.unwrap_or_default());
     let _ = worker.send(true);
     (job, attempt)
 }
@@ -197,13 +189,13 @@ impl Caller {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", &env.db.url)
-            .env("DRCHRONO_API_BASE", &s.drchrono_api_base)
-            .env("DRCHRONO_ACCESS_TOKEN", s.drchrono_access_token.as_deref().unwrap())
-            .env("DRCHRONO_REFRESH_TOKEN", s.drchrono_refresh_token.as_deref().unwrap())
-            .env("DRCHRONO_CLIENT_ID", s.drchrono_client_id.as_deref().unwrap())
-            .env("DRCHRONO_CLIENT_SECRET", s.drchrono_client_secret.as_deref().unwrap())
+            .env("DRCHRONO_API_BASE", &s.drchrono.api_base)
+            .env("DRCHRONO_ACCESS_TOKEN", s.drchrono.access_token.as_deref().unwrap())
+            .env("DRCHRONO_REFRESH_TOKEN", s.drchrono.refresh_token.as_deref().unwrap())
+            .env("DRCHRONO_CLIENT_ID", s.drchrono.client_id.as_deref().unwrap())
+            .env("DRCHRONO_CLIENT_SECRET", s.drchrono.client_secret.as_deref().unwrap())
             .env("TOKEN_ENCRYPTION_KEY", base64(&TEST_TOKEN_KEY))
-            .env("DRCHRONO_CALLS_PER_HOUR", s.drchrono_calls_per_hour.to_string())
+            .env("DRCHRONO_CALLS_PER_HOUR", s.drchrono.calls_per_hour.to_string())
             .env("DRCHRONO_TIMEOUT_SECS", "5")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -10,10 +10,10 @@ async fn a_403_is_permanent_and_names_the_endpoint() {
         r#"{"detail":"You do not have permission to perform this action."}"#.into(),
     )
     .await;
-    let env = env_with(1, |s| s.drchrono_api_base = base).await;
+    let env = env_with(1, |s| s.drchrono.api_base = base).await;
     let ctx = env.ctx();
-    let err = DrChronoClient::new(&ctx).get_object("/api/clinical_notes/77?verbose=true").await.unwrap_err();
-    assert!(matches!(err, ApiError::Forbidden { .. }), "{err}");
+    let err = ctx.drchrono().get_object("/api/clinical_notes/77?verbose=true").await.unwrap_err();
+    assert!(matches!(err, DrChronoError::Forbidden { .. }), "{err}");
     match JobError::from(err) {
         JobError::Permanent(e) => {
             let message = e.to_string();
@@ -29,29 +29,29 @@ async fn a_403_is_permanent_and_names_the_endpoint() {
 async fn a_404_is_none_html_and_5xx_and_timeouts_are_retryable() {
     let env = env().await;
     let ctx = env.ctx();
-    let client = DrChronoClient::new(&ctx);
+    let client = ctx.drchrono();
     assert_eq!(client.get_object("/api/patients/999999").await.unwrap(), None, "404 is gone");
 
     env.sandbox.set_faults(Faults { html_once: true, ..Default::default() });
     let err = client.get_object(&env.patient_path(0)).await.unwrap_err();
-    assert!(matches!(err, ApiError::NotJson { status: 200, .. }), "{err}");
+    assert!(matches!(err, DrChronoError::NotJson { status: 200, .. }), "{err}");
     assert!(matches!(JobError::from(err), JobError::Retryable(_)));
     assert!(client.get_object(&env.patient_path(0)).await.unwrap().is_some(), "the edge page passed");
 
     env.sandbox.set_faults(Faults { slow: Some(Duration::from_millis(1500)), ..Default::default() });
     let mut settings = env.settings.clone();
-    settings.drchrono_timeout = Duration::from_millis(300);
+    settings.drchrono.timeout = Duration::from_millis(300);
     let impatient = JobContext::new(env.db.pool.clone(), settings);
-    let err = DrChronoClient::new(&impatient).get_object(&env.patient_path(0)).await.unwrap_err();
-    assert!(matches!(err, ApiError::Transport { kind: "timeout", .. }), "{err}");
+    let err = impatient.drchrono().get_object(&env.patient_path(0)).await.unwrap_err();
+    assert!(matches!(err, DrChronoError::Transport { kind: "timeout", .. }), "{err}");
     assert!(matches!(JobError::from(err), JobError::Retryable(_)));
     env.sandbox.set_faults(Faults::default());
 
     let (base, _) = stub("503 Service Unavailable", "text/html", "<html>down</html>".into()).await;
     let mut settings = env.settings.clone();
-    settings.drchrono_api_base = base;
+    settings.drchrono.api_base = base;
     let down = JobContext::new(env.db.pool.clone(), settings);
-    let err = DrChronoClient::new(&down).get_object("/api/patients/1").await.unwrap_err();
-    assert!(matches!(err, ApiError::Server { status: 503, .. }), "{err}");
+    let err = down.drchrono().get_object("/api/patients/1").await.unwrap_err();
+    assert!(matches!(err, DrChronoError::Server { status: 503, .. }), "{err}");
     assert!(matches!(JobError::from(err), JobError::Retryable(_)));
 }

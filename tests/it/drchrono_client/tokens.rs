@@ -1,6 +1,7 @@
 //! Tokens: single-flight refresh across processes, encryption at rest, and the re-authorization lockout.
 
 use super::*;
+use job_runner::JobState;
 
 #[tokio::test]
 async fn three_processes_hitting_an_expired_token_refresh_exactly_once() {
@@ -36,7 +37,7 @@ async fn three_processes_hitting_an_expired_token_refresh_exactly_once() {
     assert_eq!(stored, (new_access.clone(), Some(new_refresh.clone())), "the rotated pair is stored");
 
     // Nothing secret reaches the logs.
-    let secret = env.settings.drchrono_client_secret.clone().unwrap();
+    let secret = env.settings.drchrono.client_secret.clone().unwrap();
     for line in &logs {
         for s in [&old_access, &old_refresh, &new_access, &new_refresh, &secret] {
             assert!(!line.contains(s.as_str()), "a secret was logged: {line}");
@@ -50,12 +51,12 @@ async fn a_401_refreshes_once_retries_once_and_stores_the_rotated_pair_encrypted
     let env = env().await;
     let ctx = env.ctx();
     let path = env.patient_path(1);
-    assert!(DrChronoClient::new(&ctx).get_object(&path).await.unwrap().is_some());
+    assert!(ctx.drchrono().get_object(&path).await.unwrap().is_some());
     assert_eq!(env.sandbox.refreshes(), 0, "a valid token is used as is");
 
     env.sandbox.expire_access_token();
     env.sandbox.reset_counters();
-    let client = DrChronoClient::new(&ctx);
+    let client = ctx.drchrono();
     let object = client.get_object(&path).await.expect("the retried call succeeds");
     assert_eq!(object.unwrap()["id"], env.sandbox.patient_ids()[1]);
     assert_eq!(env.sandbox.refreshes(), 1);
@@ -64,7 +65,7 @@ async fn a_401_refreshes_once_retries_once_and_stores_the_rotated_pair_encrypted
     assert_eq!(client.calls(), 3, "every request counts, the refresh included");
 
     let (access, refresh) = env.sandbox.current_tokens();
-    assert_ne!(Some(&access), env.settings.drchrono_access_token.as_ref(), "the pair rotated");
+    assert_ne!(Some(&access), env.settings.drchrono.access_token.as_ref(), "the pair rotated");
     let stored = read_stored_tokens(&env.db.pool, &env.key()).await.unwrap().unwrap();
     assert_eq!(stored, (access.clone(), Some(refresh.clone())));
 
@@ -84,7 +85,7 @@ async fn a_401_refreshes_once_retries_once_and_stores_the_rotated_pair_encrypted
 
     // The next call uses the stored token: no refresh.
     env.sandbox.reset_counters();
-    assert!(DrChronoClient::new(&ctx).get_object(&path).await.unwrap().is_some());
+    assert!(ctx.drchrono().get_object(&path).await.unwrap().is_some());
     assert_eq!((env.sandbox.refreshes(), env.sandbox.calls()), (0, 1));
 
     // A token known to be expiring is refreshed before the call, not after a 401.
@@ -100,15 +101,15 @@ async fn a_401_refreshes_once_retries_once_and_stores_the_rotated_pair_encrypted
         .await
         .unwrap();
     env.sandbox.reset_counters();
-    assert!(DrChronoClient::new(&ctx).get_object(&path).await.unwrap().is_some());
+    assert!(ctx.drchrono().get_object(&path).await.unwrap().is_some());
     assert_eq!((env.sandbox.refreshes(), env.sandbox.calls_to("/api/patients")), (1, 1), "refreshed first");
 }
 
 #[tokio::test]
 async fn without_an_encryption_key_stored_tokens_are_refused_with_a_clear_error() {
-    let env = env_with(1, |s| s.token_encryption_key = None).await;
+    let env = env_with(1, |s| s.drchrono.token_encryption_key = None).await;
     let ctx = env.ctx();
-    let err = DrChronoClient::new(&ctx).get_object(&env.patient_path(0)).await.unwrap_err();
+    let err = ctx.drchrono().get_object(&env.patient_path(0)).await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains("TOKEN_ENCRYPTION_KEY is not set"), "{message}");
     assert!(matches!(JobError::from(err), JobError::Permanent(_)));
@@ -116,14 +117,14 @@ async fn without_an_encryption_key_stored_tokens_are_refused_with_a_clear_error(
 
     // Only an access token, no key and no client: used as is, in memory.
     let env = env_with(1, |s| {
-        s.token_encryption_key = None;
-        s.drchrono_refresh_token = None;
-        s.drchrono_client_id = None;
-        s.drchrono_client_secret = None;
+        s.drchrono.token_encryption_key = None;
+        s.drchrono.refresh_token = None;
+        s.drchrono.client_id = None;
+        s.drchrono.client_secret = None;
     })
     .await;
     let ctx = env.ctx();
-    assert!(DrChronoClient::new(&ctx).get_object(&env.patient_path(0)).await.unwrap().is_some());
+    assert!(ctx.drchrono().get_object(&env.patient_path(0)).await.unwrap().is_some());
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_tokens").fetch_one(&env.db.pool).await.unwrap();
     assert_eq!(rows, 0, "nothing stored without a key");
 }
@@ -144,7 +145,7 @@ async fn invalid_grant_stops_every_call_reports_degraded_and_leaves_jobs_waiting
     // The job's attempt: one 401, one refused refresh, then a wait, not a death.
     let before = Utc::now();
     let ((status, attempts, run_at), (outcome, class, message)) = probe_once(&ctx, &path).await;
-    assert_eq!((status.as_str(), attempts), ("Pending", 0), "waiting, no attempt used");
+    assert_eq!((status, attempts), (JobState::Pending, 0), "waiting, no attempt used");
     assert_near(run_at, before + ChronoDuration::minutes(5), "waits five minutes");
     assert_eq!((outcome.as_str(), class.as_str()), ("deferred", "wait_until"));
     assert!(message.contains("re-authoriz"), "{message}");
@@ -153,8 +154,8 @@ async fn invalid_grant_stops_every_call_reports_degraded_and_leaves_jobs_waiting
     // Every later call stops before the network.
     let calls = app.sandbox.calls();
     for _ in 0..3 {
-        let err = DrChronoClient::new(&ctx).get_object(&path).await.unwrap_err();
-        assert!(matches!(err, ApiError::NeedsReauthorization { .. }), "{err}");
+        let err = ctx.drchrono().get_object(&path).await.unwrap_err();
+        assert!(matches!(err, DrChronoError::NeedsReauthorization { .. }), "{err}");
         match JobError::from(err) {
             JobError::WaitUntil(at, _) => assert_near(at, Utc::now() + ChronoDuration::minutes(5), "wait"),
             other => panic!("expected a wait, got {other}"),
@@ -186,10 +187,10 @@ async fn invalid_grant_stops_every_call_reports_degraded_and_leaves_jobs_waiting
         .await
         .unwrap();
     let mut settings = settings.job_settings();
-    settings.drchrono_access_token = grant["access_token"].as_str().map(str::to_string);
-    settings.drchrono_refresh_token = grant["refresh_token"].as_str().map(str::to_string);
+    settings.drchrono.access_token = grant["access_token"].as_str().map(str::to_string);
+    settings.drchrono.refresh_token = grant["refresh_token"].as_str().map(str::to_string);
     let ctx = JobContext::new(app.pool().clone(), settings);
-    assert!(DrChronoClient::new(&ctx).get_object(&path).await.unwrap().is_some());
+    assert!(ctx.drchrono().get_object(&path).await.unwrap().is_some());
     assert_eq!(ready().await["status"], "ready");
 }
 

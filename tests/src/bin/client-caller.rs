@@ -17,11 +17,8 @@
 //! succeeded, 1 otherwise.
 
 use clap::Parser;
-use jobs::{
-    JobContext,
-    drchrono::{DrChronoClient, Priority},
-    runner::JobError,
-};
+use job_runner::JobError;
+use jobs::{JobContext, drchrono::Priority};
 use std::io::{BufRead, Write};
 
 #[derive(Parser)]
@@ -52,7 +49,7 @@ async fn main() {
         .expect("connect to DATABASE_URL");
     let ctx = JobContext::new(pool, settings.job_settings());
     let priority = if reconcile { Priority::Reconcile } else { Priority::Webhook };
-    let client = DrChronoClient::with_priority(&ctx, priority);
+    let client = ctx.drchrono_for(priority);
 
     if wait_stdin {
         println!("ready");

@@ -147,7 +147,7 @@ fn reexec_release() -> ! {
 }
 
 fn plan(workload: Workload, jobs: Option<usize>, t: &Tuning) -> Plan {
-    let defaults = jobs::runner::RunnerConfig::default();
+    let defaults = job_runner::RunnerConfig::default();
     Plan {
         workload,
         jobs: jobs.unwrap_or(workload.default_jobs()),

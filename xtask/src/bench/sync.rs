@@ -2,11 +2,12 @@
 //! calls (the 500-an-hour budget decides real sync time) and in upsert speed.
 //!
 //! Three JSON lines: `sync_webhook` and `sync_list` report calls per 1,000
-//! records applied by each path; `upsert_batch` reports rows/s for batches
+//! records applied by each path; `apply_records` reports rows/s for batches
 //! of 1,000 patients through the same statement the jobs use.
 
 use anyhow::{Context, Result};
-use jobs::{domain::RecordKind, jobs::SyncRecords, runner::enqueue};
+use job_runner::enqueue;
+use jobs::{catalog::SyncRecords, domain::RecordKind};
 use sandbox::{Kind, Sandbox, SandboxConfig, WebhookSender};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -96,7 +97,7 @@ async fn count(pool: &sqlx::PgPool, table: &'static str) -> Result<u64> {
     Ok(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await? as u64)
 }
 
-/// Ten batches of 1,000 patients with fresh ids, through `upsert_batch`.
+/// Ten batches of 1,000 patients with fresh ids, through `apply_records`.
 async fn upsert_batches(pool: &sqlx::PgPool, sandbox: &Sandbox) -> Result<()> {
     let template: Vec<serde_json::Value> =
         sandbox.ids(Kind::Patient).iter().filter_map(|id| sandbox.record(Kind::Patient, *id)).collect();
@@ -111,7 +112,7 @@ async fn upsert_batches(pool: &sqlx::PgPool, sandbox: &Sandbox) -> Result<()> {
                 p
             })
             .collect();
-        let counts = jobs::domain::upsert_batch(
+        let counts = jobs::catalog::apply_records(
             pool,
             RecordKind::Patient,
             &objects,

@@ -1,5 +1,5 @@
 //! The four job-runner workloads of `shared/bench/README.md`, run through
-//! the project's own runner API (`jobs::runner`), never raw apalis, so the
+//! the project's own runner API (`job_runner`), never raw apalis, so the
 //! figures include every hardening the service pays for.
 //!
 //! Timing follows the apalis peer (`shared/bench/peers/apalis`) exactly:
@@ -8,7 +8,7 @@
 //! database for the whole run would steal CPU from Postgres on a small box).
 
 use anyhow::{Context, Result, bail, ensure};
-use jobs::runner::{BackgroundJob, JobError, JobOutcome, Registry, RunnerConfig, enqueue, enqueue_many};
+use job_runner::{BackgroundJob, JobError, JobOutcome, JobState, Registry, RunnerConfig, enqueue, enqueue_many};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,7 +119,7 @@ pub async fn measure(url: &str, plan: &Plan) -> Result<()> {
 
 async fn enqueue_one_by_one(pool: &PgPool, plan: &Plan) -> Result<Line> {
     enqueue(pool, &BenchNoop { t: 0.0 }).await?; // warm-up (prepares the statement), then removed
-    sqlx::query("DELETE FROM apalis.jobs").execute(pool).await?;
+    job_runner::testing::delete_all(pool).await?;
     let t0 = Instant::now();
     for _ in 0..plan.jobs {
         enqueue(pool, &BenchNoop { t: now_ms() }).await?;
@@ -250,12 +250,8 @@ async fn all_done(pool: &PgPool, tally: &Tally, n: usize, timeout: Duration) -> 
 }
 
 async fn count(pool: &PgPool, only_done: bool) -> Result<i64> {
-    let sql = if only_done {
-        "SELECT count(*) FROM apalis.jobs WHERE job_type = $1 AND status = 'Done'"
-    } else {
-        "SELECT count(*) FROM apalis.jobs WHERE job_type = $1"
-    };
-    Ok(sqlx::query_scalar(sql).bind(BenchNoop::NAME).fetch_one(pool).await?)
+    let states: &[JobState] = if only_done { &[JobState::Done] } else { &JobState::ALL };
+    Ok(job_runner::queries::count(pool, Some(BenchNoop::NAME), states).await?)
 }
 
 async fn check_count(pool: &PgPool, only_done: bool, n: usize) -> Result<()> {

@@ -1,0 +1,69 @@
+//! `upsert_record`: applies a record that DrChrono deliveries carried, with
+//! no call to DrChrono.
+//!
+//! Coalescing: the job applies the newest version of its record found in the
+//! inbox, not necessarily the delivery that enqueued it. Ten modifications
+//! waiting in the queue thus write the row once; the later jobs find it
+//! current and do nothing. The payload names the record, never its content.
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{JobContext, domain::RecordKind};
+use job_runner::{BackgroundJob, JobError, JobOutcome};
+
+#[doc(alias("UpsertPatient", "UpsertAppointment", "UpsertClinicalNote"))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpsertRecord {
+    pub kind: RecordKind,
+    pub object_id: i64,
+    /// The delivered version, part of the dedup key: a redelivery of the same
+    /// version while its job waits adds nothing; a newer version adds a job.
+    pub updated_at: Option<String>,
+}
+
+/// Newest delivered version of a record, by the object's own `updated_at`.
+const NEWEST: &str = "SELECT id, event, body FROM webhook_deliveries \
+     WHERE record_kind = $1 AND object_id = $2 AND verified AND outcome IN ('accepted', 'duplicate') \
+     ORDER BY object_updated_at DESC NULLS LAST, id DESC LIMIT 1";
+
+impl BackgroundJob for UpsertRecord {
+    const NAME: &'static str = "upsert_record";
+    const MAX_ATTEMPTS: i32 = 10;
+    const CONCURRENCY: usize = 8;
+    type Context = JobContext;
+
+    fn dedup_key(&self) -> Option<String> {
+        let version = self.updated_at.as_deref().unwrap_or("-");
+        Some(format!("{}:{}:{version}", self.kind.name(), self.object_id))
+    }
+
+    async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
+        let newest: Option<(i64, Option<String>, Vec<u8>)> =
+            sqlx::query_as(NEWEST).bind(self.kind.name()).bind(self.object_id).fetch_optional(&ctx.pool).await?;
+        let Some((delivery, event, body)) = newest else {
+            return Ok(JobOutcome::skipped("no stored delivery for the record"));
+        };
+        let object = delivered_object(&body, event.as_deref())
+            .with_context(|| format!("delivery {delivery} holds no usable object"))
+            .map_err(JobError::permanent)?;
+        let actor = format!("job:{}:delivery:{delivery}", Self::NAME);
+        let counts = super::apply_records(&ctx.pool, self.kind, &[object], &actor, &ctx.settings.locale()).await?;
+        Ok(if counts.changed() > 0 {
+            JobOutcome::applied(counts.changed())
+        } else {
+            JobOutcome::skipped("stored record is newer or identical")
+        })
+    }
+}
+
+/// The object a delivery carried; an appointment delete marks it deleted.
+fn delivered_object(body: &[u8], event: Option<&str>) -> anyhow::Result<Value> {
+    let delivery: Value = serde_json::from_slice(body).context("body is not JSON")?;
+    let mut object = delivery.get("object").filter(|o| o.is_object()).cloned().context("no object")?;
+    if event == Some("APPOINTMENT_DELETE") {
+        object["deleted_flag"] = Value::Bool(true);
+    }
+    Ok(object)
+}

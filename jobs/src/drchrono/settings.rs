@@ -1,0 +1,77 @@
+//! What the DrChrono client is configured with. The service fills it from
+//! its environment (`server::Settings`); the client reads nothing else.
+
+use std::time::Duration;
+
+use super::TokenKey;
+
+/// Defaults of the settings that have one; the service's command line
+/// (`server::Settings`) uses the same constants.
+pub const DEFAULT_API_BASE: &str = "https://drchrono.com";
+pub const DEFAULT_CALLS_PER_HOUR: u32 = 500;
+pub const DEFAULT_RECONCILE_PERCENT: u8 = 80;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+#[derive(Clone)]
+pub struct ClientSettings {
+    /// API origin, such as `https://drchrono.com` or the sandbox's address.
+    pub api_base: String,
+    /// With `token_encryption_key`: the first access token, stored encrypted
+    /// on first start. Without key and client credentials: used as is, in
+    /// memory (no refresh), for read-only set-ups and older tests.
+    pub access_token: Option<String>,
+    /// The first refresh token, stored encrypted on first start.
+    pub refresh_token: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Encrypts the stored tokens (AES-256-GCM).
+    pub token_encryption_key: Option<TokenKey>,
+    /// The shared hourly budget of API calls, for every process together.
+    pub calls_per_hour: u32,
+    /// Reconciliation may use this share (percent) of the hourly budget;
+    /// webhook-driven work may use all of it.
+    pub reconcile_percent: u8,
+    /// Per request, token refreshes included.
+    pub timeout: Duration,
+    /// Pauses between re-requests of one failed list page (5xx, HTML, timeout).
+    pub page_retry_delays: Vec<Duration>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            api_base: DEFAULT_API_BASE.into(),
+            access_token: None,
+            refresh_token: None,
+            client_id: None,
+            client_secret: None,
+            token_encryption_key: None,
+            calls_per_hour: DEFAULT_CALLS_PER_HOUR,
+            reconcile_percent: DEFAULT_RECONCILE_PERCENT,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            page_retry_delays: vec![
+                Duration::from_millis(250),
+                Duration::from_millis(1000),
+                Duration::from_millis(3000),
+            ],
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ClientSettings")
+            .field("api_base", &self.api_base)
+            .field("access_token", &redacted(&self.access_token))
+            .field("refresh_token", &redacted(&self.refresh_token))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redacted(&self.client_secret))
+            .field("token_encryption_key", &self.token_encryption_key)
+            .field("calls_per_hour", &self.calls_per_hour)
+            .field("reconcile_percent", &self.reconcile_percent)
+            .field("timeout", &self.timeout)
+            .field("page_retry_delays", &self.page_retry_delays)
+            .finish()
+    }
+}

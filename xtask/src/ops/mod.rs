@@ -1,0 +1,133 @@
+//! `cargo xtask retry-failed` and `cargo xtask jobs`: operator commands over
+//! the job tables of the deployment in `DATABASE_URL` (or `.env`). The
+//! logic lives in `job_runner::ops`; this parses, and [`text`] lays the
+//! answers out in 80 columns.
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use job_runner::ops::{self, JobFilter, RetryOutcome, RetryRequest};
+
+use crate::config;
+
+pub mod text;
+
+/// Filters shared by `retry-failed` and `jobs list`.
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    /// Only this queue (repeatable).
+    #[arg(long = "queue")]
+    queues: Vec<String>,
+    /// Only this job id (repeatable).
+    #[arg(long = "id")]
+    ids: Vec<String>,
+    /// Only jobs last tried at or after this: 30m, 2h, 7d, a date or an RFC 3339 time.
+    #[arg(long)]
+    since: Option<String>,
+    /// Only jobs whose last attempt failed with this class (permanent, retryable, timeout, worker_lost, ...).
+    #[arg(long)]
+    error_class: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> Result<JobFilter> {
+        let since = match &self.since {
+            Some(text) => Some(ops::parse_since(text, chrono::Utc::now()).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        Ok(JobFilter {
+            queues: self.queues.clone(),
+            ids: self.ids.clone(),
+            since,
+            error_class: self.error_class.clone(),
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Revive at most this many (oldest deaths first).
+    #[arg(long)]
+    limit: Option<i64>,
+    /// Print what would be revived; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Allow reviving more than 100 jobs without a filter.
+    #[arg(long)]
+    all: bool,
+    /// Who is acting, for operator_actions (default: $USER).
+    #[arg(long)]
+    actor: Option<String>,
+}
+
+/// Exit codes: 0 done, 1 error (or refused), 2 nothing matched.
+pub async fn retry_failed(args: RetryArgs) -> Result<()> {
+    let pool = config::service_pool(&config::service_settings()).await?;
+    let actor = args.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let request =
+        RetryRequest { filter: args.filter.filter()?, limit: args.limit, dry_run: args.dry_run, all: args.all, actor };
+    let registry = jobs::registry::all();
+    let report = ops::retry_failed(&pool, &request, |queue| registry.max_attempts(queue).unwrap_or(5)).await?;
+    print!("{}", text::retry_text(&report));
+    match report.outcome {
+        RetryOutcome::NothingMatched => std::process::exit(2),
+        RetryOutcome::Refused { .. } => bail!("refused; nothing was revived"),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Per queue: jobs by state, the oldest due pending job's wait, attempts in the last hour.
+    Stats,
+    /// Jobs, newest first, with the same filters as retry-failed.
+    List(ListArgs),
+    /// One job: its arguments (ids only), every attempt with its outcome and worker, its trace.
+    Show { id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, value_enum)]
+    state: Option<State>,
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum State {
+    Pending,
+    Running,
+    Retrying,
+    Done,
+    Dead,
+}
+
+pub async fn jobs(cmd: JobsCommand) -> Result<()> {
+    let pool = config::service_pool(&config::service_settings()).await?;
+    match cmd {
+        JobsCommand::Stats => print!("{}", text::stats_text(&ops::stats(&pool).await?)),
+        JobsCommand::List(args) => {
+            let state = args.state.map(|s| format!("{s:?}").to_lowercase());
+            let rows = ops::list(&pool, &args.filter.filter()?, state.as_deref(), args.limit.max(1)).await?;
+            if args.json {
+                for row in &rows {
+                    println!("{}", serde_json::to_string(row)?);
+                }
+            } else {
+                print!("{}", text::job_list_text(&rows));
+            }
+        }
+        JobsCommand::Show { id } => match ops::show(&pool, &id).await? {
+            Some(job) => print!("{}", text::job_detail_text(&job)),
+            None => bail!("no job {id}; `cargo xtask jobs list` shows recent ones"),
+        },
+    }
+    Ok(())
+}
