@@ -26,6 +26,9 @@ pub struct JobSettings {
     pub phone_default_country: PhoneCountry,
     /// Opens Deep Cura Gridhooks; `None` without `DEEPCURA_SHARED_SECRET`.
     pub deepcura_cipher: Option<Cipher>,
+    /// During a rotation, the cipher of `DEEPCURA_SHARED_SECRET_PREVIOUS`:
+    /// tried when the current one does not open a Gridhook.
+    pub deepcura_previous_cipher: Option<Cipher>,
     /// The note PDF archive: provider name, S3 bucket and access, download cap.
     pub archive: ArchiveSettings,
 }
@@ -37,6 +40,7 @@ impl Default for JobSettings {
             practice_timezone: DEFAULT_PRACTICE_TIMEZONE.parse().expect("the default time zone is a tz name"),
             phone_default_country: DEFAULT_PHONE_COUNTRY.parse().expect("the default country is a known region"),
             deepcura_cipher: None,
+            deepcura_previous_cipher: None,
             archive: ArchiveSettings::default(),
         }
     }
@@ -49,6 +53,7 @@ impl std::fmt::Debug for JobSettings {
             .field("practice_timezone", &self.practice_timezone)
             .field("phone_default_country", &self.phone_default_country)
             .field("deepcura_cipher", &self.deepcura_cipher)
+            .field("deepcura_previous_cipher", &self.deepcura_previous_cipher)
             .field("archive", &self.archive)
             .finish()
     }

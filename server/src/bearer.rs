@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, header::AUTHORIZATION};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{AppState, error::ApiError};
+use crate::{AppState, config::secrets::Inbound, error::ApiError};
 
 /// The token of an `Authorization: Bearer <token>` header (scheme in any case).
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -29,14 +29,14 @@ pub fn secret_matches(given: Option<&str>, expected: &str) -> bool {
     given.as_slice().ct_eq(expected.as_slice()).into()
 }
 
-/// Operator endpoints answer only to `ADMIN_TOKEN`, and are off without it.
+/// Operator endpoints answer only to `ADMIN_TOKEN` (or its `_PREVIOUS`
+/// value during a rotation), and are off without it.
 pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let token = state
-        .settings
-        .admin_token
-        .as_deref()
-        .ok_or(ApiError::NotConfigured("ADMIN_TOKEN is not set on the service, so operator endpoints are off"))?;
-    if matches(headers, token) { Ok(()) } else { Err(ApiError::Unauthorized) }
+    let tokens = state.settings.secrets(Inbound::Admin);
+    if tokens.is_off() {
+        return Err(ApiError::NotConfigured("ADMIN_TOKEN is not set on the service, so operator endpoints are off"));
+    }
+    tokens.matched(|token| matches(headers, token)).map(drop).ok_or(ApiError::Unauthorized)
 }
 
 #[cfg(test)]

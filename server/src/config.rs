@@ -2,6 +2,7 @@
 //! honoured). `drchrono-sync --help` lists every variable.
 
 pub mod archive;
+pub mod secrets;
 mod telemetry;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,10 @@ pub struct Settings {
     /// The DrChrono webhook's secret token; required by the DrChrono endpoint.
     #[arg(long, env = "DRCHRONO_WEBHOOK_SECRET", hide_env_values = true)]
     pub drchrono_webhook_secret: Option<String>,
+
+    /// The webhook secret being rotated out; deliveries signed with it are still accepted.
+    #[arg(long, env = "DRCHRONO_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
+    pub drchrono_webhook_secret_previous: Option<String>,
 
     /// DrChrono API origin (the sandbox's address in tests).
     #[arg(long, env = "DRCHRONO_API_BASE", default_value = jobs::drchrono::settings::DEFAULT_API_BASE)]
@@ -81,13 +86,26 @@ pub struct Settings {
     #[arg(long, env = "PARTNER_TOKEN", hide_env_values = true)]
     pub partner_token: Option<String>,
 
+    /// The partner token being rotated out; still accepted.
+    #[arg(long, env = "PARTNER_TOKEN_PREVIOUS", hide_env_values = true)]
+    pub partner_token_previous: Option<String>,
+
     /// Bearer token for /admin and other operator endpoints; they are off without it.
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// The admin token being rotated out; still accepted.
+    #[arg(long, env = "ADMIN_TOKEN_PREVIOUS", hide_env_values = true)]
+    pub admin_token_previous: Option<String>,
+
     /// Deep Cura Gridhook shared secret; `/webhooks/deepcura` answers 503 without it.
     #[arg(long, env = "DEEPCURA_SHARED_SECRET", hide_env_values = true)]
     pub deepcura_shared_secret: Option<String>,
+
+    /// The Deep Cura secret being rotated out: its header is still accepted
+    /// and its Gridhooks still decrypt.
+    #[arg(long, env = "DEEPCURA_SHARED_SECRET_PREVIOUS", hide_env_values = true)]
+    pub deepcura_shared_secret_previous: Option<String>,
 
     /// How Gridhook payloads are encrypted: `sha256-iv` (key SHA-256 of the
     /// secret, IV first) or `legacy-scrypt` (scrypt key, zero IV).
@@ -193,10 +211,10 @@ impl Settings {
         jobs::JobSettings {
             drchrono: jobs::drchrono::ClientSettings {
                 api_base: self.drchrono_api_base.clone(),
-                access_token: self.drchrono_access_token.clone(),
-                refresh_token: self.drchrono_refresh_token.clone(),
-                client_id: self.drchrono_client_id.clone(),
-                client_secret: self.drchrono_client_secret.clone(),
+                access_token: secrets::present(&self.drchrono_access_token).map(str::to_string),
+                refresh_token: secrets::present(&self.drchrono_refresh_token).map(str::to_string),
+                client_id: secrets::present(&self.drchrono_client_id).map(str::to_string),
+                client_secret: secrets::present(&self.drchrono_client_secret).map(str::to_string),
                 token_encryption_key: self.token_encryption_key.clone(),
                 calls_per_hour: self.drchrono_calls_per_hour,
                 reconcile_percent: self.drchrono_reconcile_percent,
@@ -205,9 +223,9 @@ impl Settings {
             },
             practice_timezone: self.practice_timezone,
             phone_default_country: self.phone_default_country,
-            deepcura_cipher: self
-                .deepcura_shared_secret
-                .as_deref()
+            deepcura_cipher: secrets::present(&self.deepcura_shared_secret)
+                .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
+            deepcura_previous_cipher: secrets::present(&self.deepcura_shared_secret_previous)
                 .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
             archive: self.archive.settings(),
         }

@@ -16,6 +16,8 @@ use sqlx::{PgPool, postgres::PgPoolOptions};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, sync::watch};
 
+use config::secrets::Inbound;
+
 pub use config::Settings;
 
 /// What every HTTP handler reads.
@@ -43,14 +45,10 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Serves HTTP on `listener` until `shutdown` turns true.
 pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    if state.settings.drchrono_webhook_secret.is_none() {
-        tracing::warn!("DRCHRONO_WEBHOOK_SECRET is not set: the DrChrono webhook endpoint answers 503");
-    }
-    if state.settings.deepcura_shared_secret.is_none() {
-        tracing::warn!("DEEPCURA_SHARED_SECRET is not set: the Deep Cura endpoint answers 503");
-    }
-    if state.settings.partner_token.is_none() {
-        tracing::warn!("PARTNER_TOKEN is not set: the partner appointment feed answers 503");
+    for kind in Inbound::ALL {
+        if state.settings.secrets(kind).is_off() {
+            tracing::warn!(secret = kind.var(), "not set (or blank): its endpoints answer 503");
+        }
     }
     partner::schema::check();
     let addr: SocketAddr = listener.local_addr()?;

@@ -35,7 +35,11 @@ enum Role {
 #[tokio::main]
 async fn main() {
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
+    let cli: Cli = server::config::secrets::parse(std::env::args_os());
+    if let Err(line) = cli.settings.check_secrets() {
+        eprintln!("error: {line}");
+        std::process::exit(2);
+    }
     let telemetry = match server::telemetry::init(cli.settings.log_format, &cli.settings.telemetry) {
         Ok(t) => t,
         Err(e) => {

@@ -6,6 +6,7 @@ mod archive_crash;
 mod archive_pdf;
 mod deepcura;
 mod drchrono_client;
+mod fail_closed;
 mod field_mappings;
 mod logs_phi;
 mod metrics;

@@ -40,7 +40,7 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
         #[command(flatten)]
         settings: Settings,
     }
-    let mut s = Args::parse_from(["test"]).settings;
+    let mut s = server::config::secrets::parse::<Args>(["test"]).settings;
     s.database_url = Some(db.url.clone());
     s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
     s.partner_token = Some(PARTNER_TOKEN.into());

@@ -14,7 +14,7 @@ pub fn service_settings() -> server::Settings {
         settings: server::Settings,
     }
     let _ = dotenvy::dotenv();
-    FromEnv::parse_from(["xtask"]).settings
+    server::config::secrets::parse::<FromEnv>(["xtask"]).settings
 }
 
 /// `DATABASE_URL`, else a local server found or started, migrated.

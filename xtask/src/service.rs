@@ -56,7 +56,7 @@ fn settings(database_url: &str, sandbox: &Sandbox) -> server::Settings {
         #[command(flatten)]
         settings: server::Settings,
     }
-    let mut s = Defaults::parse_from(["xtask"]).settings;
+    let mut s = server::config::secrets::parse::<Defaults>(["xtask"]).settings;
     s.database_url = Some(database_url.to_string());
     s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
     s.drchrono_api_base = sandbox.base_url();

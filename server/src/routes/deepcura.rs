@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use crate::{
     AppState,
     bearer::{bearer_token, require_admin, secret_matches},
+    config::secrets::Inbound,
     error::ApiError,
     inbox::{self, Delivery},
 };
@@ -28,11 +29,10 @@ use crate::{
 const SOURCE: &str = "deepcura";
 
 pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let secret = state
-        .settings
-        .deepcura_shared_secret
-        .as_deref()
-        .ok_or(ApiError::NotConfigured("DEEPCURA_SHARED_SECRET is not set on the service"))?;
+    let secrets = state.settings.secrets(Inbound::DeepCura);
+    if secrets.is_off() {
+        return Err(ApiError::NotConfigured("DEEPCURA_SHARED_SECRET is not set on the service"));
+    }
     let presented = headers.get("x-deepcura-secret").and_then(|v| v.to_str().ok()).or_else(|| bearer_token(&headers));
     let delivery = Delivery {
         source: SOURCE,
@@ -45,7 +45,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         time_zone: state.settings.practice_timezone.name(),
         headers: &headers,
         body: &body,
-        verified: secret_matches(presented, secret),
+        verified: secrets.matched(|secret| secret_matches(presented, secret)).is_some(),
     };
     if !delivery.verified {
         inbox::record(&state.pool, &delivery, "rejected_auth", Some("shared secret does not match")).await?;

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     AppState,
+    config::secrets::{Inbound, Secrets},
     error::ApiError,
     inbox::{self, Delivery},
 };
@@ -32,17 +33,20 @@ pub struct Verify {
     msg: Option<String>,
 }
 
-fn secret(state: &AppState) -> Result<&str, ApiError> {
-    state
-        .settings
-        .drchrono_webhook_secret
-        .as_deref()
-        .ok_or(ApiError::NotConfigured("DRCHRONO_WEBHOOK_SECRET is not set on the service"))
+fn secrets(state: &AppState) -> Result<Secrets<'_>, ApiError> {
+    let secrets = state.settings.secrets(Inbound::DrChronoWebhook);
+    if secrets.is_off() {
+        return Err(ApiError::NotConfigured("DRCHRONO_WEBHOOK_SECRET is not set on the service"));
+    }
+    Ok(secrets)
 }
 
 /// The verification handshake DrChrono performs when a webhook is saved.
 pub async fn verify(State(state): State<AppState>, Query(q): Query<Verify>) -> Result<Response, ApiError> {
-    let secret = secret(&state)?;
+    // The handshake runs when a secret is saved in DrChrono's console: it
+    // answers for the current secret (the previous one during a rotation).
+    let secrets = secrets(&state)?;
+    let secret = secrets.current.or(secrets.previous).unwrap_or_default();
     let msg = q.msg.unwrap_or_default();
     if !valid_msg(&msg) {
         return Err(ApiError::BadRequest(format!(
@@ -58,7 +62,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let secret = secret(&state)?;
+    let secrets = secrets(&state)?;
+    let signature = header(&headers, "x-drchrono-signature");
+    let verified = secrets.matched(|secret| delivery_is_authentic(secret, signature, &body)).is_some();
     let time_zone = state.settings.practice_timezone.name();
     let mut delivery = Delivery {
         source: SOURCE,
@@ -71,7 +77,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         time_zone,
         headers: &headers,
         body: &body,
-        verified: delivery_is_authentic(secret, header(&headers, "x-drchrono-signature"), &body),
+        verified,
     };
     if !delivery.verified {
         inbox::record(&state.pool, &delivery, "rejected_auth", Some("signature does not match")).await?;

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use super::partner_events;
 use crate::{
     AppState, bearer,
+    config::secrets::Inbound,
     partner::{
         schema::{self, PartnerEvent, Violation},
         store,
@@ -85,11 +86,12 @@ pub async fn receive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Some(token) = state.settings.partner_token.as_deref() else {
+    let tokens = state.settings.secrets(Inbound::Partner);
+    if tokens.is_off() {
         let message = "PARTNER_TOKEN is not set on the service, so the partner feed is off";
         return failure(StatusCode::SERVICE_UNAVAILABLE, "Not configured", message, &rid);
-    };
-    if !bearer::matches(&headers, token) {
+    }
+    if tokens.matched(|token| bearer::matches(&headers, token)).is_none() {
         tracing::warn!(request_id = %rid, "partner event rejected: missing or wrong bearer token");
         jobs::metrics::webhook_delivery(SOURCE, "rejected_auth");
         return unauthorized(&rid);

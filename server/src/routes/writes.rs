@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState, bearer,
+    config::secrets::Inbound,
     error::ApiError,
     writeback::{self, NewWrite, Stored, WriteKind, validate},
 };
@@ -35,13 +36,13 @@ pub fn routes() -> Router<AppState> {
 
 /// Which token the caller holds: `admin` or `partner`. 503 when neither is configured.
 fn caller(state: &AppState, headers: &HeaderMap) -> Result<&'static str, ApiError> {
-    let s = &state.settings;
-    if s.admin_token.is_none() && s.partner_token.is_none() {
+    let (admin, partner) = (state.settings.secrets(Inbound::Admin), state.settings.secrets(Inbound::Partner));
+    if admin.is_off() && partner.is_off() {
         return Err(ApiError::NotConfigured("set ADMIN_TOKEN or PARTNER_TOKEN to use the write API"));
     }
-    if s.admin_token.as_deref().is_some_and(|t| bearer::matches(headers, t)) {
+    if admin.matched(|t| bearer::matches(headers, t)).is_some() {
         Ok("admin")
-    } else if s.partner_token.as_deref().is_some_and(|t| bearer::matches(headers, t)) {
+    } else if partner.matched(|t| bearer::matches(headers, t)).is_some() {
         Ok("partner")
     } else {
         Err(ApiError::Unauthorized)

@@ -41,7 +41,7 @@ async fn main() {
         [_, mode, path, n] => (mode.clone(), path.clone(), n.parse::<usize>().expect("COUNT is a number")),
         _ => panic!("usage: client-caller get|walk PATH COUNT|PAGE_SIZE [--wait-stdin] [--reconcile]"),
     };
-    let settings = Args::parse_from(["client-caller"]).settings;
+    let settings = server::config::secrets::parse::<Args>(["client-caller"]).settings;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
         .connect(settings.database_url().expect("DATABASE_URL"))

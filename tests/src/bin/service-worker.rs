@@ -25,7 +25,11 @@ async fn main() {
     let mut argv = std::env::args().skip(1);
     let url = argv.next().expect("usage: service-worker DATABASE_URL QUEUES");
     let queues = argv.next().expect("usage: service-worker DATABASE_URL QUEUES");
-    let mut settings = Args::parse_from(["service-worker"]).settings;
+    let mut settings = server::config::secrets::parse::<Args>(["service-worker"]).settings;
+    if let Err(line) = settings.check_secrets() {
+        eprintln!("error: {line}");
+        std::process::exit(2);
+    }
     settings.database_url = Some(url.clone());
     settings.runner.job_queues = Some(queues.split(',').map(str::to_string).collect());
     let pool = sqlx::postgres::PgPoolOptions::new()
