@@ -4,8 +4,13 @@
 -- the trigger reads its fields and keeps it in the row as an object, so
 -- `last_result -> 'Err' ->> 'class'` answers in plain SQL.
 --
--- An error that is not such an object (apalis's own, such as a worker
--- shutdown) is `unclassified`: retried with backoff, its text the message.
+-- An error that is not such an object (apalis's own) is stored as
+-- {"class": "unclassified", "message": ...} and retried with backoff; a job
+-- taken back from a lost worker as {"class": "worker_lost", ...}. So every
+-- failed row answers `last_result -> 'Err' ->> 'class'`.
+--
+-- Nothing here may raise: apalis acknowledges results in batches, and one
+-- error would fail the whole batch's update.
 
 DROP FUNCTION job_error_class(text);
 DROP FUNCTION job_error_message(text);
@@ -17,7 +22,16 @@ BEGIN
         RETURN msg::jsonb;
     END IF;
     RETURN NULL;
-EXCEPTION WHEN invalid_text_representation THEN
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION job_error_time(value text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN value::timestamptz;
+EXCEPTION WHEN OTHERS THEN
     RETURN NULL;
 END;
 $$;
@@ -39,11 +53,9 @@ BEGIN
         err := job_error_fields(msg);
         class := coalesce(err ->> 'class', 'unclassified');
         message := left(coalesce(err ->> 'message', msg), 2000);
-        IF err IS NOT NULL THEN
-            NEW.last_result := jsonb_build_object('Err', err);
-        END IF;
+        NEW.last_result := jsonb_build_object('Err', coalesce(err, jsonb_build_object('class', class, 'message', message)));
         IF class = 'wait_until' THEN
-            wait := (err ->> 'retry_at')::timestamptz;
+            wait := job_error_time(err ->> 'retry_at');
         END IF;
         IF wait IS NOT NULL THEN
             PERFORM job_record_attempt(NEW, NEW.attempts, OLD.lock_at, 'deferred', class, message, OLD.lock_by);
@@ -74,6 +86,8 @@ BEGIN
         -- so that a job that kills its process ends dead instead of looping.
         PERFORM job_record_attempt(NEW, NEW.attempts, OLD.lock_at, 'orphaned', 'worker_lost',
                                    'the worker holding the job stopped heartbeating', OLD.lock_by);
+        NEW.last_result := jsonb_build_object('Err', jsonb_build_object(
+            'class', 'worker_lost', 'message', 'the worker holding the job stopped heartbeating'));
         IF NEW.attempts >= NEW.max_attempts THEN
             NEW.status := 'Killed';
             NEW.done_at := now();

@@ -208,6 +208,7 @@ impl Settings {
     }
 
     pub fn job_settings(&self) -> jobs::JobSettings {
+        let deepcura = self.secrets(secrets::Inbound::DeepCura);
         jobs::JobSettings {
             drchrono: jobs::drchrono::ClientSettings {
                 api_base: self.drchrono_api_base.clone(),
@@ -223,9 +224,9 @@ impl Settings {
             },
             practice_timezone: self.practice_timezone,
             phone_default_country: self.phone_default_country,
-            deepcura_cipher: secrets::present(&self.deepcura_shared_secret)
-                .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
-            deepcura_previous_cipher: secrets::present(&self.deepcura_shared_secret_previous)
+            deepcura_cipher: deepcura.current.map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
+            deepcura_previous_cipher: deepcura
+                .previous
                 .map(|secret| jobs::deepcura::Cipher::new(secret, self.deepcura_scheme)),
             archive: self.archive.settings(),
         }

@@ -1,6 +1,7 @@
 //! Lists walked into the tables, and convergence under every fault mode.
 
 use integration_tests::app::{TestApp, spawn_app, spawn_app_with};
+use integration_tests::db;
 use integration_tests::queue;
 use job_runner::JobState;
 use job_runner::enqueue;
@@ -54,8 +55,23 @@ async fn a_walk_lands_every_record_at_the_minimum_call_count() {
     assert_eq!(patients as usize, app.sandbox.ids(Kind::Patient).len());
     assert_eq!(appointments as usize, app.sandbox.ids(Kind::Appointment).len());
     assert_eq!(app.sandbox.calls_to("/api/patients"), 1, "60 patients fit one page of 250");
-    let appt_pages = (appointments as u64).div_ceil(20);
-    assert_eq!(app.sandbox.calls_to("/api/appointments"), appt_pages, "pages of 20");
+    let appt_pages = (appointments as u64).div_ceil(sandbox::APPOINTMENTS_MAX_PAGE_SIZE as u64);
+    assert_eq!(app.sandbox.calls_to("/api/appointments"), appt_pages, "pages of 250, as the spec allows");
+}
+
+/// A server that caps pages below what was asked costs more pages, never an
+/// error: the walk follows `next` whatever size comes back.
+#[tokio::test]
+async fn a_server_that_caps_pages_lower_costs_more_pages_and_loses_nothing() {
+    let app = spawn_app_with(true, 60).await;
+    app.sandbox.set_faults(sandbox::Faults { page_cap: Some(7), ..Default::default() });
+    app.sandbox.reset_counters();
+    enqueue(app.pool(), &SyncRecords::all(RecordKind::Appointment)).await.unwrap();
+    drain_fast(&app).await;
+    let appointments: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM appointments").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(appointments as usize, app.sandbox.ids(Kind::Appointment).len());
+    assert_eq!(app.sandbox.calls_to("/api/appointments"), (appointments as u64).div_ceil(7));
 }
 
 #[tokio::test]
@@ -74,6 +90,7 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
         fail_page: Some(2),
         slow: Some(Duration::from_millis(20)),
         invalid_grant: false,
+        page_cap: Some(20),
     });
     storm.start_workers();
     sync_everything(&storm).await;
@@ -84,6 +101,7 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
         html_once: true,
         slow: Some(Duration::from_millis(20)),
         invalid_grant: false,
+        page_cap: Some(20),
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
     storm.sandbox.set_faults(Faults {
@@ -109,9 +127,9 @@ async fn a_resync_of_unchanged_data_writes_nothing() {
     let app = spawn_app().await;
     enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
     drain_fast(&app).await;
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
+    let before: i64 = db::count_rows(app.pool(), "change_log").await;
     enqueue(app.pool(), &SyncRecords::all(RecordKind::Patient)).await.unwrap();
     drain_fast(&app).await;
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
+    let after: i64 = db::count_rows(app.pool(), "change_log").await;
     assert_eq!(before, after, "identical rows are not rewritten");
 }

@@ -81,7 +81,9 @@ async fn a_job_that_kills_its_process_ends_dead_after_max_attempts() {
     let history = attempts_of(&db.pool, &id).await;
     assert_eq!(history.iter().filter(|(o, _)| o == "orphaned").count(), 3, "{history:?}");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(queue::report(&db.pool, &id).await.state, JobState::Dead, "dead stays dead");
+    let dead = queue::report(&db.pool, &id).await;
+    assert_eq!(dead.state, JobState::Dead, "dead stays dead");
+    assert_eq!(dead.last_result.unwrap()["Err"]["class"], "worker_lost", "the rescue's class is a stored field");
 }
 
 #[tokio::test]

@@ -59,6 +59,27 @@ async fn a_failed_attempt_is_retried_later_with_growing_jittered_delay_then_dies
         ]
     );
     assert_eq!(row(&db.pool, &id).await.0, JobState::Dead);
+    let stored = queue::report(&db.pool, &id).await.last_result.unwrap();
+    assert_eq!(stored["Err"]["class"], "retryable", "the class is a field of the stored error: {stored}");
+}
+
+/// The trigger's parsing never raises (one error would fail apalis's whole
+/// batch of results): text that is not an error object, or not a time, is NULL.
+#[tokio::test]
+async fn error_fields_that_do_not_parse_are_null_not_an_error() {
+    let db = fresh_db().await;
+    let row: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT ARRAY[job_error_fields('{\"class\": \"permanent\"}') ->> 'class', \
+                    job_error_fields('{not json')::text, job_error_fields('{\"m\": \"\\u0000\"}')::text, \
+                    job_error_time('2026-11-22T05:00:00.250Z')::text, job_error_time('soon')::text]",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let [fields, bad_json, nul, time, bad_time] = <[Option<String>; 5]>::try_from(row).unwrap();
+    assert_eq!(fields.as_deref(), Some("permanent"));
+    assert_eq!((bad_json, nul, bad_time), (None, None, None));
+    assert!(time.is_some());
 }
 
 #[tokio::test]

@@ -40,7 +40,8 @@ async fn a_walk_that_fails_halfway_leaves_its_cursor_and_the_retry_completes_it(
     };
     tokio::spawn(jobs::registry::all().run(db.pool.clone(), ctx, config, rx));
 
-    sandbox.set_faults(Faults { fail_page: Some(3), ..Default::default() });
+    // Pages of 20 (DrChrono may cap below the 250 asked for), the fourth failing.
+    sandbox.set_faults(Faults { fail_page: Some(3), page_cap: Some(20), ..Default::default() });
     let id = enqueue(&db.pool, &cursor_walk()).await.unwrap().unwrap();
     queue::wait_for_attempts(&db.pool, 1, LIMIT).await;
     let cursor: Option<chrono::DateTime<chrono::Utc>> =

@@ -1,6 +1,7 @@
 //! Reconciliation catches what webhooks missed; retention prunes old rows.
 
 use integration_tests::app::{TestApp, spawn_app_with};
+use integration_tests::db;
 use integration_tests::queue;
 use job_runner::enqueue;
 use jobs::{
@@ -62,9 +63,9 @@ async fn one_pass_levels_drifted_tables_and_a_second_finds_nothing_to_do() {
     let drift_calls = app.sandbox.calls();
 
     app.sandbox.reset_counters();
-    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
+    let before: i64 = db::count_rows(app.pool(), "change_log").await;
     reconcile(&app).await;
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM change_log").fetch_one(app.pool()).await.unwrap();
+    let after: i64 = db::count_rows(app.pool(), "change_log").await;
     assert_eq!(before, after, "nothing changed, nothing written");
     let idle_calls = app.sandbox.calls();
     eprintln!("reconciliation calls: drift pass {drift_calls}, idle pass {idle_calls}");
@@ -99,7 +100,7 @@ async fn cleanup_prunes_old_finished_jobs_and_deliveries_and_keeps_the_audit() {
         0,
         "attempts go with their jobs"
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM change_log").await, 2, "the audit is kept");
+    assert_eq!(db::count_rows(app.pool(), "change_log").await, 2, "the audit is kept");
     assert_eq!(
         count(&app, "SELECT seen FROM sync_runs WHERE kind = 'cleanup'").await,
         2,

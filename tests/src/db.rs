@@ -38,3 +38,11 @@ pub async fn fresh_db() -> TestDb {
     jobs::migrate::run(&pool).await.expect("migrations apply to a fresh database");
     TestDb { pool, url, name }
 }
+
+/// Rows in `table` (one of the project's tables, named by the test).
+pub async fn count_rows(pool: &PgPool, table: &'static str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("count of {table}: {e}"))
+}

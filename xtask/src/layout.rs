@@ -26,7 +26,7 @@ pub struct LayoutArgs {
 const DOMAIN_CRATES: [&str; 6] = ["jobs", "server", "scheduler", "sandbox", "integration-tests", "xtask"];
 
 /// Folders whose code must go through the runner for the job table.
-const OUTSIDE_THE_RUNNER: [&str; 4] = ["server", "scheduler", "xtask", "tests"];
+const OUTSIDE_THE_RUNNER: [&str; 5] = ["server", "scheduler", "xtask", "tests", "jobs/src"];
 
 pub fn run(args: LayoutArgs) -> Result<()> {
     let root = workspace_root();
@@ -125,7 +125,12 @@ fn module_graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
         files.push(src.join(format!("{module}.rs")));
         let mut uses = BTreeSet::new();
         for file in files.iter().filter(|f| f.exists()) {
-            let text = std::fs::read_to_string(file)?;
+            let mut text = std::fs::read_to_string(file)?;
+            // In `x.rs` and `x/mod.rs`, `super::` is the crate root.
+            let at_top = file.parent() == Some(src) || file.ends_with(format!("{module}/mod.rs"));
+            if at_top {
+                text = text.replace("super::", "crate::");
+            }
             for name in crate_paths(&text) {
                 let target = if modules.contains(&name) { Some(name) } else { reexports.get(&name).cloned() };
                 uses.extend(target.filter(|t| t != module));
@@ -139,7 +144,8 @@ fn module_graph(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
 /// The `mod x;` and `pub mod x;` lines of `lib.rs`.
 fn top_level_modules(lib: &str) -> BTreeSet<String> {
     lib.lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod ").or_else(|| l.trim().strip_prefix("mod ")))
+        .map(|l| l.trim().trim_start_matches("pub(crate) ").trim_start_matches("pub "))
+        .filter_map(|l| l.strip_prefix("mod "))
         .filter_map(|l| l.strip_suffix(';'))
         .map(str::to_string)
         .collect()

@@ -31,7 +31,7 @@ pub use enqueue::{enqueue, enqueue_at, enqueue_many};
 pub use error::{JobError, describe_db_error};
 pub use handler::current_job_id;
 pub use job::{BackgroundJob, JobOutcome};
-pub use registry::Registry;
+pub use registry::{JobInfo, Registry};
 pub use state::JobState;
 pub use supervisor::OutageLog;
 

@@ -15,15 +15,24 @@ use crate::{
 
 type QueueStarter<C> = fn(QueueRun<C>) -> BoxFuture<'static, ()>;
 
+/// What a registered job type declares, for operators and documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobInfo {
+    pub name: &'static str,
+    pub max_attempts: i32,
+    pub timeout: std::time::Duration,
+    pub concurrency: usize,
+}
+
 /// The explicit list of job types a process can run, one line per job.
 pub struct Registry<C> {
     queues: Vec<(&'static str, QueueStarter<C>)>,
-    max_attempts: Vec<(&'static str, i32)>,
+    jobs: Vec<JobInfo>,
 }
 
 impl<C: Clone + Send + Sync + 'static> Default for Registry<C> {
     fn default() -> Self {
-        Self { queues: Vec::new(), max_attempts: Vec::new() }
+        Self { queues: Vec::new(), jobs: Vec::new() }
     }
 }
 
@@ -37,13 +46,23 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
     pub fn register<J: BackgroundJob<Context = C>>(mut self) -> Self {
         assert!(!self.queues.iter().any(|(n, _)| *n == J::NAME), "job name {} registered twice", J::NAME);
         self.queues.push((J::NAME, |run| Box::pin(supervise::<J>(run))));
-        self.max_attempts.push((J::NAME, J::MAX_ATTEMPTS));
+        self.jobs.push(JobInfo {
+            name: J::NAME,
+            max_attempts: J::MAX_ATTEMPTS,
+            timeout: J::TIMEOUT,
+            concurrency: J::CONCURRENCY,
+        });
         self
     }
 
     /// A job type's attempt budget: what a revived dead job gets afresh.
     pub fn max_attempts(&self, name: &str) -> Option<i32> {
-        self.max_attempts.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+        self.jobs.iter().find(|j| j.name == name).map(|j| j.max_attempts)
+    }
+
+    /// Every registered job type, in registration order.
+    pub fn jobs(&self) -> &[JobInfo] {
+        &self.jobs
     }
 
     pub fn names(&self) -> Vec<&'static str> {

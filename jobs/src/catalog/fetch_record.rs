@@ -6,15 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{JobContext, domain::RecordKind};
 use job_runner::{BackgroundJob, JobError, JobOutcome};
 
-#[doc(alias(
-    "FetchPatient",
-    "FetchAppointment",
-    "FetchClinicalNote",
-    "FetchDoctor",
-    "FetchMedication",
-    "FetchProblem",
-    "FetchAllergy"
-))]
+#[doc(alias("fetch_record", "FetchPatient", "FetchAppointment", "FetchClinicalNote"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchRecord {
     pub kind: RecordKind,

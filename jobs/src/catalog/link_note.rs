@@ -1,7 +1,7 @@
 //! `link_note`: links a Deep Cura note to its DrChrono clinical note (see
 //! `deepcura::link` for the rules). Enqueued after each Gridhook, and again
-//! by the upsert hook when an appointment or clinical note arrives that
-//! could match an open note.
+//! by [`super::apply_records`] when an appointment or clinical note arrives
+//! that could match an open note.
 
 use serde::{Deserialize, Serialize};
 

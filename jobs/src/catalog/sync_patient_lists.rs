@@ -17,7 +17,7 @@ use job_runner::{BackgroundJob, JobError, JobOutcome, enqueue_many};
 
 const CURSOR: &str = "patient_lists";
 
-#[doc(alias("SyncPatientMedications", "SyncPatientProblems", "SyncPatientAllergies"))]
+#[doc(alias("sync_patient_lists"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncPatientLists {
     #[serde(default)]

@@ -19,15 +19,7 @@ use crate::{
 };
 use job_runner::{BackgroundJob, JobError, JobOutcome, current_job_id};
 
-#[doc(alias(
-    "SyncPatientsSince",
-    "SyncAppointmentsSince",
-    "SyncClinicalNotesSince",
-    "SyncDoctorsSince",
-    "SyncMedicationsSince",
-    "SyncProblemsSince",
-    "SyncAllergiesSince"
-))]
+#[doc(alias("sync_records", "SyncPatientsSince", "SyncAppointmentsSince", "SyncClinicalNotesSince"))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRecords {
     pub kind: RecordKind,
@@ -44,7 +36,7 @@ pub struct SyncRecords {
 }
 
 /// `/api/appointments` refuses to list without a filter; `since` the epoch
-/// is the cheapest "everything" (one call per page of 20, no date chunks).
+/// is the cheapest "everything" (one call per page of 250, no date chunks).
 const ALL_TIME: &str = "1970-01-01";
 
 impl SyncRecords {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::{JobContext, domain::RecordKind};
 use job_runner::{BackgroundJob, JobError, JobOutcome};
 
-#[doc(alias("UpsertPatient", "UpsertAppointment", "UpsertClinicalNote"))]
+#[doc(alias("upsert_record", "FetchPatient", "FetchAppointment", "FetchClinicalNote"))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UpsertRecord {
     pub kind: RecordKind,

@@ -48,7 +48,7 @@ pub enum DrChronoError {
     Invalid { path: String, fields: Vec<String> },
     #[error("DrChrono answered {status} with a non-JSON body on {path}")]
     NotJson { status: u16, path: String },
-    #[error("DrChrono answered a list page on {path} that is not {{previous, results, next}}")]
+    #[error("DrChrono answered a list page on {path} that is not {{previous, results (or data), next}}")]
     NotAList { path: String },
     #[error("DrChrono request to {path} failed: {kind}")]
     Transport { path: String, kind: &'static str },

@@ -3,8 +3,10 @@
 
 use chrono::{Days, NaiveDate};
 
-/// The largest `page_size` each list endpoint honours, in one place. DrChrono's
-/// default is "about 250"; `/api/appointments` is documented with 20.
+/// The largest `page_size` each list endpoint honours, in one place: 250 for
+/// `/api/appointments` in DrChrono's OpenAPI (v4), and "about 250" in its
+/// support pages for the rest. A server that caps lower only costs more
+/// pages: walks follow `next`, whatever size it gives back.
 pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/patients", 250),
     ("/api/clinical_notes", 250),
@@ -12,7 +14,7 @@ pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/problems", 250),
     ("/api/allergies", 250),
     ("/api/doctors", 250),
-    ("/api/appointments", 20),
+    ("/api/appointments", 250),
 ];
 
 /// The maximum page size of the list at `path` (trailing slash and query
@@ -114,8 +116,8 @@ mod tests {
     #[test]
     fn page_sizes_come_from_one_table() {
         assert_eq!(max_page_size("/api/patients"), Some(250));
-        assert_eq!(max_page_size("/api/appointments/"), Some(20));
-        assert_eq!(max_page_size("/api/appointments?date=2025-01-01"), Some(20));
+        assert_eq!(max_page_size("/api/appointments/"), Some(250));
+        assert_eq!(max_page_size("/api/appointments?date=2025-01-01"), Some(250));
         assert_eq!(max_page_size("/api/unknown"), None);
     }
 }

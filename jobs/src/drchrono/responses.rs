@@ -26,7 +26,8 @@ pub(super) async fn read_json(resp: reqwest::Response, path: &str) -> Result<Val
     serde_json::from_slice(&body).map_err(|_| DrChronoError::NotJson { status: 200, path: path.to_string() })
 }
 
-/// `{previous, results, next}`: the results and the next link.
+/// `{previous, results, next}`: the results and the next link. DrChrono's
+/// OpenAPI writes the list key as `data`; either is read.
 pub(super) fn list_parts(page: Value) -> Option<(Vec<Value>, Option<String>)> {
     let Value::Object(mut page) = page else { return None };
     let next = match page.remove("next") {
@@ -35,7 +36,7 @@ pub(super) fn list_parts(page: Value) -> Option<(Vec<Value>, Option<String>)> {
         Some(Value::String(s)) => Some(s),
         Some(_) => return None,
     };
-    match page.remove("results")? {
+    match page.remove("results").or_else(|| page.remove("data"))? {
         Value::Array(results) => Some((results, next)),
         _ => None,
     }
@@ -126,6 +127,8 @@ mod tests {
         assert_eq!(results.len(), 1);
         assert_eq!(next.as_deref(), Some("http://x/api/patients?cursor=a"));
         assert_eq!(list_parts(serde_json::json!({"results": [], "next": null})).unwrap().1, None);
+        let spec_shaped = serde_json::json!({"previous": null, "data": [{"id": 1}, {"id": 2}], "next": null});
+        assert_eq!(list_parts(spec_shaped).unwrap().0.len(), 2, "the spec's `data` key");
         assert!(list_parts(serde_json::json!({"detail": "x"})).is_none());
         assert!(list_parts(serde_json::json!([1, 2])).is_none());
     }

@@ -124,7 +124,7 @@ impl<'a> DrChronoClient<'a> {
     /// ```text
     /// let mut pages = client.pages("/api/patients", &[("since", since)], None)?;
     /// while let Some(page) = pages.next_page().await? {
-    ///     counts.add(upsert_batch(&pool, &page).await?);
+    ///     counts.add(apply_records(&pool, kind, &page, actor, &locale).await?);
     /// }
     /// let stats = pages.finish(); // pages, calls, records
     /// ```

@@ -30,6 +30,16 @@ pub enum Inbound {
 impl Inbound {
     pub const ALL: [Inbound; 4] = [Self::DrChronoWebhook, Self::DeepCura, Self::Partner, Self::Admin];
 
+    /// What answers 503 while the secret is unset.
+    pub const fn opens(self) -> &'static str {
+        match self {
+            Self::DrChronoWebhook => "the DrChrono webhook endpoint",
+            Self::DeepCura => "the Deep Cura endpoint",
+            Self::Partner => "the partner appointment feed",
+            Self::Admin => "the operator endpoints",
+        }
+    }
+
     /// The environment variable; `{var}_PREVIOUS` holds the value being rotated out.
     pub const fn var(self) -> &'static str {
         match self {
@@ -50,12 +60,24 @@ pub enum Matched {
 }
 
 /// An inbound secret as configured: the current value and, during a
-/// rotation, the previous one. Blank values are absent.
-#[derive(Debug, Clone, Copy)]
+/// rotation, the previous one. Blank values are absent; surrounding
+/// whitespace is not part of a value (a sent one is trimmed too).
+#[derive(Clone, Copy)]
 pub struct Secrets<'a> {
     pub kind: Inbound,
     pub current: Option<&'a str>,
     pub previous: Option<&'a str>,
+}
+
+/// Says which values are set, never what they are.
+impl std::fmt::Debug for Secrets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("kind", &self.kind)
+            .field("current", &self.current.map(|_| "<redacted>"))
+            .field("previous", &self.previous.map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl<'a> Secrets<'a> {
@@ -82,9 +104,9 @@ impl<'a> Secrets<'a> {
     }
 }
 
-/// `Some` of a value that is not blank.
+/// `Some` of a value that is not blank, trimmed.
 pub(crate) fn present(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.trim().is_empty())
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 impl Settings {
@@ -105,11 +127,11 @@ impl Settings {
         for kind in Inbound::ALL {
             let s = self.secrets(kind);
             for (value, suffix) in [(s.current, ""), (s.previous, "_PREVIOUS")] {
-                if let Some(v) = value.filter(|v| v.trim().len() < MIN_SECRET_BYTES) {
+                if let Some(v) = value.filter(|v| v.len() < MIN_SECRET_BYTES) {
                     return Err(format!(
                         "{}{suffix} is {} bytes; a secret needs at least {MIN_SECRET_BYTES}: make one with `openssl rand -hex 32` and set it on the sender too",
                         kind.var(),
-                        v.trim().len()
+                        v.len()
                     ));
                 }
             }
@@ -178,6 +200,7 @@ mod tests {
         assert_eq!(secrets.matched(|g| g == "new-secret-0123456789"), Some(Matched::Current));
         assert_eq!(secrets.matched(|g| g == "old-secret-0123456789"), Some(Matched::Previous));
         assert_eq!(secrets.matched(|g| g == "neither"), None);
+        assert!(!format!("{secrets:?}").contains("secret-0123456789"), "Debug redacts the values");
     }
 
     #[test]

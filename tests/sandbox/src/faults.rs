@@ -32,6 +32,10 @@ pub struct Faults {
     /// Every refresh answers 401 `invalid_grant`, as when the grant was
     /// revoked in the console: only a person can fix that.
     pub invalid_grant: bool,
+    /// Lists serve at most this many records a page, below what the client
+    /// asked for and below the documented maximum: DrChrono may cap lower,
+    /// and a client must follow `next` whatever size comes back.
+    pub page_cap: Option<usize>,
 }
 
 /// How the 429 looks: DrChrono always states the wait in `detail`; whether it
@@ -69,6 +73,11 @@ pub(crate) fn throttled(limit: RateLimit) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(limit.seconds));
     }
     response
+}
+
+/// `size` lowered to the `page_cap` switch, if set.
+pub(crate) fn page_size(state: &State, size: usize) -> usize {
+    state.faults.page_cap.map_or(size, |cap| size.min(cap.max(1)))
 }
 
 /// Fires `fail_page` when a list serves that page index; one-shot.

@@ -10,10 +10,11 @@ use serde_json::Value;
 pub const PATIENTS_MAX_PAGE_SIZE: usize = 250;
 /// `/api/doctors`: DrChrono's general default.
 pub const DOCTORS_MAX_PAGE_SIZE: usize = 250;
-/// `/api/appointments` is documented with a small maximum (20 in one place);
-/// the sandbox takes the documented number, so clients learn to walk many
-/// small pages.
-pub const APPOINTMENTS_MAX_PAGE_SIZE: usize = 20;
+/// `/api/appointments`: 250, as DrChrono's OpenAPI (v4) states it (the
+/// facts file had 20); 25 with `verbose=true` ([`APPOINTMENTS_VERBOSE_MAX_PAGE_SIZE`]).
+pub const APPOINTMENTS_MAX_PAGE_SIZE: usize = 250;
+/// `/api/appointments?verbose=true`: the spec's maximum.
+pub const APPOINTMENTS_VERBOSE_MAX_PAGE_SIZE: usize = 25;
 /// `/api/clinical_notes`: DrChrono's general default.
 pub const CLINICAL_NOTES_MAX_PAGE_SIZE: usize = 250;
 /// `/api/medications`: DrChrono's general default.
