@@ -65,6 +65,10 @@ pub struct Settings {
     #[arg(long, env = "DRCHRONO_CALLS_PER_HOUR", default_value_t = jobs::drchrono::settings::DEFAULT_CALLS_PER_HOUR)]
     pub drchrono_calls_per_hour: u32,
 
+    /// DrChrono calls per second, shared by every process and spaced evenly (DrChrono refuses past 10); 0 turns pacing off.
+    #[arg(long, env = "DRCHRONO_CALLS_PER_SECOND", default_value_t = jobs::drchrono::settings::DEFAULT_CALLS_PER_SECOND)]
+    pub drchrono_calls_per_second: u32,
+
     /// Share of the hourly budget (percent) reconciliation may use; webhook work may use all of it.
     #[arg(long, env = "DRCHRONO_RECONCILE_PERCENT", default_value_t = jobs::drchrono::settings::DEFAULT_RECONCILE_PERCENT,
           value_parser = clap::value_parser!(u8).range(0..=100))]
@@ -183,9 +187,19 @@ pub struct ScheduleSettings {
     #[arg(long, env = "SCHEDULE_SYNC_CLINICAL_NOTES", default_value = "0 5-59/15 * * * *", value_parser = CronParser)]
     pub schedule_sync_clinical_notes: scheduler::Cron,
 
-    /// Per-patient medications, problems and allergies of changed patients; by default hourly at :40.
+    /// Medications, problems and allergies of changed patients, per patient or practice-wide,
+    /// whichever costs fewer calls; by default hourly at :40.
     #[arg(long, env = "SCHEDULE_SYNC_PATIENT_LISTS", default_value = "0 40 * * * *", value_parser = CronParser)]
     pub schedule_sync_patient_lists: scheduler::Cron,
+
+    /// The practice-wide chart pass (every medication, problem and allergy; marks deletions);
+    /// by default nightly at 02:15 UTC.
+    #[arg(long, env = "SCHEDULE_SYNC_CHARTS", default_value = "0 15 2 * * *", value_parser = CronParser)]
+    pub schedule_sync_charts: scheduler::Cron,
+
+    /// The doctors list, which write-back validation reads; by default daily at 02:45 UTC.
+    #[arg(long, env = "SCHEDULE_SYNC_DOCTORS", default_value = "0 45 2 * * *", value_parser = CronParser)]
+    pub schedule_sync_doctors: scheduler::Cron,
 
     /// Retention cleanup of finished jobs and old deliveries; by default daily at 03:30 UTC.
     #[arg(long, env = "SCHEDULE_CLEANUP", default_value = "0 30 3 * * *", value_parser = CronParser)]
@@ -218,6 +232,7 @@ impl Settings {
                 client_secret: secrets::present(&self.drchrono_client_secret).map(str::to_string),
                 token_encryption_key: self.token_encryption_key.clone(),
                 calls_per_hour: self.drchrono_calls_per_hour,
+                calls_per_second: self.drchrono_calls_per_second,
                 reconcile_percent: self.drchrono_reconcile_percent,
                 timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
                 ..Default::default()

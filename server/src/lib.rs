@@ -96,6 +96,15 @@ pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
         .job("sync_clinical_notes", &cfg.schedule_sync_clinical_notes, sync(RecordKind::ClinicalNote))
         .job("sync_patient_lists", &cfg.schedule_sync_patient_lists, |tick: &scheduler::Tick| SyncPatientLists {
             schedule: Some(tick.schedule.into()),
+            practice_wide: false,
+        })
+        .job("sync_charts", &cfg.schedule_sync_charts, |tick: &scheduler::Tick| SyncPatientLists {
+            schedule: Some(tick.schedule.into()),
+            practice_wide: true,
+        })
+        .job("sync_doctors", &cfg.schedule_sync_doctors, |tick: &scheduler::Tick| SyncRecords {
+            schedule: Some(tick.schedule.into()),
+            ..SyncRecords::all(RecordKind::Doctor)
         })
         .job("cleanup", &cfg.schedule_cleanup, |_: &scheduler::Tick| Cleanup::default())
 }

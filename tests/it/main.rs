@@ -25,6 +25,7 @@ mod runner_retry;
 mod scheduler;
 mod sync_cursors;
 mod sync_reconcile;
+mod sync_spec;
 mod telemetry;
 mod webhook_drchrono;
 mod writeback;

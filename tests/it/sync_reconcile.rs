@@ -21,7 +21,7 @@ async fn reconcile(app: &TestApp) {
         enqueue(app.pool(), &walk(kind)).await.unwrap();
     }
     app.drain_jobs().await;
-    enqueue(app.pool(), &SyncPatientLists { schedule: None }).await.unwrap();
+    enqueue(app.pool(), &SyncPatientLists { schedule: None, practice_wide: false }).await.unwrap();
     app.drain_jobs().await;
 }
 

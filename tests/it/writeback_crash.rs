@@ -4,10 +4,9 @@
 //! time; a patient by doctor, name, birth date and creation time) and adopts
 //! it instead of POSTing again. An older namesake is not adopted.
 
-use base64::Engine as _;
 use integration_tests::queue;
 use integration_tests::{
-    app::{ADMIN_TOKEN, TEST_TOKEN_KEY, TestApp, spawn_app_with},
+    app::{ADMIN_TOKEN, TestApp, spawn_app_with},
     process::WorkerProcess,
 };
 use job_runner::JobState;
@@ -19,21 +18,9 @@ use std::time::Duration;
 /// A worker process of the service's own for `queue`, configured like the
 /// test's app, that aborts right after DrChrono's 201.
 async fn crashing_worker(app: &TestApp, queue: &str) -> WorkerProcess {
-    let s = &app.settings;
-    let env = [
-        ("DATABASE_URL", app.db.url.clone()),
-        ("DRCHRONO_API_BASE", s.drchrono_api_base.clone()),
-        ("DRCHRONO_ACCESS_TOKEN", s.drchrono_access_token.clone().unwrap_or_default()),
-        ("DRCHRONO_REFRESH_TOKEN", s.drchrono_refresh_token.clone().unwrap_or_default()),
-        ("DRCHRONO_CLIENT_ID", s.drchrono_client_id.clone().unwrap_or_default()),
-        ("DRCHRONO_CLIENT_SECRET", s.drchrono_client_secret.clone().unwrap_or_default()),
-        ("TOKEN_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode(TEST_TOKEN_KEY)),
-        ("JOB_QUEUES", queue.into()),
-        ("JOB_HEARTBEAT_SECS", "1".into()),
-        ("JOB_MISSED_HEARTBEATS", "2".into()),
-        ("JOB_POLL_MS", "100".into()),
-        (faults::VAR, FaultPoint::AfterDrChronoCreate.name().into()),
-    ];
+    let mut env = app.worker_env();
+    env.push(("JOB_QUEUES", queue.into()));
+    env.push((faults::VAR, FaultPoint::AfterDrChronoCreate.name().into()));
     WorkerProcess::spawn_with_env(env!("CARGO_BIN_EXE_service-worker"), &app.db.url, queue, &env).await
 }
 

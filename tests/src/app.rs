@@ -119,6 +119,26 @@ impl TestApp {
         DeepCuraSender::new(self.url("/webhooks/deepcura"), DEEPCURA_SECRET, scheme)
     }
 
+    /// The environment a worker process of the service's own (the
+    /// `service-worker` binary) needs to reach this app's sandbox with its
+    /// stored tokens, polling and heartbeats fast enough for tests.
+    pub fn worker_env(&self) -> Vec<(&'static str, String)> {
+        use base64::Engine as _;
+        let s = &self.settings;
+        vec![
+            ("DATABASE_URL", self.db.url.clone()),
+            ("DRCHRONO_API_BASE", s.drchrono_api_base.clone()),
+            ("DRCHRONO_ACCESS_TOKEN", s.drchrono_access_token.clone().unwrap_or_default()),
+            ("DRCHRONO_REFRESH_TOKEN", s.drchrono_refresh_token.clone().unwrap_or_default()),
+            ("DRCHRONO_CLIENT_ID", s.drchrono_client_id.clone().unwrap_or_default()),
+            ("DRCHRONO_CLIENT_SECRET", s.drchrono_client_secret.clone().unwrap_or_default()),
+            ("TOKEN_ENCRYPTION_KEY", base64::engine::general_purpose::STANDARD.encode(TEST_TOKEN_KEY)),
+            ("JOB_HEARTBEAT_SECS", "1".into()),
+            ("JOB_MISSED_HEARTBEATS", "2".into()),
+            ("JOB_POLL_MS", "100".into()),
+        ]
+    }
+
     /// GET `path` with the admin token; the JSON body.
     pub async fn admin_get(&self, path: &str) -> serde_json::Value {
         let resp = self.http.get(self.url(path)).bearer_auth(ADMIN_TOKEN).send().await.expect("admin request");

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::{
-    app::{TEST_TOKEN_KEY, TestApp, spawn_app_configured},
+    app::{TestApp, spawn_app_configured},
     s3::TestS3,
 };
 
@@ -76,26 +76,10 @@ impl ArchiveApp {
 
     /// The variables a separate service process needs to work like this app.
     pub fn service_env(&self) -> Vec<(&'static str, String)> {
-        let s = &self.app.settings;
         let mut env = self.s3.env(&self.provider);
-        env.extend([
-            ("DRCHRONO_API_BASE", s.drchrono_api_base.clone()),
-            ("DRCHRONO_ACCESS_TOKEN", s.drchrono_access_token.clone().unwrap_or_default()),
-            ("DRCHRONO_REFRESH_TOKEN", s.drchrono_refresh_token.clone().unwrap_or_default()),
-            ("DRCHRONO_CLIENT_ID", s.drchrono_client_id.clone().unwrap_or_default()),
-            ("DRCHRONO_CLIENT_SECRET", s.drchrono_client_secret.clone().unwrap_or_default()),
-            ("TOKEN_ENCRYPTION_KEY", base64_of(&TEST_TOKEN_KEY)),
-            ("JOB_HEARTBEAT_SECS", "1".into()),
-            ("JOB_MISSED_HEARTBEATS", "2".into()),
-            ("JOB_POLL_MS", "100".into()),
-        ]);
+        env.extend(self.app.worker_env().into_iter().filter(|(k, _)| *k != "DATABASE_URL"));
         env
     }
-}
-
-fn base64_of(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// A note's most recent verdict: (result, reason, matched page).

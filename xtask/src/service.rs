@@ -35,9 +35,19 @@ impl LocalService {
 
 /// Migrates `database_url` and starts HTTP and workers on it, pointed at `sandbox`.
 pub async fn start(database_url: &str, sandbox: &Sandbox) -> Result<LocalService> {
+    start_with(database_url, sandbox, |_| {}).await
+}
+
+/// [`start`], with the settings changed by `adjust` first.
+pub async fn start_with(
+    database_url: &str,
+    sandbox: &Sandbox,
+    adjust: impl FnOnce(&mut server::Settings),
+) -> Result<LocalService> {
     let pool = PgPool::connect(database_url).await.context("connect to the database")?;
     jobs::migrate::run(&pool).await?;
-    let settings = settings(database_url, sandbox);
+    let mut settings = settings(database_url, sandbox);
+    adjust(&mut settings);
     let (stop, shutdown) = watch::channel(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);

@@ -1,30 +1,38 @@
-//! `cargo xtask sync <kind> [--full]`: one reconciliation walk now, through
-//! the job runner, with progress on a terminal and a `sync_runs` summary.
+//! `cargo xtask sync <kind|all> [--full]`: reconciliation walks now, through
+//! the job runner, with one progress bar per kind and a `sync_runs` summary.
 //!
-//! It reads the service's configuration (environment or `.env`), enqueues a
-//! `sync_records` job and runs that queue's worker in this process, so the
-//! walk has the same retries, budget and audit as a scheduled one.
+//! It reads the service's configuration (environment or `.env`), enqueues
+//! `sync_records` jobs and runs that queue's worker in this process, so each
+//! walk has the same retries, budget and audit as a scheduled one. `all`
+//! walks every kind in dependency order (lookups, patients, then what names
+//! them). A walk deferred by the spent hourly budget waits for the reset and
+//! goes on; `all --full` run again after a crash skips the kinds its
+//! unfinished run (a `full_sync` row in `sync_runs`) already completed.
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
-use job_runner::{JobState, enqueue};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use job_runner::{BackgroundJob, JobState, enqueue};
 use jobs::{JobContext, catalog::SyncRecords, domain::RecordKind};
+use sqlx::PgPool;
 use std::{io::IsTerminal, time::Duration};
 
 use crate::config;
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {
-    /// The record type to walk.
+    /// The record type to walk, or `all`.
     #[arg(value_enum)]
     kind: Kind,
-    /// Walk everything, not only what changed since the cursor (the cursor still advances).
+    /// Walk everything, not only what changed since the cursor (the cursor
+    /// still advances), and mark what DrChrono no longer lists as removed.
     #[arg(long)]
     full: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Kind {
+    All,
     Patients,
     Doctors,
     Appointments,
@@ -34,16 +42,28 @@ enum Kind {
     Allergies,
 }
 
+/// The order of a whole sync: what others refer to comes first.
+const ALL_IN_ORDER: [RecordKind; 7] = [
+    RecordKind::Doctor,
+    RecordKind::Patient,
+    RecordKind::Appointment,
+    RecordKind::ClinicalNote,
+    RecordKind::Medication,
+    RecordKind::Problem,
+    RecordKind::Allergy,
+];
+
 impl Kind {
-    fn record(self) -> RecordKind {
+    fn records(self) -> Vec<RecordKind> {
         match self {
-            Kind::Patients => RecordKind::Patient,
-            Kind::Doctors => RecordKind::Doctor,
-            Kind::Appointments => RecordKind::Appointment,
-            Kind::ClinicalNotes => RecordKind::ClinicalNote,
-            Kind::Medications => RecordKind::Medication,
-            Kind::Problems => RecordKind::Problem,
-            Kind::Allergies => RecordKind::Allergy,
+            Kind::All => ALL_IN_ORDER.to_vec(),
+            Kind::Patients => vec![RecordKind::Patient],
+            Kind::Doctors => vec![RecordKind::Doctor],
+            Kind::Appointments => vec![RecordKind::Appointment],
+            Kind::ClinicalNotes => vec![RecordKind::ClinicalNote],
+            Kind::Medications => vec![RecordKind::Medication],
+            Kind::Problems => vec![RecordKind::Problem],
+            Kind::Allergies => vec![RecordKind::Allergy],
         }
     }
 }
@@ -51,41 +71,88 @@ impl Kind {
 pub async fn run(args: SyncArgs) -> Result<()> {
     let settings = config::service_settings();
     let pool = config::service_pool(&settings).await?;
-    let kind = args.kind.record();
-    let job = SyncRecords {
-        since: args.full.then(|| "1970-01-01".to_string()),
-        cursor: Some(kind.table().to_string()),
-        schedule: Some("manual".into()),
-        ..SyncRecords::all(kind)
-    };
-    let Some(job_id) = enqueue(&pool, &job).await? else {
-        bail!(
-            "a {} walk is already queued or running; watch it with: SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1",
-            kind.table()
-        );
-    };
-    eprintln!("sync: walking {} from {} (job {job_id})", kind.table(), settings.drchrono_api_base);
+    let kinds = args.kind.records();
+    let whole = args.kind == Kind::All && args.full;
+    let (full_run, done) = if whole { full_sync_run(&pool).await? } else { (None, Vec::new()) };
+    eprintln!("sync: walking {} kind(s) from {}", kinds.len(), settings.drchrono_api_base);
 
     let ctx = JobContext::new(pool.clone(), settings.job_settings());
     let mut config = settings.runner_config();
-    config.queues = Some(vec!["sync_records".into()]);
+    config.queues = Some(vec![SyncRecords::NAME.into()]);
     let (stop, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(jobs::registry::all().run(pool.clone(), ctx, config, rx));
-    let result = follow(&pool, &job_id).await;
+    let budget = Budget::of(&settings);
+    let bars = Bars::new(&kinds);
+    let mut result = Ok(());
+    for (i, kind) in kinds.iter().enumerate() {
+        if done.contains(&kind.name().to_string()) {
+            bars.finish(i, "done in the interrupted run; skipped".into());
+            continue;
+        }
+        let job = SyncRecords {
+            full: args.full,
+            cursor: Some(kind.table().to_string()),
+            schedule: Some(if whole { "full_sync".into() } else { "manual".into() }),
+            ..SyncRecords::all(*kind)
+        };
+        result = walk(&pool, &job, &bars, i, &budget).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    if let (Some(id), Ok(())) = (full_run, &result) {
+        sqlx::query("UPDATE sync_runs SET outcome = 'completed', finished_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await?;
+    }
     let _ = stop.send(true);
     result
 }
 
+/// The `full_sync` row of this whole sync: an unfinished one is resumed,
+/// with the kinds it already completed; otherwise a new one.
+async fn full_sync_run(pool: &PgPool) -> Result<(Option<i64>, Vec<String>)> {
+    let open: Option<(i64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT id, started_at FROM sync_runs WHERE kind = 'full_sync' AND outcome = 'running' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if let Some((id, started)) = open {
+        let done: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT kind FROM sync_runs WHERE schedule = 'full_sync' AND scope = 'full' \
+             AND outcome = 'completed' AND started_at >= $1",
+        )
+        .bind(started)
+        .fetch_all(pool)
+        .await?;
+        eprintln!("sync: resuming the full sync started {started} ({} kind(s) already done)", done.len());
+        return Ok((Some(id), done));
+    }
+    let id = sqlx::query_scalar(
+        "INSERT INTO sync_runs (kind, schedule, scope) VALUES ('full_sync', 'full_sync', 'full') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((Some(id), Vec::new()))
+}
+
+/// Enqueues one walk (or finds the same walk already queued) and follows it.
+async fn walk(pool: &PgPool, job: &SyncRecords, bars: &Bars, i: usize, budget: &Budget) -> Result<()> {
+    let key = job.dedup_key().unwrap_or_default();
+    let job_id = match enqueue(pool, job).await? {
+        Some(id) => id,
+        None => job_runner::queries::active_job_with_key(pool, SyncRecords::NAME, &key)
+            .await?
+            .context("the walk was neither enqueued nor found active; run the command again")?,
+    };
+    follow(pool, &job_id, bars, i, budget).await
+}
+
 type RunRow = (String, i64, i64, i64, i64, i64, i64, Option<String>);
 
-/// Shows progress until the job ends, then the run's summary.
-async fn follow(pool: &sqlx::PgPool, job_id: &str) -> Result<()> {
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
-    let mut last_line = std::time::Instant::now();
+/// Shows progress until the job ends, then the walk's summary line.
+async fn follow(pool: &PgPool, job_id: &str, bars: &Bars, i: usize, budget: &Budget) -> Result<()> {
     loop {
         let state = job_runner::queries::state(pool, job_id).await?.with_context(|| {
             format!("job {job_id} is gone; `cargo xtask jobs list --queue sync_records` lists walks")
@@ -97,37 +164,108 @@ async fn follow(pool: &sqlx::PgPool, job_id: &str) -> Result<()> {
         .bind(job_id)
         .fetch_optional(pool)
         .await?;
-        let progress = row.as_ref().map(|r| format!("{} records, {} pages, {} calls", r.1, r.6, r.5));
-        match (&bar, &progress) {
-            (Some(bar), Some(p)) => bar.set_message(p.clone()),
-            (None, Some(p)) if last_line.elapsed() > Duration::from_secs(2) => {
-                eprintln!("sync: {p}");
-                last_line = std::time::Instant::now();
-            }
-            _ => {}
+        let left = budget.left(pool).await?;
+        let waiting = row.as_ref().is_some_and(|r| r.0 == "deferred") && state != JobState::Done;
+        let line = match &row {
+            Some(r) if waiting => format!("budget spent; the walk resumes at the reset ({} calls so far)", r.5),
+            Some(r) => format!("{} records, {} calls, {left} calls left this hour", r.1, r.5),
+            None => format!("queued, {left} calls left this hour"),
+        };
+        bars.set(i, line);
+        match state {
+            JobState::Done | JobState::Dead => return summarize(bars, i, state, row, budget.allowed),
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }
-        if matches!(state, JobState::Done | JobState::Dead) || row.as_ref().is_some_and(|r| r.0 == "deferred") {
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            return summarize(state, row);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-fn summarize(state: JobState, row: Option<RunRow>) -> Result<()> {
+fn summarize(bars: &Bars, i: usize, state: JobState, row: Option<RunRow>, per_hour: i64) -> Result<()> {
     let Some((outcome, seen, created, updated, unchanged, calls, pages, error)) = row else {
         bail!("the job ended ({state}) before walking; see: SELECT * FROM job_attempts ORDER BY id DESC LIMIT 5");
     };
-    println!("outcome    {outcome}");
-    println!("records    {seen} seen: {created} created, {updated} updated, {unchanged} unchanged");
-    println!("API calls  {calls} ({pages} pages)");
+    let hours = calls as f64 / per_hour.max(1) as f64;
+    bars.finish(
+        i,
+        format!(
+            "{outcome}: {seen} records ({created} new, {updated} updated, {unchanged} unchanged), \
+             {calls} calls in {pages} pages (≈{hours:.2} budget hours)"
+        ),
+    );
     match outcome.as_str() {
         "completed" => Ok(()),
         _ => bail!(
             "the walk did not complete: {}; the job retries on its own when a worker runs (`drchrono-sync work`)",
             error.unwrap_or_else(|| state.to_string())
         ),
+    }
+}
+
+/// One line per kind: a bar on a terminal, plain lines every few seconds otherwise.
+struct Bars {
+    names: Vec<&'static str>,
+    bars: Option<Vec<ProgressBar>>,
+    last_line: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Bars {
+    fn new(kinds: &[RecordKind]) -> Self {
+        let names: Vec<&'static str> = kinds.iter().map(|k| k.table()).collect();
+        let bars = std::io::stderr().is_terminal().then(|| {
+            let multi = MultiProgress::new();
+            let style = ProgressStyle::with_template("{spinner} {prefix:>15} {msg}").expect("valid template");
+            names
+                .iter()
+                .map(|name| {
+                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(*name));
+                    bar.set_message("waiting");
+                    bar
+                })
+                .collect()
+        });
+        Self { names, bars, last_line: std::sync::Mutex::new(std::time::Instant::now()) }
+    }
+
+    fn set(&self, i: usize, message: String) {
+        match &self.bars {
+            Some(bars) => {
+                bars[i].set_message(message);
+                bars[i].tick();
+            }
+            None => {
+                let mut last = self.last_line.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if last.elapsed() > Duration::from_secs(2) {
+                    eprintln!("sync: {}: {message}", self.names[i]);
+                    *last = std::time::Instant::now();
+                }
+            }
+        }
+    }
+
+    fn finish(&self, i: usize, message: String) {
+        match &self.bars {
+            Some(bars) => bars[i].finish_with_message(message),
+            None => eprintln!("sync: {}: {message}", self.names[i]),
+        }
+    }
+}
+
+/// The reconciliation share of the hourly budget, for "calls left".
+struct Budget {
+    allowed: i64,
+}
+
+impl Budget {
+    fn of(settings: &server::Settings) -> Self {
+        let allowed = jobs::drchrono::budget::allowance(
+            settings.drchrono_calls_per_hour,
+            settings.drchrono_reconcile_percent,
+            jobs::drchrono::Priority::Reconcile,
+        );
+        Self { allowed: i64::from(allowed) }
+    }
+
+    async fn left(&self, pool: &PgPool) -> Result<i64> {
+        let status = jobs::drchrono::budget_status(pool).await?;
+        Ok((self.allowed - status.used).max(0))
     }
 }

@@ -5,15 +5,18 @@
 //! records updated since the cursor, and the cursor moves only when the whole
 //! walk completed, so a walk that fails halfway is redone from the same point
 //! (re-applying pages is harmless: upserts are idempotent). Every walk leaves
-//! a `sync_runs` row with its counts.
+//! a `sync_runs` row with its counts and scope. A complete walk (no `since`)
+//! also marks what it no longer lists as removed: DrChrono deletes chart
+//! entries outright, and silence is the only sign.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
     JobContext,
     domain::{
-        RecordKind,
-        sync_state::{self, RunTotals},
+        RecordKind, id_of,
+        removals::{self, Coverage},
+        sync_state::{self, Run, RunOf, RunTotals, Scope},
     },
     drchrono::Priority,
 };
@@ -33,6 +36,10 @@ pub struct SyncRecords {
     /// The schedule that enqueued this walk, for `sync_runs`.
     #[serde(default)]
     pub schedule: Option<String>,
+    /// Walk everything whatever the cursor says (the cursor still advances),
+    /// and mark what is no longer listed as removed.
+    #[serde(default)]
+    pub full: bool,
 }
 
 /// `/api/appointments` refuses to list without a filter; `since` the epoch
@@ -42,9 +49,17 @@ const ALL_TIME: &str = "1970-01-01";
 impl SyncRecords {
     /// Every record of `kind`.
     pub fn all(kind: RecordKind) -> Self {
-        Self { kind, since: None, patient: None, cursor: None, schedule: None }
+        Self { kind, since: None, patient: None, cursor: None, schedule: None, full: false }
     }
 
+    /// One patient's records of `kind` (medications, problems, allergies).
+    pub fn of_patient(kind: RecordKind, patient: i64, schedule: Option<String>) -> Self {
+        Self { patient: Some(patient), schedule, ..Self::all(kind) }
+    }
+
+    /// The list's query. Appointments always ask for `show_archived=true`:
+    /// DrChrono leaves deleted appointments out otherwise, and a deletion
+    /// that no webhook told us about would never be seen.
     fn query(&self, since: Option<String>) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         match (since, self.kind) {
@@ -52,42 +67,69 @@ impl SyncRecords {
             (None, RecordKind::Appointment) => q.push(("since", ALL_TIME.to_string())),
             (None, _) => {}
         }
+        if self.kind == RecordKind::Appointment {
+            q.push(("show_archived", "true".to_string()));
+        }
         if let Some(p) = self.patient {
             q.push(("patient", p.to_string()));
         }
         q
     }
 
-    /// Walks the list; on failure still returns what was done so far.
+    fn scope(&self, since: Option<&str>) -> Scope {
+        match (since, self.patient) {
+            (Some(_), _) => Scope::Incremental,
+            (None, Some(_)) => Scope::Patient,
+            (None, None) => Scope::Full,
+        }
+    }
+
+    /// Walks the list; on failure still returns what was done so far. A
+    /// complete walk that was not incremental then marks what it did not
+    /// list as removed.
     async fn walk(
         &self,
         ctx: &JobContext,
         since: Option<String>,
-        run: i64,
+        run: Run,
         totals: &mut RunTotals,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, JobError> {
         let client = ctx.drchrono_for(Priority::Reconcile);
         let actor = format!("job:{}:{}", Self::NAME, self.kind.name());
         let tz = ctx.settings.practice_timezone.name();
+        let complete = since.is_none();
         let mut pages = client.pages(&self.kind.api_path(), &self.query(since), None)?;
         let mut high_water = None;
+        let mut listed: Vec<i64> = Vec::new();
         let result = async {
             while let Some(page) = pages.next_page().await? {
                 totals
                     .counts
                     .add(super::apply_records(&ctx.pool, self.kind, &page, &actor, &ctx.settings.locale()).await?);
+                if complete {
+                    listed.extend(page.iter().filter_map(|o| id_of(o.get("id"))));
+                }
                 let page_high = sync_state::page_high_water(&ctx.pool, &page, tz).await?;
                 high_water = high_water.max(page_high);
                 let stats = pages.stats();
                 (totals.calls, totals.pages) = (stats.calls, stats.pages);
-                sync_state::progress(&ctx.pool, run, *totals).await?;
+                sync_state::progress(&ctx.pool, run.id, *totals).await?;
             }
             Ok::<_, JobError>(())
         }
         .await;
         let stats = pages.finish();
         (totals.calls, totals.pages) = (stats.calls, stats.pages);
-        result.map(|()| high_water)
+        result?;
+        if complete {
+            let coverage = self.patient.map_or(Coverage::Practice, Coverage::Patient);
+            let actor = format!("{actor}:not_listed");
+            totals.removed =
+                removals::mark_removed(&ctx.pool, self.kind, coverage, &listed, run.started_at, &actor).await?;
+        }
+        // Objects without a timestamp (the spec's ClinicalNote has none) still
+        // move the cursor: to the walk's own start, so it is never full twice.
+        Ok(high_water.or(Some(run.started_at)))
     }
 }
 
@@ -100,7 +142,7 @@ impl BackgroundJob for SyncRecords {
 
     fn dedup_key(&self) -> Option<String> {
         let patient = self.patient.map(|p| p.to_string()).unwrap_or_default();
-        let from = self.since.as_deref().or(self.cursor.as_deref()).unwrap_or("all");
+        let from = if self.full { "all" } else { self.since.as_deref().or(self.cursor.as_deref()).unwrap_or("all") };
         Some(format!("{}:{from}:{patient}", self.kind.name()))
     }
 
@@ -110,13 +152,22 @@ impl BackgroundJob for SyncRecords {
             None => None,
         };
         let tz = ctx.settings.practice_timezone;
-        let since = self
-            .since
-            .clone()
-            .or_else(|| resume.map(|t| t.with_timezone(&tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string()));
+        let since = if self.full {
+            None
+        } else {
+            self.since
+                .clone()
+                .or_else(|| resume.map(|t| t.with_timezone(&tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string()))
+        };
         let job_id = current_job_id();
-        let run =
-            sync_state::start_run(&ctx.pool, self.kind, job_id.as_deref(), self.schedule.as_deref(), resume).await?;
+        let of = RunOf {
+            kind: self.kind.name(),
+            scope: self.scope(since.as_deref()),
+            job_id: job_id.as_deref(),
+            schedule: self.schedule.as_deref(),
+            since: resume,
+        };
+        let run = sync_state::start_run(&ctx.pool, of).await?;
         let mut totals = RunTotals::default();
         match self.walk(&ctx, since, run, &mut totals).await {
             Ok(high_water) => {
@@ -124,13 +175,15 @@ impl BackgroundJob for SyncRecords {
                     let by = format!("job:{}", job_id.as_deref().unwrap_or(Self::NAME));
                     sync_state::advance(&ctx.pool, name, hw, &by).await?;
                 }
-                sync_state::finish_run(&ctx.pool, run, "completed", totals, None).await?;
+                sync_state::finish_run(&ctx.pool, run.id, "completed", totals, None).await?;
                 tracing::info!(
                     kind = self.kind.name(),
                     pages = totals.pages,
                     calls = totals.calls,
                     seen = totals.counts.seen,
                     changed = totals.counts.changed(),
+                    removed = totals.removed,
+                    unkeyed = totals.counts.unkeyed,
                     "list walked"
                 );
                 Ok(JobOutcome::applied(totals.counts.changed()))
@@ -138,7 +191,7 @@ impl BackgroundJob for SyncRecords {
             Err(e) => {
                 let outcome = if matches!(e, JobError::WaitUntil(..)) { "deferred" } else { "failed" };
                 let message = e.to_string();
-                sync_state::finish_run(&ctx.pool, run, outcome, totals, Some(&message)).await?;
+                sync_state::finish_run(&ctx.pool, run.id, outcome, totals, Some(&message)).await?;
                 Err(e)
             }
         }

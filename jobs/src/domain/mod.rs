@@ -4,6 +4,7 @@
 //! `sql/*.sql`, one file per table.
 
 pub mod mapping;
+pub mod removals;
 pub mod sync_state;
 
 pub use mapping::{Locale, PhoneCountry};
@@ -96,12 +97,15 @@ pub struct UpsertCounts {
     pub seen: u64,
     pub inserted: u64,
     pub updated: u64,
-    /// Stored rows that were newer or identical, and objects without an id.
+    /// Stored rows that were newer or identical.
     pub unchanged: u64,
     /// Phone fields given but not parseable in the objects seen; their E.164
     /// columns stay NULL (`mapping_gaps` lists the patients).
     #[serde(default)]
     pub phones_unparsed: u64,
+    /// Objects with no numeric id (kept in `unkeyed_records`, not mirrored).
+    #[serde(default)]
+    pub unkeyed: u64,
 }
 
 impl UpsertCounts {
@@ -115,6 +119,7 @@ impl UpsertCounts {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
         self.phones_unparsed += other.phones_unparsed;
+        self.unkeyed += other.unkeyed;
     }
 }
 
@@ -152,6 +157,7 @@ pub async fn upsert_batch<'a>(
         tracing::warn!(kind = kind.name(), phones_unparsed, "phone numbers not parseable; left NULL");
     }
     let mut tx = db.begin().await?;
+    let unkeyed = removals::store_unkeyed(&mut *tx, kind, &removals::unkeyed(objects), actor).await?;
     let was_locked = locked_notes(&mut tx, kind, objects.iter().filter_map(|o| id_of(o.get("id")))).await?;
     let written: Vec<(i64, bool)> = sqlx::query_as(kind.upsert_sql())
         .bind(sqlx::types::Json(objects))
@@ -173,8 +179,9 @@ pub async fn upsert_batch<'a>(
         seen,
         inserted: inserted.len() as u64,
         updated: changed - inserted.len() as u64,
-        unchanged: seen - changed,
+        unchanged: seen - changed - unkeyed,
         phones_unparsed,
+        unkeyed,
     };
     Ok(Written { counts, ids, inserted, newly_locked })
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
 
-use super::{RecordKind, UpsertCounts};
+use super::UpsertCounts;
 
 /// DrChrono's clocks and ours disagree a little, and a record can change
 /// while a walk is under way: a cursor resumes this far before the newest
@@ -48,21 +48,65 @@ pub async fn page_high_water(
         .await
 }
 
-/// Opens a `sync_runs` row; returns its id.
-pub async fn start_run(
-    pool: &PgPool,
-    kind: RecordKind,
-    job_id: Option<&str>,
-    schedule: Option<&str>,
-    since: Option<DateTime<Utc>>,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("INSERT INTO sync_runs (kind, job_id, schedule, since) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(kind.name())
-        .bind(job_id)
-        .bind(schedule)
-        .bind(since)
-        .fetch_one(pool)
-        .await
+/// How much of a kind a walk covers, as `sync_runs.scope` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Records updated since a cursor or a given time.
+    Incremental,
+    /// Every record of the kind.
+    Full,
+    /// One patient's records.
+    Patient,
+    /// A chart pass's plan: one walk of each list for the whole practice.
+    PracticeWide,
+    /// A chart pass's plan: walks for each changed patient.
+    PerPatient,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Incremental => "incremental",
+            Scope::Full => "full",
+            Scope::Patient => "patient",
+            Scope::PracticeWide => "practice_wide",
+            Scope::PerPatient => "per_patient",
+        }
+    }
+}
+
+/// An open `sync_runs` row: its id, and when it started by the database's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// What a `sync_runs` row is about; `kind` is a record kind's name, or
+/// another walk's (`chart_lists`).
+#[derive(Debug, Clone, Copy)]
+pub struct RunOf<'a> {
+    pub kind: &'a str,
+    pub scope: Scope,
+    pub job_id: Option<&'a str>,
+    pub schedule: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Opens a `sync_runs` row.
+pub async fn start_run(pool: &PgPool, of: RunOf<'_>) -> Result<Run, sqlx::Error> {
+    let (id, started_at) = sqlx::query_as(
+        "INSERT INTO sync_runs (kind, job_id, schedule, since, scope) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, started_at",
+    )
+    .bind(of.kind)
+    .bind(of.job_id)
+    .bind(of.schedule)
+    .bind(of.since)
+    .bind(of.scope.name())
+    .fetch_one(pool)
+    .await?;
+    Ok(Run { id, started_at })
 }
 
 /// What a walk did, for its `sync_runs` row.
@@ -71,6 +115,8 @@ pub struct RunTotals {
     pub counts: UpsertCounts,
     pub calls: u64,
     pub pages: u64,
+    /// Rows marked removed because a complete walk no longer listed them.
+    pub removed: u64,
 }
 
 /// Records a running walk's counts so far, for progress displays.
@@ -96,7 +142,7 @@ pub async fn finish_run(
     let c = totals.counts;
     sqlx::query(
         "UPDATE sync_runs SET finished_at = now(), outcome = $2, seen = $3, created = $4, updated = $5, \
-         unchanged = $6, calls = $7, pages = $8, error = $9 WHERE id = $1",
+         unchanged = $6, calls = $7, pages = $8, error = $9, removed = $10, unkeyed = $11 WHERE id = $1",
     )
     .bind(run)
     .bind(outcome)
@@ -107,6 +153,8 @@ pub async fn finish_run(
     .bind(totals.calls as i64)
     .bind(totals.pages as i64)
     .bind(error)
+    .bind(totals.removed as i64)
+    .bind(c.unkeyed as i64)
     .execute(pool)
     .await?;
     Ok(())

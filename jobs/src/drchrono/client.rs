@@ -4,7 +4,8 @@
 //! Every request goes through [`DrChronoClient::get_json`]:
 //! 1. the token (the re-authorization flag is checked first, so a locked-out
 //!    practice costs no network at all);
-//! 2. one call from the shared hourly budget, or a wait until it resets;
+//! 2. one call from the shared hourly budget, or a wait until it resets,
+//!    and its slot in the fleet's pace (a fraction of a second at most);
 //! 3. the request; a 401 refreshes once (single-flight) and retries once.
 
 use serde_json::Value;
@@ -159,8 +160,13 @@ impl<'a> DrChronoClient<'a> {
     async fn take_budget(&self) -> Result<(), DrChronoError> {
         let s = self.settings;
         let allowed = budget::allowance(s.calls_per_hour, s.reconcile_percent, self.priority);
-        match budget::take(self.pool, allowed).await? {
-            Ok(_) => Ok(()),
+        match budget::take(self.pool, allowed, budget::spacing(s.calls_per_second)).await? {
+            Ok(taken) => {
+                if !taken.wait.is_zero() {
+                    tokio::time::sleep(taken.wait).await;
+                }
+                Ok(())
+            }
             Err(until) => {
                 tracing::info!(priority = self.priority.as_str(), %until, "DrChrono hourly budget spent; not calling");
                 Err(DrChronoError::BudgetSpent { priority: self.priority.as_str(), until })

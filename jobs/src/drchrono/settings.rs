@@ -10,6 +10,10 @@ use super::TokenKey;
 pub const DEFAULT_API_BASE: &str = "https://drchrono.com";
 pub const DEFAULT_CALLS_PER_HOUR: u32 = 500;
 pub const DEFAULT_RECONCILE_PERCENT: u8 = 80;
+/// DrChrono throttles an application at 10 calls in any one second; the
+/// fleet paces itself at 6, so scheduling jitter between processes cannot
+/// bunch eleven calls into one second.
+pub const DEFAULT_CALLS_PER_SECOND: u32 = 6;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 #[derive(Clone)]
@@ -28,6 +32,9 @@ pub struct ClientSettings {
     pub token_encryption_key: Option<TokenKey>,
     /// The shared hourly budget of API calls, for every process together.
     pub calls_per_hour: u32,
+    /// Calls per second for every process together, spaced evenly; 0 turns
+    /// pacing off.
+    pub calls_per_second: u32,
     /// Reconciliation may use this share (percent) of the hourly budget;
     /// webhook-driven work may use all of it.
     pub reconcile_percent: u8,
@@ -47,6 +54,7 @@ impl Default for ClientSettings {
             client_secret: None,
             token_encryption_key: None,
             calls_per_hour: DEFAULT_CALLS_PER_HOUR,
+            calls_per_second: DEFAULT_CALLS_PER_SECOND,
             reconcile_percent: DEFAULT_RECONCILE_PERCENT,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             page_retry_delays: vec![
@@ -69,6 +77,7 @@ impl std::fmt::Debug for ClientSettings {
             .field("client_secret", &redacted(&self.client_secret))
             .field("token_encryption_key", &self.token_encryption_key)
             .field("calls_per_hour", &self.calls_per_hour)
+            .field("calls_per_second", &self.calls_per_second)
             .field("reconcile_percent", &self.reconcile_percent)
             .field("timeout", &self.timeout)
             .field("page_retry_delays", &self.page_retry_delays)

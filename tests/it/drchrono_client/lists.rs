@@ -116,11 +116,16 @@ async fn appointments_are_walked_in_date_chunks_and_pages_as_the_server_caps_the
     let mut pages = 0;
     for chunk in chunks {
         let stats = client
-            .walk("/api/appointments", &[("date_range", date_range_param(chunk))], None, |page| {
-                largest_page = largest_page.max(page.len());
-                ids.extend(page.iter().map(|a| a["id"].as_str().unwrap().parse::<i64>().unwrap()));
-                async { Ok(()) }
-            })
+            .walk(
+                "/api/appointments",
+                &[("date_range", date_range_param(chunk)), ("show_archived", "true".into())],
+                None,
+                |page| {
+                    largest_page = largest_page.max(page.len());
+                    ids.extend(page.iter().map(|a| a["id"].as_str().unwrap().parse::<i64>().unwrap()));
+                    async { Ok(()) }
+                },
+            )
             .await
             .unwrap();
         pages += stats.pages;

@@ -6,7 +6,36 @@
 //! refused does not use up budget, and only authenticated calls reach the
 //! throttle at all.
 
+use std::{collections::VecDeque, time::Duration};
+
+use tokio::time::Instant;
+
 const HOUR: i64 = 3600;
+const SECOND: Duration = Duration::from_secs(1);
+
+/// DrChrono's burst throttle: at most `limit` calls in any one second per
+/// application, a sliding window as DRF's `SimpleRateThrottle` keeps it. A
+/// refused call is not remembered, so it does not extend the wait.
+#[derive(Debug, Default)]
+pub(crate) struct Burst {
+    recent: VecDeque<Instant>,
+    /// Calls refused by this throttle, for tests that prove it never fired.
+    pub(crate) refused: u64,
+}
+
+impl Burst {
+    pub(crate) fn take(&mut self, limit: u32, now: Instant) -> bool {
+        while self.recent.front().is_some_and(|t| now.duration_since(*t) >= SECOND) {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= limit as usize {
+            self.refused += 1;
+            return false;
+        }
+        self.recent.push_back(now);
+        true
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Budget {
@@ -36,6 +65,19 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_burst_window_slides() {
+        let mut burst = Burst::default();
+        let start = Instant::now();
+        for i in 0..10 {
+            assert!(burst.take(10, start + Duration::from_millis(i * 50)), "call {i}");
+        }
+        assert!(!burst.take(10, start + Duration::from_millis(999)), "the eleventh call within a second");
+        assert!(burst.take(10, start + Duration::from_millis(1000)), "the first call left the window");
+        assert!(!burst.take(10, start + Duration::from_millis(1001)));
+        assert_eq!(burst.refused, 2);
+    }
 
     #[test]
     fn spends_then_refuses_until_the_top_of_the_hour() {

@@ -29,6 +29,8 @@ enum Check {
     Days(&'static str, NaiveDate, NaiveDate),
     /// A text field equals the value, ignoring case.
     Text(&'static str, String),
+    /// A deleted (archived) appointment is left out unless `show_archived=true`.
+    NotArchived,
 }
 
 pub(crate) struct Filters {
@@ -61,6 +63,9 @@ impl Filters {
                 filters.ids(params, &["patient", "doctor", "office"])?;
                 filters.since(params)?;
                 filters.dates(params, "scheduled_time", true)?;
+                if !param(params, "show_archived").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
+                    filters.checks.push(Check::NotArchived);
+                }
             }
             Kind::ClinicalNote => {
                 filters.ids(params, &["patient", "doctor"])?;
@@ -142,6 +147,7 @@ impl Check {
                 text(field).and_then(stamps::parse_stamp).is_some_and(|at| (*from..=*to).contains(&at.date()))
             }
             Check::Text(field, value) => text(field).is_some_and(|t| t.to_lowercase() == *value),
+            Check::NotArchived => record.get("deleted_flag") != Some(&Value::Bool(true)),
         }
     }
 }

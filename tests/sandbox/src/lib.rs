@@ -64,6 +64,9 @@ pub use webhook::{WebhookSender, expected_secret_token};
 
 use state::Shared;
 
+/// DrChrono's burst limit: calls per application in any one second.
+pub const DRCHRONO_CALLS_PER_SECOND: u32 = 10;
+
 /// What the fake practice looks like and which credentials it accepts.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -85,6 +88,11 @@ pub struct SandboxConfig {
     /// hour (DrChrono's default is 500) before every call answers 429 until
     /// the top of the hour. `None` (the default) is unlimited.
     pub calls_per_hour: Option<u64>,
+    /// DrChrono's burst throttle: authenticated `/api/*` calls allowed in
+    /// any one second before a call answers 429 with `Retry-After: 1`.
+    /// DrChrono's is 10 and cannot be changed; `None` turns it off, for a
+    /// test that hammers the sandbox itself rather than through the client.
+    pub calls_per_second: Option<u32>,
 }
 
 impl Default for SandboxConfig {
@@ -97,6 +105,7 @@ impl Default for SandboxConfig {
             access_token: "sandbox-access-token".to_owned(),
             refresh_token: "sandbox-refresh-token".to_owned(),
             calls_per_hour: None,
+            calls_per_second: Some(DRCHRONO_CALLS_PER_SECOND),
         }
     }
 }
@@ -174,6 +183,11 @@ impl Sandbox {
     /// Calls whose path starts with `path_prefix`, e.g. `/api/patients`.
     pub fn calls_to(&self, path_prefix: &str) -> u64 {
         self.shared.lock().counters.calls_to(path_prefix)
+    }
+
+    /// Calls the burst throttle answered 429.
+    pub fn burst_refusals(&self) -> u64 {
+        self.shared.lock().burst.refused
     }
 
     /// Successful `refresh_token` grants, to prove a client refreshed once and

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
+
 use serde_json::{Map, Value};
 
 use crate::{Kind, stamps};
@@ -27,6 +29,9 @@ pub(crate) struct Practice {
     tables: [BTreeMap<i64, Record>; Kind::ALL.len()],
     /// Appointment id to its clinical note's id, for `verbose=true`.
     note_of_appointment: HashMap<i64, i64>,
+    /// Appointments whose id on the wire is not a number: DrChrono spells a
+    /// recurring appointment's occurrences `{date}_{id}`.
+    wire_ids: HashMap<i64, String>,
 }
 
 impl Practice {
@@ -36,7 +41,7 @@ impl Practice {
             .iter()
             .filter_map(|(&note, record)| Some((appointment_of(record)?, note)));
         let note_of_appointment = links.collect();
-        Practice { tables, note_of_appointment }
+        Practice { tables, note_of_appointment, wire_ids: HashMap::new() }
     }
 
     pub(crate) fn table(&self, kind: Kind) -> &BTreeMap<i64, Record> {
@@ -53,10 +58,18 @@ impl Practice {
         Some((note, self.get(Kind::ClinicalNote, note)?))
     }
 
+    /// The record's `id` as the API spells it.
+    fn id_value(&self, kind: Kind, id: i64) -> Value {
+        match self.wire_ids.get(&id) {
+            Some(wire) if kind == Kind::Appointment => Value::from(wire.as_str()),
+            _ => kind.id_value(id),
+        }
+    }
+
     /// Adds a record under the next free id of its kind; returns the id.
     pub(crate) fn insert(&mut self, kind: Kind, mut record: Record) -> i64 {
         let id = self.table(kind).keys().next_back().map_or(1, |last| last + 1);
-        record.insert("id".to_owned(), kind.id_value(id));
+        record.insert("id".to_owned(), self.id_value(kind, id));
         if kind == Kind::ClinicalNote
             && let Some(appointment) = appointment_of(&record)
         {
@@ -70,11 +83,12 @@ impl Practice {
     /// `updated_at` moves strictly forward (even within one second), because
     /// the service deduplicates on `(event, id, updated_at)`.
     pub(crate) fn modify(&mut self, kind: Kind, id: i64, f: impl FnOnce(&mut Record)) -> Option<Record> {
+        let wire_id = self.id_value(kind, id);
         let record = self.tables[kind.index()].get_mut(&id)?;
         let previous = stamps::updated_at_of(record);
         let linked_before = appointment_of(record);
         f(record);
-        record.insert("id".to_owned(), kind.id_value(id));
+        record.insert("id".to_owned(), wire_id);
         if kind.has_updated_at() {
             let stamp = stamps::next_stamp(previous);
             record.insert("updated_at".to_owned(), Value::from(stamp));
@@ -87,6 +101,30 @@ impl Practice {
             if let Some(new) = appointment_of(&record) {
                 self.note_of_appointment.insert(new, id);
             }
+        }
+        Some(record)
+    }
+}
+
+impl Practice {
+    /// Gives an appointment a recurring occurrence's id, `{YYYYMMDD}_{id}`,
+    /// as DrChrono spells them; returns the new wire id.
+    pub(crate) fn make_recurring(&mut self, id: i64, day: NaiveDate) -> Option<String> {
+        let wire = format!("{}_{id}", day.format("%Y%m%d"));
+        let record = self.tables[Kind::Appointment.index()].get_mut(&id)?;
+        record.insert("id".to_owned(), Value::from(wire.as_str()));
+        self.wire_ids.insert(id, wire.clone());
+        Some(wire)
+    }
+
+    /// Deletes a record outright, as DrChrono deletes a chart entry: it is
+    /// gone from every list and its detail answers 404.
+    pub(crate) fn remove(&mut self, kind: Kind, id: i64) -> Option<Record> {
+        let record = self.tables[kind.index()].remove(&id)?;
+        if kind == Kind::ClinicalNote
+            && let Some(appointment) = appointment_of(&record)
+        {
+            self.note_of_appointment.remove(&appointment);
         }
         Some(record)
     }

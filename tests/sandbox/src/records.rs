@@ -30,12 +30,56 @@ impl Sandbox {
         state.practice.modify(kind, id, f).map(Value::Object)
     }
 
-    /// Deletes an appointment as DrChrono does: it stays listed, with
-    /// `deleted_flag` set and a new `updated_at`, so a `since` walk sees it.
+    /// Deletes an appointment as DrChrono does: it is archived, with
+    /// `deleted_flag` set and a new `updated_at`; lists leave it out unless
+    /// asked for `show_archived=true`.
     pub fn delete_appointment(&self, id: i64) -> Option<Value> {
         self.modify(Kind::Appointment, id, |appointment| {
             appointment.insert("deleted_flag".to_owned(), Value::Bool(true));
         })
+    }
+
+    /// Deletes a record outright, with no webhook, as when a medication,
+    /// problem or allergy is removed from a chart; `None` if it was not there.
+    pub fn remove(&self, kind: Kind, id: i64) -> Option<Value> {
+        self.shared.lock().practice.remove(kind, id).map(Value::Object)
+    }
+
+    /// Books a break in `doctor`'s schedule at `at`: an appointment with no
+    /// patient, as DrChrono lists them. Returns its id.
+    pub fn add_break(&self, doctor: i64, office: i64, at: NaiveDateTime) -> i64 {
+        let mut state = self.shared.lock();
+        let record = crate::practice::record([
+            ("doctor", Value::from(doctor)),
+            ("office", Value::from(office)),
+            ("patient", Value::Null),
+            ("exam_room", Value::from(1)),
+            ("scheduled_time", Value::from(stamps::stamp(at))),
+            ("duration", Value::from(30)),
+            ("status", Value::from("")),
+            ("reason", Value::from("Break")),
+            ("appt_is_break", Value::Bool(true)),
+            ("deleted_flag", Value::Bool(false)),
+            ("updated_at", Value::from(stamps::next_stamp(None))),
+        ]);
+        state.practice.insert(Kind::Appointment, record)
+    }
+
+    /// Turns appointment `id` into an occurrence of a recurring series,
+    /// whose id DrChrono serves as `{YYYYMMDD}_{id}` rather than a number,
+    /// and bumps its `updated_at`. Returns the new wire id.
+    pub fn make_recurring(&self, id: i64) -> Option<String> {
+        let mut state = self.shared.lock();
+        let practice = &mut state.practice;
+        let day = practice
+            .get(Kind::Appointment, id)?
+            .get("scheduled_time")
+            .and_then(Value::as_str)
+            .and_then(stamps::parse_stamp)?
+            .date();
+        let wire = practice.make_recurring(id, day)?;
+        practice.modify(Kind::Appointment, id, |_| {});
+        Some(wire)
     }
 
     /// Locks (signs) or unlocks a clinical note, bumping its `updated_at`;

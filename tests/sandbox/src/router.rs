@@ -85,6 +85,11 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
             return response;
         }
         // DRF throttles after authentication, like the fault above.
+        if let Some(limit) = shared.config.calls_per_second
+            && !state.burst.take(limit, tokio::time::Instant::now())
+        {
+            return faults::throttled(faults::RateLimit { retry_after_header: true, seconds: 1 });
+        }
         if let Some(limit) = shared.config.calls_per_hour {
             let now = chrono::Utc::now().timestamp();
             if let Err(seconds) = state.budget.take(limit, now) {

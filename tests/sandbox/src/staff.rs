@@ -51,7 +51,8 @@ fn doctor(seed: u64, index: usize, id: i64) -> Record {
         "specialty": SPECIALTIES[index % SPECIALTIES.len()],
         "npi_number": npi(rng.random_range(100_000_000..200_000_000)),
         "email": format!("dr.{}.{id}@sandbox.example", last.to_lowercase()),
-        "practice_group": PRACTICE_GROUP,
+        // The spec types it as a string, unlike the delivery's `practice_group_id`.
+        "practice_group": PRACTICE_GROUP.to_string(),
     });
     match value {
         Value::Object(map) => map,

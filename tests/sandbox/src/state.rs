@@ -13,7 +13,14 @@ use std::{
 use rand::RngExt as _;
 use serde_json::{Value, json};
 
-use crate::{SandboxConfig, budget::Budget, faults::Faults, files::Files, generate, practice::Practice};
+use crate::{
+    SandboxConfig,
+    budget::{Budget, Burst},
+    faults::Faults,
+    files::Files,
+    generate,
+    practice::Practice,
+};
 
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
@@ -31,6 +38,7 @@ impl Shared {
             counters: Counters::default(),
             faults: Faults::default(),
             budget: Budget::default(),
+            burst: Burst::default(),
             files: Files::default(),
         };
         Self { config, addr, state: Mutex::new(state) }
@@ -50,6 +58,8 @@ pub(crate) struct State {
     pub(crate) faults: Faults,
     /// The configured hourly call budget's use so far, if one is set.
     pub(crate) budget: Budget,
+    /// The calls of the last second, for the burst throttle.
+    pub(crate) burst: Burst,
     /// Note PDFs: link signing, test overrides, download counts.
     pub(crate) files: Files,
 }

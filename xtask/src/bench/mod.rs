@@ -10,6 +10,7 @@
 mod pdf;
 mod report;
 mod sync;
+mod sync_calls;
 mod workloads;
 
 use anyhow::{Context, Result, bail};

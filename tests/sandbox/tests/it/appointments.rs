@@ -165,16 +165,37 @@ async fn appointment_pages_clamp_at_250_and_at_25_when_verbose() {
     }
 }
 
+/// The spec: deleted appointments are left out unless `show_archived=true`.
 #[tokio::test]
-async fn since_sees_edits_and_deletions() {
+async fn deletions_are_listed_only_with_show_archived() {
     let api = spawn(5).await;
     let id = api.sandbox.ids(Kind::Appointment)[2];
     let deleted = api.sandbox.delete_appointment(id).unwrap();
     assert_eq!(deleted["deleted_flag"], true);
     let stamp = deleted["updated_at"].as_str().unwrap();
-    let seen = results(&api, &format!("/api/appointments?since={stamp}")).await;
+    let hidden = results(&api, &format!("/api/appointments?since={stamp}")).await;
+    assert!(hidden.is_empty(), "a deleted appointment is archived: {hidden:?}");
+    let seen = results(&api, &format!("/api/appointments?since={stamp}&show_archived=true")).await;
     assert_eq!(seen.iter().map(id_of).collect::<Vec<_>>(), [id]);
-    assert_eq!(seen[0]["deleted_flag"], true, "still listed, flagged");
+    assert_eq!(seen[0]["deleted_flag"], true, "listed with show_archived, flagged");
+}
+
+#[tokio::test]
+async fn breaks_have_no_patient_and_recurring_ids_are_not_numbers() {
+    let api = spawn(5).await;
+    let at = chrono::NaiveDate::from_ymd_opt(2030, 1, 2).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    let lunch = api.sandbox.add_break(data_doctor(&api), 1, at);
+    let recurring = api.sandbox.ids(Kind::Appointment)[1];
+    let wire = api.sandbox.make_recurring(recurring).unwrap();
+    assert!(wire.ends_with(&format!("_{recurring}")) && wire.len() == 9 + recurring.to_string().len(), "{wire}");
+    let all = results(&api, "/api/appointments?since=2000-01-01").await;
+    let brk = all.iter().find(|a| a["id"] == serde_json::json!(lunch.to_string())).expect("the break is listed");
+    assert!(brk["patient"].is_null());
+    assert!(all.iter().any(|a| a["id"] == serde_json::json!(wire)), "the occurrence keeps its date_id");
+}
+
+fn data_doctor(api: &Api) -> i64 {
+    api.sandbox.ids(Kind::Doctor)[0]
 }
 
 #[tokio::test]

@@ -78,7 +78,13 @@ async fn slow_delays_answers() {
 
 #[tokio::test]
 async fn the_hourly_budget_answers_429_until_the_top_of_the_hour() {
-    let api = spawn_with(SandboxConfig { patients: 3, calls_per_hour: Some(4), ..SandboxConfig::default() }).await;
+    let api = spawn_with(SandboxConfig {
+        patients: 3,
+        calls_per_hour: Some(4),
+        calls_per_second: None,
+        ..SandboxConfig::default()
+    })
+    .await;
     let unauthenticated = api.get_with(&api.url("/api/patients"), "wrong").await;
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED, "not throttled");
     for path in ["/api/patients", "/api/doctors", "/api/problems", "/api/patients/1001"] {
@@ -97,4 +103,19 @@ async fn the_hourly_budget_answers_429_until_the_top_of_the_hour() {
         assert!((1..=3600).contains(&seconds), "{detail}");
     }
     assert_eq!(api.sandbox.calls(), 7, "throttled calls still count as calls");
+}
+
+/// DrChrono's burst limit: the eleventh call within one second is a 429
+/// with `Retry-After: 1`, and a second later calls pass again.
+#[tokio::test]
+async fn the_burst_limit_answers_429_past_ten_calls_in_a_second() {
+    let api = spawn_with(SandboxConfig { patients: 3, ..SandboxConfig::default() }).await;
+    let url = api.url("/api/doctors");
+    let answers = futures::future::join_all((0..15).map(|_| api.get(&url))).await;
+    let refused: Vec<_> = answers.iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert_eq!(refused.len(), 5, "15 calls at once: 10 pass, 5 are throttled");
+    assert_eq!(refused[0].headers()["retry-after"], "1");
+    assert_eq!(api.sandbox.burst_refusals(), 5);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(api.get(&url).await.status(), StatusCode::OK, "the window has passed");
 }

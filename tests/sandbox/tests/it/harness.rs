@@ -8,8 +8,10 @@ pub struct Api {
     pub http: reqwest::Client,
 }
 
+/// A sandbox without the burst throttle: these tests fire requests as fast
+/// as they can to check answers, not pacing (the throttle has its own test).
 pub async fn spawn(patients: usize) -> Api {
-    spawn_with(SandboxConfig { patients, ..SandboxConfig::default() }).await
+    spawn_with(SandboxConfig { patients, calls_per_second: None, ..SandboxConfig::default() }).await
 }
 
 pub async fn spawn_with(config: SandboxConfig) -> Api {

@@ -8,5 +8,6 @@ mod harness;
 mod oauth;
 mod patients;
 mod records;
+mod spec;
 mod webhooks;
 mod writes;
