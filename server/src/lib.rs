@@ -47,7 +47,7 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     for kind in Inbound::ALL {
         if state.settings.secrets(kind).is_off() {
-            tracing::warn!("{} is not set (or blank): {} answers 503", kind.var(), kind.opens());
+            tracing::warn!("{} is not set (or blank): 503 from {}", kind.var(), kind.opens());
         }
     }
     partner::schema::check();

@@ -91,6 +91,7 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
         slow: Some(Duration::from_millis(20)),
         invalid_grant: false,
         page_cap: Some(20),
+        omit_updated_at: false,
     });
     storm.start_workers();
     sync_everything(&storm).await;
@@ -102,6 +103,7 @@ async fn every_fault_mode_at_once_converges_to_the_fault_free_tables() {
         slow: Some(Duration::from_millis(20)),
         invalid_grant: false,
         page_cap: Some(20),
+        omit_updated_at: false,
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
     storm.sandbox.set_faults(Faults {

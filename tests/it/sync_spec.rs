@@ -214,3 +214,33 @@ async fn three_replicas_walking_at_once_stay_under_the_burst_limit() {
         worker.kill().await;
     }
 }
+
+/// The spec's `ClinicalNote` has no `updated_at`: a walk of such objects
+/// still moves its cursor, to its own start minus the overlap, so the next
+/// walk asks only for what changed since, not for everything again.
+#[tokio::test]
+async fn a_walk_of_objects_without_updated_at_moves_its_cursor_to_its_start() {
+    let app = spawn_app_with(true, 10).await;
+    app.sandbox.set_faults(Faults { omit_updated_at: true, ..Faults::default() });
+    run(&app, &incremental(RecordKind::ClinicalNote)).await;
+    let (started, cursor): (chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
+        "SELECT r.started_at, c.resume_from FROM sync_runs r LEFT JOIN sync_cursors c ON c.name = 'clinical_notes' \
+         WHERE r.kind = 'clinical_note' ORDER BY r.id DESC LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(cursor, Some(started - jobs::domain::sync_state::OVERLAP), "the walk's start, less the overlap");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM clinical_notes").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(stored as usize, app.sandbox.ids(Kind::ClinicalNote).len());
+
+    app.sandbox.reset_counters();
+    run(&app, &incremental(RecordKind::ClinicalNote)).await;
+    let seen: i64 =
+        sqlx::query_scalar("SELECT seen FROM sync_runs WHERE kind = 'clinical_note' ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(seen, 0, "the second walk asked only for notes changed since the first began");
+    assert_eq!(app.sandbox.calls(), 1);
+}

@@ -36,6 +36,9 @@ pub struct Faults {
     /// asked for and below the documented maximum: DrChrono may cap lower,
     /// and a client must follow `next` whatever size comes back.
     pub page_cap: Option<usize>,
+    /// Lists and details serve records without `updated_at`, as the spec's
+    /// `ClinicalNote` schema describes them: a client must not rely on it.
+    pub omit_updated_at: bool,
 }
 
 /// How the 429 looks: DrChrono always states the wait in `detail`; whether it

@@ -43,6 +43,8 @@ struct Links<'a> {
     origin: &'a Url,
     files: &'a Files,
     expires: i64,
+    /// The `omit_updated_at` fault.
+    omit_updated_at: bool,
 }
 
 impl Links<'_> {
@@ -57,6 +59,9 @@ impl Links<'_> {
 /// request.
 fn render(kind: Kind, id: i64, record: &Record, practice: &Practice, verbose: bool, links: &Links) -> Value {
     let mut record = record.clone();
+    if links.omit_updated_at {
+        record.remove("updated_at");
+    }
     if verbose {
         match kind {
             Kind::Patient => {
@@ -122,7 +127,7 @@ pub(crate) async fn list(
     let mut state = shared.lock();
     let size = faults::page_size(&state, size);
     let expires = Links::expiry(&mut state.files, kind, verbose);
-    let links = Links { origin: &origin, files: &state.files, expires };
+    let links = Links { origin: &origin, files: &state.files, expires, omit_updated_at: state.faults.omit_updated_at };
     let practice = &state.practice;
     let matching: Vec<(i64, &Record)> = practice
         .table(kind)
@@ -162,7 +167,7 @@ pub(crate) async fn get(
     let mut state = shared.lock();
     let expires = Links::expiry(&mut state.files, kind, verbose);
     let state = &*state;
-    let links = Links { origin: &origin, files: &state.files, expires };
+    let links = Links { origin: &origin, files: &state.files, expires, omit_updated_at: state.faults.omit_updated_at };
     match state.practice.get(kind, id) {
         Some(record) => {
             let body = render(kind, id, record, &state.practice, verbose, &links);
