@@ -197,9 +197,10 @@ pub struct ScheduleSettings {
     #[arg(long, env = "SCHEDULE_SYNC_CHARTS", default_value = "0 15 2 * * *", value_parser = CronParser)]
     pub schedule_sync_charts: scheduler::Cron,
 
-    /// The doctors list, which write-back validation reads; by default daily at 02:45 UTC.
-    #[arg(long, env = "SCHEDULE_SYNC_DOCTORS", default_value = "0 45 2 * * *", value_parser = CronParser)]
-    pub schedule_sync_doctors: scheduler::Cron,
+    /// The doctors and offices (with exam rooms) lists, which write-back validation reads;
+    /// by default daily at 02:45 UTC.
+    #[arg(long, env = "SCHEDULE_SYNC_LOOKUPS", default_value = "0 45 2 * * *", value_parser = CronParser)]
+    pub schedule_sync_lookups: scheduler::Cron,
 
     /// Retention cleanup of finished jobs and old deliveries; by default daily at 03:30 UTC.
     #[arg(long, env = "SCHEDULE_CLEANUP", default_value = "0 30 3 * * *", value_parser = CronParser)]

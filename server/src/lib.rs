@@ -102,9 +102,10 @@ pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
             schedule: Some(tick.schedule.into()),
             practice_wide: true,
         })
-        .job("sync_doctors", &cfg.schedule_sync_doctors, |tick: &scheduler::Tick| SyncRecords {
-            schedule: Some(tick.schedule.into()),
-            ..SyncRecords::all(RecordKind::Doctor)
+        .add("sync_lookups", &cfg.schedule_sync_lookups, |conn, tick| {
+            let walks = [RecordKind::Doctor, RecordKind::Office]
+                .map(|kind| SyncRecords { schedule: Some(tick.schedule.into()), ..SyncRecords::all(kind) });
+            Box::pin(async move { job_runner::enqueue_many(conn, &walks).await })
         })
         .job("cleanup", &cfg.schedule_cleanup, |_: &scheduler::Tick| Cleanup::default())
 }

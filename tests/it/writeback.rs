@@ -154,3 +154,41 @@ async fn a_write_drchrono_refuses_fails_once_naming_the_fields() {
     let message = queue::attempts(app.pool(), accepted["job_id"].as_str().unwrap()).await[0].message.clone().unwrap();
     assert!(message.contains("patient") && !message.contains("99999999"), "{message}");
 }
+
+/// Once doctors and offices are synced (`sync_lookups`), a write naming a
+/// doctor, office or exam room DrChrono does not have is refused before any
+/// call, each problem named.
+#[tokio::test]
+async fn writes_are_checked_against_the_synced_doctors_offices_and_exam_rooms() {
+    let app = spawn_app().await;
+    for kind in [jobs::domain::RecordKind::Doctor, jobs::domain::RecordKind::Office] {
+        job_runner::enqueue(app.pool(), &jobs::catalog::SyncRecords::all(kind)).await.unwrap();
+    }
+    app.drain_jobs().await;
+    let rooms: Value =
+        sqlx::query_scalar("SELECT exam_rooms FROM offices ORDER BY id LIMIT 1").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(rooms.as_array().map(Vec::len), Some(4), "exam rooms arrive with their office");
+    let office = app.sandbox.ids(Kind::Office)[0];
+    let patient = app.sandbox.patient_ids()[0];
+    app.sandbox.reset_counters();
+
+    let mut body = appointment_body(&app, patient, "2031-05-06T10:30:00");
+    body["doctor"] = json!(7);
+    body["exam_room"] = json!(2);
+    let (status, answer) = write(&app, Method::POST, "/api/appointments", &body, None).await;
+    assert_eq!(status, 400, "{answer}");
+    let fields: Vec<&str> =
+        answer["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["doctor", "office"], "office 1 is not one of the practice's");
+
+    let mut body = appointment_body(&app, patient, "2031-05-06T10:30:00");
+    body["office"] = json!(office);
+    body["exam_room"] = json!(9);
+    let (status, answer) = write(&app, Method::POST, "/api/appointments", &body, None).await;
+    assert_eq!((status, answer["violations"][0]["field"].as_str()), (400, Some("exam_room")));
+    assert_eq!(app.sandbox.calls(), 0, "refused before any call");
+
+    body["exam_room"] = json!(2);
+    let (status, _) = write(&app, Method::POST, "/api/appointments", &body, None).await;
+    assert_eq!(status, 202);
+}

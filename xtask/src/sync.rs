@@ -35,6 +35,7 @@ enum Kind {
     All,
     Patients,
     Doctors,
+    Offices,
     Appointments,
     ClinicalNotes,
     Medications,
@@ -43,7 +44,8 @@ enum Kind {
 }
 
 /// The order of a whole sync: what others refer to comes first.
-const ALL_IN_ORDER: [RecordKind; 7] = [
+const ALL_IN_ORDER: [RecordKind; 8] = [
+    RecordKind::Office,
     RecordKind::Doctor,
     RecordKind::Patient,
     RecordKind::Appointment,
@@ -59,6 +61,7 @@ impl Kind {
             Kind::All => ALL_IN_ORDER.to_vec(),
             Kind::Patients => vec![RecordKind::Patient],
             Kind::Doctors => vec![RecordKind::Doctor],
+            Kind::Offices => vec![RecordKind::Office],
             Kind::Appointments => vec![RecordKind::Appointment],
             Kind::ClinicalNotes => vec![RecordKind::ClinicalNote],
             Kind::Medications => vec![RecordKind::Medication],

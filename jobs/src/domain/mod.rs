@@ -24,10 +24,11 @@ pub enum RecordKind {
     Medication,
     Problem,
     Allergy,
+    Office,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         Self::Patient,
         Self::Doctor,
         Self::Appointment,
@@ -35,6 +36,7 @@ impl RecordKind {
         Self::Medication,
         Self::Problem,
         Self::Allergy,
+        Self::Office,
     ];
 
     /// Stable snake_case name, used in job keys and the inbox.
@@ -47,6 +49,7 @@ impl RecordKind {
             Self::Medication => "medication",
             Self::Problem => "problem",
             Self::Allergy => "allergy",
+            Self::Office => "office",
         }
     }
 
@@ -59,6 +62,7 @@ impl RecordKind {
             Self::Medication => "medications",
             Self::Problem => "problems",
             Self::Allergy => "allergies",
+            Self::Office => "offices",
         }
     }
 
@@ -87,6 +91,7 @@ impl RecordKind {
             Self::Medication => upsert!("medications"),
             Self::Problem => upsert!("problems"),
             Self::Allergy => upsert!("allergies"),
+            Self::Office => upsert!("offices"),
         }
     }
 }

@@ -51,7 +51,7 @@ pub async fn mark_removed<'e>(
 }
 
 fn has_patient_column(kind: RecordKind) -> bool {
-    !matches!(kind, RecordKind::Patient | RecordKind::Doctor)
+    !matches!(kind, RecordKind::Patient | RecordKind::Doctor | RecordKind::Office)
 }
 
 /// The objects of a batch with no numeric id.

@@ -14,6 +14,7 @@ pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/problems", 250),
     ("/api/allergies", 250),
     ("/api/doctors", 250),
+    ("/api/offices", 250),
     ("/api/appointments", 250),
 ];
 

@@ -117,6 +117,10 @@ async fn accept(
         Ok(fields) => fields,
         Err(problems) => return Ok(invalid(&problems)),
     };
+    let problems = writeback::lookups::check(&state.pool, &fields).await?;
+    if !problems.is_empty() {
+        return Ok(invalid(&problems));
+    }
     let write = NewWrite { kind, drchrono_id, body: fields, requested_by, idempotency_key: key };
     let (request, job_id, replayed) = match writeback::store(&state.pool, write).await? {
         Stored::New { request, job_id } => (request, job_id, false),

@@ -2,6 +2,7 @@
 //! and its push job into the queue, in one transaction. Handlers live in
 //! `routes::writes`; the DrChrono calls happen only in the push jobs.
 
+pub mod lookups;
 pub mod validate;
 
 use job_runner::enqueue;

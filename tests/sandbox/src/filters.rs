@@ -43,7 +43,7 @@ impl Filters {
     pub(crate) fn parse(kind: Kind, params: &[(String, String)]) -> Result<Filters, String> {
         let mut filters = Filters { checks: Vec::new(), nothing: false };
         match kind {
-            Kind::Doctor => {}
+            Kind::Doctor | Kind::Office => {}
             Kind::Patient => {
                 filters.since(params)?;
                 filters.id(params, "doctor")?;

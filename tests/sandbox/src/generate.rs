@@ -72,6 +72,7 @@ pub(crate) fn practice(seed: u64, patients: usize, today: NaiveDate) -> Practice
     // table's rows are already sorted and `collect` builds it in bulk.
     let mut tables: [BTreeMap<i64, Record>; Kind::ALL.len()] = rows.map(|rows| rows.into_iter().collect());
     tables[Kind::Doctor.index()] = staff::doctors(seed);
+    tables[Kind::Office.index()] = staff::offices();
     Practice::from_tables(tables)
 }
 

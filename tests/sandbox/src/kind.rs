@@ -10,6 +10,8 @@ use serde_json::Value;
 pub const PATIENTS_MAX_PAGE_SIZE: usize = 250;
 /// `/api/doctors`: DrChrono's general default.
 pub const DOCTORS_MAX_PAGE_SIZE: usize = 250;
+/// `/api/offices`: DrChrono's general default.
+pub const OFFICES_MAX_PAGE_SIZE: usize = 250;
 /// `/api/appointments`: 250, as DrChrono's OpenAPI (v4) states it (the
 /// facts file had 20); 25 with `verbose=true` ([`APPOINTMENTS_VERBOSE_MAX_PAGE_SIZE`]).
 pub const APPOINTMENTS_MAX_PAGE_SIZE: usize = 250;
@@ -35,10 +37,11 @@ pub enum Kind {
     Medication,
     Problem,
     Allergy,
+    Office,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Patient,
         Kind::Doctor,
         Kind::Appointment,
@@ -46,6 +49,7 @@ impl Kind {
         Kind::Medication,
         Kind::Problem,
         Kind::Allergy,
+        Kind::Office,
     ];
 
     /// The list's API path, without a trailing slash, e.g. `/api/patients`.
@@ -58,6 +62,7 @@ impl Kind {
             Kind::Medication => "/api/medications",
             Kind::Problem => "/api/problems",
             Kind::Allergy => "/api/allergies",
+            Kind::Office => "/api/offices",
         }
     }
 
@@ -71,6 +76,7 @@ impl Kind {
             Kind::Medication => MEDICATIONS_MAX_PAGE_SIZE,
             Kind::Problem => PROBLEMS_MAX_PAGE_SIZE,
             Kind::Allergy => ALLERGIES_MAX_PAGE_SIZE,
+            Kind::Office => OFFICES_MAX_PAGE_SIZE,
         }
     }
 
@@ -89,9 +95,9 @@ impl Kind {
     }
 
     /// Whether records of this kind carry an `updated_at` that edits bump.
-    /// Doctors carry none in DrChrono's serializer.
+    /// Doctors and offices carry none in DrChrono's serializer.
     pub(crate) fn has_updated_at(self) -> bool {
-        self != Kind::Doctor
+        !matches!(self, Kind::Doctor | Kind::Office)
     }
 
     pub(crate) fn index(self) -> usize {

@@ -60,6 +60,43 @@ fn doctor(seed: u64, index: usize, id: i64) -> Record {
     }
 }
 
+/// (name, city, state) of each office in [`OFFICES`].
+const OFFICE_PLACES: &[(&str, &str, &str)] =
+    &[("Main Street Clinic", "Springfield", "IL"), ("Riverside Family Practice", "Shelbyville", "IL")];
+
+/// The practice's offices, each with its exam rooms, as `/api/offices`
+/// serves them. The spec types `exam_rooms` as a string; DrChrono sends a
+/// list of rooms, which is what the sandbox serves.
+pub(crate) fn offices() -> BTreeMap<i64, Record> {
+    OFFICES
+        .iter()
+        .zip(OFFICE_PLACES)
+        .map(|(&id, &(name, city, state))| {
+            let rooms: Vec<Value> = (1..=EXAM_ROOMS)
+                .map(|index| json!({ "index": index, "name": format!("Exam {index}"), "online_scheduling": true }))
+                .collect();
+            let value = json!({
+                "id": id,
+                "name": name,
+                "address": format!("{} Main St", 100 + id % 100),
+                "city": city,
+                "state": state,
+                "zip_code": "62701",
+                "country": "US",
+                "phone_number": "(217) 555-0100",
+                "archived": false,
+                "online_scheduling": true,
+                "exam_rooms": rooms,
+            });
+            let record = match value {
+                Value::Object(map) => map,
+                _ => Record::new(),
+            };
+            (id, record)
+        })
+        .collect()
+}
+
 /// A ten-digit NPI whose last digit is the real Luhn check digit (computed
 /// over the `80840` prefix), so a client that validates NPIs accepts it.
 fn npi(first_nine: u32) -> String {

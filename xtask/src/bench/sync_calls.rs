@@ -52,6 +52,7 @@ fn sandbox_kind(kind: RecordKind) -> Kind {
         RecordKind::Medication => Kind::Medication,
         RecordKind::Problem => Kind::Problem,
         RecordKind::Allergy => Kind::Allergy,
+        RecordKind::Office => Kind::Office,
     }
 }
 

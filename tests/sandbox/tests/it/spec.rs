@@ -24,6 +24,7 @@ pub const DIFFERENCES: &[(&str, &str, &str)] = &[
         "the spec lists 5 fields and calls itself incomplete; the sandbox serves the facts file's note",
     ),
     ("Appointment", "deleted_flag", "not in the spec; DrChrono's webhooks and the facts file carry it"),
+    ("Office", "exam_rooms", "the spec types it as a string; DrChrono lists the rooms as objects"),
 ];
 
 /// Which spec schema a kind's list and detail answers follow.
@@ -35,6 +36,7 @@ const SCHEMAS: &[(Kind, &str)] = &[
     (Kind::Problem, "PatientProblem"),
     (Kind::Allergy, "PatientAllergy"),
     (Kind::Doctor, "Doctor"),
+    (Kind::Office, "Office"),
 ];
 
 fn differs(schema: &str, field: &str) -> bool {
