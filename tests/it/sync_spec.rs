@@ -244,3 +244,22 @@ async fn a_walk_of_objects_without_updated_at_moves_its_cursor_to_its_start() {
     assert_eq!(seen, 0, "the second walk asked only for notes changed since the first began");
     assert_eq!(app.sandbox.calls(), 1);
 }
+
+/// A list that comes back short (DrChrono answers an empty appointments
+/// list when `calendar:read` is missing) is not a mass deletion: a walk that
+/// would mark more than half of the stored rows marks none.
+#[tokio::test]
+async fn a_walk_that_lists_most_rows_missing_marks_nothing_removed() {
+    let app = spawn_app_with(true, 10).await;
+    run(&app, &SyncRecords::all(RecordKind::Medication)).await;
+    let meds = app.sandbox.ids(Kind::Medication);
+    for id in &meds[1..] {
+        app.sandbox.remove(Kind::Medication, *id).unwrap();
+    }
+    run(&app, &SyncRecords::all(RecordKind::Medication)).await;
+    let marked: i64 = sqlx::query_scalar("SELECT count(*) FROM medications WHERE removed_at IS NOT NULL")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(marked, 0, "{} of {} unlisted: a short answer, not deletions", meds.len() - 1, meds.len());
+}

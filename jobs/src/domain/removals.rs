@@ -13,13 +13,19 @@ pub enum Coverage {
     Patient(i64),
 }
 
+/// A walk that would mark more than this share of the live rows it covers
+/// marks none: that is a list DrChrono answered short (a missing scope
+/// answers an empty appointments list, not a 403), not a mass deletion.
+pub const MAX_REMOVED_SHARE: f64 = 0.5;
+
 /// Marks `removed_at` on the rows of `kind` within `coverage` that a
 /// complete walk did not list (`seen` are the ids it listed) and that no one
 /// wrote since the walk began (a webhook's insert during the walk is not a
 /// deletion). Returns how many were marked; `change_log` records each with
-/// `actor`.
-pub async fn mark_removed<'e>(
-    db: impl PgExecutor<'e>,
+/// `actor`. A practice-wide walk marks nothing, with a warning, when it
+/// would mark more than [`MAX_REMOVED_SHARE`] of the stored rows.
+pub async fn mark_removed(
+    db: &sqlx::PgPool,
     kind: RecordKind,
     coverage: Coverage,
     seen: &[i64],
@@ -32,15 +38,30 @@ pub async fn mark_removed<'e>(
         // A patient filter on a kind without one lists nothing to compare.
         Coverage::Patient(_) => return Ok(0),
     };
-    let sql = format!(
-        "UPDATE {table} SET removed_at = now(), synced_at = now(), synced_by = $4 \
-         WHERE removed_at IS NULL AND NOT (id = ANY($1)) AND synced_at < $2 \
-           AND ($3::bigint IS NULL OR {patient_filter})",
-        table = kind.table(),
-        patient_filter = if has_patient_column(kind) { "patient_id = $3" } else { "false" },
-    );
+    let (table, patient_filter) = (kind.table(), if has_patient_column(kind) { "patient_id = $3" } else { "false" });
     // Only this module's fixed table and column names are formatted in.
-    let marked = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let covered = format!("removed_at IS NULL AND ($3::bigint IS NULL OR {patient_filter})");
+    let gone = format!("{covered} AND NOT (id = ANY($1)) AND synced_at < $2");
+    let count = format!("SELECT count(*) FILTER (WHERE {gone}), count(*) FILTER (WHERE {covered}) FROM {table}");
+    let (unlisted, live): (i64, i64) =
+        sqlx::query_as(sqlx::AssertSqlSafe(count)).bind(seen).bind(walk_started).bind(patient).fetch_one(db).await?;
+    if unlisted == 0 {
+        return Ok(0);
+    }
+    // One patient's chart is small: losing two of its three entries is a
+    // plausible edit, so the share applies to practice-wide walks only.
+    if patient.is_none() && unlisted as f64 > live as f64 * MAX_REMOVED_SHARE {
+        tracing::warn!(
+            kind = kind.name(),
+            unlisted,
+            live,
+            "a complete walk left out most stored rows; marking none removed. Check the granted scopes \
+             (`calendar:read` for appointments), then walk again with `cargo xtask sync KIND --full`"
+        );
+        return Ok(0);
+    }
+    let update = format!("UPDATE {table} SET removed_at = now(), synced_at = now(), synced_by = $4 WHERE {gone}");
+    let marked = sqlx::query(sqlx::AssertSqlSafe(update))
         .bind(seen)
         .bind(walk_started)
         .bind(patient)
