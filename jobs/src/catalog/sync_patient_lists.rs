@@ -60,11 +60,13 @@ impl ChartCosts {
 /// When the last practice-wide walks of all three lists began (the oldest
 /// of the three): a patient synced before then has nothing left to walk.
 async fn last_practice_wide_walk(db: &mut PgConnection) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    let kinds: Vec<&str> = CHART_KINDS.iter().map(|k| k.name()).collect();
     sqlx::query_scalar(
         "SELECT min(last) FROM (SELECT max(started_at) AS last FROM sync_runs \
-           WHERE kind IN ('medication', 'problem', 'allergy') AND scope = 'full' AND outcome = 'completed' \
-           GROUP BY kind) w HAVING count(*) = 3",
+           WHERE kind = ANY($1) AND scope = 'full' AND outcome = 'completed' \
+           GROUP BY kind) w HAVING count(*) = cardinality($1)",
     )
+    .bind(&kinds)
     .fetch_optional(db)
     .await
     .map(Option::flatten)

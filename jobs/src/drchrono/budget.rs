@@ -45,15 +45,6 @@ pub fn allowance(calls_per_hour: u32, reconcile_percent: u8, priority: Priority)
     allowed.min(i64::from(i32::MAX)) as i32
 }
 
-/// A call taken from the budget.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Taken {
-    /// Calls of this hour, this one included.
-    pub calls: i32,
-    /// How long to wait before calling, to keep the fleet's pace.
-    pub wait: std::time::Duration,
-}
-
 /// The spacing between two calls of the fleet; zero when pacing is off.
 pub(crate) fn spacing(calls_per_second: u32) -> std::time::Duration {
     match calls_per_second {
@@ -62,17 +53,18 @@ pub(crate) fn spacing(calls_per_second: u32) -> std::time::Duration {
     }
 }
 
-/// Takes one call and its slot, or answers when the budget is free again.
+/// Takes one call and its slot: how long to wait before calling, to keep
+/// the fleet's pace; or when the budget is free again.
 pub(crate) async fn take(
     pool: &PgPool,
     allowed: i32,
     spacing: std::time::Duration,
-) -> Result<Result<Taken, DateTime<Utc>>, sqlx::Error> {
+) -> Result<Result<std::time::Duration, DateTime<Utc>>, sqlx::Error> {
     if allowed > 0 {
         // The window is the UTC clock hour, taken from the database's clock
         // so that every process agrees. A newer window resets the count. The
         // slot is the later of now and the last slot plus the spacing.
-        let taken: Option<(i32, f64)> = sqlx::query_as(
+        let wait: Option<f64> = sqlx::query_scalar(
             "INSERT INTO drchrono_rate_budget AS b (app, window_start, calls, next_slot)
              VALUES ($1, date_trunc('hour', now(), 'UTC'), 1, clock_timestamp() + make_interval(secs => $3))
              ON CONFLICT (app) DO UPDATE
@@ -82,17 +74,15 @@ pub(crate) async fn take(
                     updated_at = now()
               WHERE (b.blocked_until IS NULL OR b.blocked_until <= now())
                 AND (b.window_start < EXCLUDED.window_start OR b.calls < $2)
-             RETURNING calls,
-                       greatest(extract(epoch FROM b.next_slot - make_interval(secs => $3) - clock_timestamp()), 0)::float8",
+             RETURNING greatest(extract(epoch FROM b.next_slot - make_interval(secs => $3) - clock_timestamp()), 0)::float8",
         )
         .bind(APP)
         .bind(allowed)
         .bind(spacing.as_secs_f64())
         .fetch_optional(pool)
         .await?;
-        if let Some((calls, wait)) = taken {
-            let wait = std::time::Duration::from_secs_f64(wait.clamp(0.0, 60.0));
-            return Ok(Ok(Taken { calls, wait }));
+        if let Some(wait) = wait {
+            return Ok(Ok(std::time::Duration::from_secs_f64(wait.clamp(0.0, 60.0))));
         }
     }
     // Refused: free again at the later of a 429's block and the next hour.

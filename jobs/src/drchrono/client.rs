@@ -161,9 +161,9 @@ impl<'a> DrChronoClient<'a> {
         let s = self.settings;
         let allowed = budget::allowance(s.calls_per_hour, s.reconcile_percent, self.priority);
         match budget::take(self.pool, allowed, budget::spacing(s.calls_per_second)).await? {
-            Ok(taken) => {
-                if !taken.wait.is_zero() {
-                    tokio::time::sleep(taken.wait).await;
+            Ok(wait) => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
                 }
                 Ok(())
             }

@@ -38,12 +38,13 @@ fn verbose(params: &[(String, String)]) -> bool {
     param(params, "verbose").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
-/// Where note PDF links point, and until when they work.
+/// What rendering a record needs besides the record: where note PDF links
+/// point and until when they work, and whether the `omit_updated_at` fault
+/// strips the stamp.
 struct Links<'a> {
     origin: &'a Url,
     files: &'a Files,
     expires: i64,
-    /// The `omit_updated_at` fault.
     omit_updated_at: bool,
 }
 

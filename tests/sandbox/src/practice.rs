@@ -104,16 +104,15 @@ impl Practice {
         }
         Some(record)
     }
-}
 
-impl Practice {
     /// Gives an appointment a recurring occurrence's id, `{YYYYMMDD}_{id}`,
-    /// as DrChrono spells them; returns the new wire id.
+    /// as DrChrono spells them, as an edit (a new `updated_at`); returns the
+    /// new wire id.
     pub(crate) fn make_recurring(&mut self, id: i64, day: NaiveDate) -> Option<String> {
         let wire = format!("{}_{id}", day.format("%Y%m%d"));
-        let record = self.tables[Kind::Appointment.index()].get_mut(&id)?;
-        record.insert("id".to_owned(), Value::from(wire.as_str()));
+        self.get(Kind::Appointment, id)?;
         self.wire_ids.insert(id, wire.clone());
+        self.modify(Kind::Appointment, id, |_| {});
         Some(wire)
     }
 

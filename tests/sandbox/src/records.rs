@@ -77,9 +77,7 @@ impl Sandbox {
             .and_then(Value::as_str)
             .and_then(stamps::parse_stamp)?
             .date();
-        let wire = practice.make_recurring(id, day)?;
-        practice.modify(Kind::Appointment, id, |_| {});
-        Some(wire)
+        practice.make_recurring(id, day)
     }
 
     /// Locks (signs) or unlocks a clinical note, bumping its `updated_at`;
