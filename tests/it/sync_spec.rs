@@ -263,3 +263,25 @@ async fn a_walk_that_lists_most_rows_missing_marks_nothing_removed() {
         .unwrap();
     assert_eq!(marked, 0, "{} of {} unlisted: a short answer, not deletions", meds.len() - 1, meds.len());
 }
+
+/// Unkeyed objects are PHI kept outside the mirror: once no walk has listed
+/// one for `unkeyed_days`, `cleanup` prunes it; one still listed stays.
+#[tokio::test]
+async fn cleanup_prunes_unkeyed_objects_no_walk_lists_any_more() {
+    let app = spawn_app_with(true, 5).await;
+    let ids = app.sandbox.ids(Kind::Appointment);
+    let (old, fresh) = (app.sandbox.make_recurring(ids[0]).unwrap(), app.sandbox.make_recurring(ids[1]).unwrap());
+    run(&app, &SyncRecords::all(RecordKind::Appointment)).await;
+    sqlx::query("UPDATE unkeyed_records SET last_seen = now() - interval '91 days' WHERE source_id = $1")
+        .bind(&old)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    enqueue(app.pool(), &jobs::catalog::Cleanup::default()).await.unwrap();
+    app.drain_jobs().await;
+    let left: Vec<String> = sqlx::query_scalar("SELECT source_id FROM unkeyed_records ORDER BY source_id")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, [fresh], "the one not listed for 91 days is pruned");
+}

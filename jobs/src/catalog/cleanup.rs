@@ -1,5 +1,6 @@
-//! `cleanup`: retention. Prunes finished jobs with their attempt history and
-//! verified webhook deliveries (and old scheduler ticks) past their ages, in
+//! `cleanup`: retention. Prunes finished jobs with their attempt history,
+//! verified webhook deliveries, objects in `unkeyed_records` that no walk
+//! has listed for a while (and old scheduler ticks) past their ages, in
 //! bounded batches so no statement holds locks for long. `change_log` and
 //! `sync_runs` are kept.
 
@@ -18,13 +19,26 @@ pub struct Cleanup {
     pub job_days: i32,
     /// Verified deliveries older than this are pruned.
     pub delivery_days: i32,
+    /// Unkeyed objects (appointment occurrences with no numeric id) that no
+    /// walk has listed for this long are pruned: they are gone at DrChrono.
+    #[serde(default = "default_unkeyed_days")]
+    pub unkeyed_days: i32,
+}
+
+fn default_unkeyed_days() -> i32 {
+    90
 }
 
 impl Default for Cleanup {
     fn default() -> Self {
-        Self { job_days: 30, delivery_days: 90 }
+        Self { job_days: 30, delivery_days: 90, unkeyed_days: default_unkeyed_days() }
     }
 }
+
+const PRUNE_UNKEYED: &str = "WITH gone AS (DELETE FROM unkeyed_records WHERE (kind, source_id) IN ( \
+       SELECT kind, source_id FROM unkeyed_records WHERE last_seen < now() - make_interval(days => $1) LIMIT $2) \
+       RETURNING 1) \
+     SELECT count(*) FROM gone";
 
 const PRUNE_DELIVERIES: &str = "WITH gone AS (DELETE FROM webhook_deliveries WHERE id IN ( \
        SELECT id FROM webhook_deliveries WHERE verified \
@@ -73,16 +87,17 @@ impl BackgroundJob for Cleanup {
         let jobs = batches(|| job_runner::queries::prune_finished(&ctx.pool, self.job_days, BATCH)).await?;
         let deliveries = prune_all(&ctx, PRUNE_DELIVERIES, self.delivery_days).await?;
         let ticks = prune_all(&ctx, PRUNE_TICKS, self.job_days).await?;
+        let unkeyed = prune_all(&ctx, PRUNE_UNKEYED, self.unkeyed_days).await?;
         sqlx::query(
             "INSERT INTO sync_runs (kind, job_id, schedule, finished_at, outcome, seen, updated) \
              VALUES ('cleanup', $1, 'cleanup', now(), 'completed', $2, $3)",
         )
         .bind(job_runner::current_job_id())
-        .bind((jobs + deliveries) as i64)
-        .bind((jobs + deliveries) as i64)
+        .bind((jobs + deliveries + unkeyed) as i64)
+        .bind((jobs + deliveries + unkeyed) as i64)
         .execute(&ctx.pool)
         .await?;
-        tracing::info!(jobs, deliveries, ticks, "retention pruned");
-        Ok(JobOutcome::applied(jobs + deliveries))
+        tracing::info!(jobs, deliveries, ticks, unkeyed, "retention pruned");
+        Ok(JobOutcome::applied(jobs + deliveries + unkeyed))
     }
 }
