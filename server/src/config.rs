@@ -74,6 +74,10 @@ pub struct Settings {
           value_parser = clap::value_parser!(u8).range(0..=100))]
     pub drchrono_reconcile_percent: u8,
 
+    /// Wait before polling again a DrChrono bulk batch that is in progress, in milliseconds.
+    #[arg(long, env = "DRCHRONO_BATCH_POLL_MS", default_value_t = jobs::drchrono::settings::DEFAULT_BATCH_POLL_MS)]
+    pub drchrono_batch_poll_ms: u64,
+
     /// Timeout of one DrChrono request, in seconds.
     #[arg(long, env = "DRCHRONO_TIMEOUT_SECS", default_value_t = jobs::drchrono::settings::DEFAULT_TIMEOUT_SECS)]
     pub drchrono_timeout_secs: u64,
@@ -197,6 +201,11 @@ pub struct ScheduleSettings {
     #[arg(long, env = "SCHEDULE_SYNC_CHARTS", default_value = "0 15 2 * * *", value_parser = CronParser)]
     pub schedule_sync_charts: scheduler::Cron,
 
+    /// Every patient through a verbose bulk batch: insurance, flags and custom demographics
+    /// (verbose-only fields), and patients deleted at DrChrono; by default nightly at 02:05 UTC.
+    #[arg(long, env = "SCHEDULE_SYNC_PATIENT_DETAILS", default_value = "0 5 2 * * *", value_parser = CronParser)]
+    pub schedule_sync_patient_details: scheduler::Cron,
+
     /// The doctors and offices (with exam rooms) lists, which write-back validation reads;
     /// by default daily at 02:45 UTC.
     #[arg(long, env = "SCHEDULE_SYNC_LOOKUPS", default_value = "0 45 2 * * *", value_parser = CronParser)]
@@ -236,6 +245,7 @@ impl Settings {
                 calls_per_second: self.drchrono_calls_per_second,
                 reconcile_percent: self.drchrono_reconcile_percent,
                 timeout: Duration::from_secs(self.drchrono_timeout_secs.max(1)),
+                batch_poll_wait: Duration::from_millis(self.drchrono_batch_poll_ms),
                 ..Default::default()
             },
             practice_timezone: self.practice_timezone,

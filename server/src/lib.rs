@@ -94,6 +94,10 @@ pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
         .job("sync_patients", &cfg.schedule_sync_patients, sync(RecordKind::Patient))
         .job("sync_appointments", &cfg.schedule_sync_appointments, sync(RecordKind::Appointment))
         .job("sync_clinical_notes", &cfg.schedule_sync_clinical_notes, sync(RecordKind::ClinicalNote))
+        .job("sync_patient_details", &cfg.schedule_sync_patient_details, move |tick: &scheduler::Tick| SyncRecords {
+            full: true,
+            ..sync(RecordKind::Patient)(tick)
+        })
         .job("sync_patient_lists", &cfg.schedule_sync_patient_lists, |tick: &scheduler::Tick| SyncPatientLists {
             schedule: Some(tick.schedule.into()),
             practice_wide: false,

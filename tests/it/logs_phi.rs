@@ -41,7 +41,7 @@ async fn a_full_run_logs_and_traces_no_patient_names_birth_dates_phones_or_email
     let spans = captured.spans.text();
     assert!(logs.contains("job attempt succeeded"), "the capture saw the run's logs");
     assert!(logs.contains("Gridhook stored"), "the Gridhook was decrypted during the run");
-    assert!(logs.contains("DrChrono list walked"), "the reconciliation walk ran");
+    assert!(logs.contains("DrChrono batch walked"), "the reconciliation walk ran");
     let names = [
         "POST /webhooks/drchrono",
         "POST /webhook/appointments",

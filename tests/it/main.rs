@@ -23,6 +23,7 @@ mod runner_payloads;
 mod runner_processes;
 mod runner_retry;
 mod scheduler;
+mod sync_batches;
 mod sync_cursors;
 mod sync_reconcile;
 mod sync_spec;

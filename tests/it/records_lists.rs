@@ -54,9 +54,12 @@ async fn a_walk_lands_every_record_at_the_minimum_call_count() {
         sqlx::query_scalar("SELECT count(*) FROM appointments").fetch_one(app.pool()).await.unwrap();
     assert_eq!(patients as usize, app.sandbox.ids(Kind::Patient).len());
     assert_eq!(appointments as usize, app.sandbox.ids(Kind::Appointment).len());
-    assert_eq!(app.sandbox.calls_to("/api/patients"), 1, "60 patients fit one page of 250");
-    let appt_pages = (appointments as u64).div_ceil(sandbox::APPOINTMENTS_MAX_PAGE_SIZE as u64);
-    assert_eq!(app.sandbox.calls_to("/api/appointments"), appt_pages, "pages of 250, as the spec allows");
+    let batch = 2 + app.sandbox.config().bulk_polls_in_progress as u64;
+    assert_eq!(app.sandbox.calls_to("/api/patients"), batch, "one batch: the POST, polls, one page of 1,000");
+    assert_eq!(app.sandbox.calls_to("/api/patients_list"), batch, "a whole walk of patients reads a batch");
+    let appt_pages = (appointments as u64).div_ceil(sandbox::BULK_MAX_PAGE_SIZE as u64);
+    assert_eq!(app.sandbox.calls_to("/api/appointments_list"), appt_pages, "pages of 1,000, as the spec allows");
+    assert_eq!(app.sandbox.calls_to("/api/appointments"), appt_pages);
 }
 
 /// A server that caps pages below what was asked costs more pages, never an
@@ -71,7 +74,7 @@ async fn a_server_that_caps_pages_lower_costs_more_pages_and_loses_nothing() {
     let appointments: i64 =
         sqlx::query_scalar("SELECT count(*) FROM appointments").fetch_one(app.pool()).await.unwrap();
     assert_eq!(appointments as usize, app.sandbox.ids(Kind::Appointment).len());
-    assert_eq!(app.sandbox.calls_to("/api/appointments"), (appointments as u64).div_ceil(7));
+    assert_eq!(app.sandbox.calls_to("/api/appointments_list"), (appointments as u64).div_ceil(7));
 }
 
 #[tokio::test]

@@ -225,11 +225,13 @@ async fn a_walk_of_objects_without_updated_at_moves_its_cursor_to_its_start() {
     run(&app, &incremental(RecordKind::ClinicalNote)).await;
     let (started, cursor): (chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
         "SELECT r.started_at, c.resume_from FROM sync_runs r LEFT JOIN sync_cursors c ON c.name = 'clinical_notes' \
-         WHERE r.kind = 'clinical_note' ORDER BY r.id DESC LIMIT 1",
+         WHERE r.kind = 'clinical_note' ORDER BY r.id LIMIT 1",
     )
     .fetch_one(app.pool())
     .await
     .unwrap();
+    // A whole walk of notes reads a batch, over more than one run: the walk
+    // started with its first.
     assert_eq!(cursor, Some(started - jobs::domain::sync_state::OVERLAP), "the walk's start, less the overlap");
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM clinical_notes").fetch_one(app.pool()).await.unwrap();
     assert_eq!(stored as usize, app.sandbox.ids(Kind::ClinicalNote).len());

@@ -53,6 +53,7 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     s.drchrono_client_secret = Some(sandbox.config().client_secret.clone());
     s.token_encryption_key = Some(jobs::drchrono::TokenKey::from_bytes(TEST_TOKEN_KEY));
     s.drchrono_timeout_secs = 5;
+    s.drchrono_batch_poll_ms = 100;
     s.runner.job_heartbeat_secs = 1;
     s.runner.job_missed_heartbeats = 2;
     s.runner.job_poll_ms = 100;
@@ -136,6 +137,7 @@ impl TestApp {
             ("JOB_HEARTBEAT_SECS", "1".into()),
             ("JOB_MISSED_HEARTBEATS", "2".into()),
             ("JOB_POLL_MS", "100".into()),
+            ("DRCHRONO_BATCH_POLL_MS", "100".into()),
         ]
     }
 

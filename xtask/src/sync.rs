@@ -94,6 +94,9 @@ pub async fn run(args: SyncArgs) -> Result<()> {
         }
         let job = SyncRecords {
             full: args.full,
+            // A first or full sync brings allergies' descriptions at once:
+            // they come only in verbose lists.
+            verbose: args.full && *kind == RecordKind::Allergy,
             cursor: Some(kind.table().to_string()),
             schedule: Some(if whole { "full_sync".into() } else { "manual".into() }),
             ..SyncRecords::all(*kind)
@@ -160,9 +163,13 @@ async fn follow(pool: &PgPool, job_id: &str, bars: &Bars, i: usize, budget: &Bud
         let state = job_runner::queries::state(pool, job_id).await?.with_context(|| {
             format!("job {job_id} is gone; `cargo xtask jobs list --queue sync_records` lists walks")
         })?;
+        // A walk that waited (for the budget, or for a bulk batch) ran more
+        // than once: its runs add up, and the last one says how it stands.
         let row: Option<RunRow> = sqlx::query_as(
-            "SELECT outcome, seen, created, updated, unchanged, calls, pages, error FROM sync_runs \
-             WHERE job_id = $1 ORDER BY id DESC LIMIT 1",
+            "SELECT (array_agg(outcome ORDER BY id DESC))[1], sum(seen)::int8, sum(created)::int8, \
+                    sum(updated)::int8, sum(unchanged)::int8, sum(calls)::int8, sum(pages)::int8, \
+                    (array_agg(error ORDER BY id DESC))[1] \
+             FROM sync_runs WHERE job_id = $1 HAVING count(*) > 0",
         )
         .bind(job_id)
         .fetch_optional(pool)
@@ -170,7 +177,10 @@ async fn follow(pool: &PgPool, job_id: &str, bars: &Bars, i: usize, budget: &Bud
         let left = budget.left(pool).await?;
         let waiting = row.as_ref().is_some_and(|r| r.0 == "deferred") && state != JobState::Done;
         let line = match &row {
-            Some(r) if waiting => format!("budget spent; the walk resumes at the reset ({} calls so far)", r.5),
+            Some(r) if waiting => {
+                let why = r.7.as_deref().map_or("waiting", |e| e.split_once(": ").map_or(e, |(_, m)| m));
+                format!("{why}; the walk resumes on its own ({} calls so far)", r.5)
+            }
             Some(r) => format!("{} records, {} calls, {left} calls left this hour", r.1, r.5),
             None => format!("queued, {left} calls left this hour"),
         };

@@ -78,7 +78,7 @@ async fn costs(db: &mut PgConnection, changed_patients: usize) -> Result<ChartCo
     for kind in CHART_KINDS {
         let sql = format!("SELECT count(*) FROM {} WHERE removed_at IS NULL", kind.table());
         let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *db).await?;
-        let page = max_page_size(&kind.api_path()).unwrap_or(1) as u64;
+        let page = max_page_size(kind.api_path()).unwrap_or(1) as u64;
         practice_wide += (rows.max(0) as u64).div_ceil(page).max(1);
     }
     Ok(ChartCosts { per_patient: 3 * changed_patients as u64, practice_wide })

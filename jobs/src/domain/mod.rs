@@ -3,6 +3,7 @@
 //! `updated_at` never overwrites a newer one. Column extraction lives in
 //! `sql/*.sql`, one file per table.
 
+pub mod batches;
 pub mod mapping;
 pub mod removals;
 pub mod sync_state;
@@ -67,8 +68,39 @@ impl RecordKind {
     }
 
     /// The API collection, such as `/api/patients`.
-    pub fn api_path(self) -> String {
-        format!("/api/{}", self.table())
+    pub fn api_path(self) -> &'static str {
+        match self {
+            Self::Patient => "/api/patients",
+            Self::Doctor => "/api/doctors",
+            Self::Appointment => "/api/appointments",
+            Self::ClinicalNote => "/api/clinical_notes",
+            Self::Medication => "/api/medications",
+            Self::Problem => "/api/problems",
+            Self::Allergy => "/api/allergies",
+            Self::Office => "/api/offices",
+        }
+    }
+
+    /// The fields DrChrono sends only with `verbose=true` (its OpenAPI, v4).
+    /// A plain list or a webhook leaves them out, so the upsert keeps the
+    /// stored ones rather than erasing what a verbose walk brought.
+    pub fn verbose_only_keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Patient => &[
+                "primary_insurance",
+                "secondary_insurance",
+                "tertiary_insurance",
+                "auto_accident_insurance",
+                "workers_comp_insurance",
+                "custom_demographics",
+                "referring_doctor",
+                "patient_flags",
+                "patient_flags_attached",
+            ],
+            Self::Allergy => &["description"],
+            Self::Appointment => &["vitals", "custom_fields", "reminders", "status_transitions"],
+            _ => &[],
+        }
     }
 
     /// The batch upsert: a shared head (one newest row per id), this table's
@@ -169,6 +201,7 @@ pub async fn upsert_batch<'a>(
         .bind(actor)
         .bind(time_zone)
         .bind(sqlx::types::Json(mapped.unwrap_or_default()))
+        .bind(kind.verbose_only_keys())
         .fetch_all(&mut *tx)
         .await?;
     let ids: Vec<i64> = written.iter().map(|(id, _)| *id).collect();

@@ -11,6 +11,7 @@
 //! - `walk`: list walks, page by page ([`Pages`]).
 //! - `writes`: POST and PATCH, through the same budget and error mapping.
 
+pub mod batches;
 pub mod budget;
 mod calls;
 pub mod client;

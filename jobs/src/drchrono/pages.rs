@@ -4,8 +4,8 @@
 use chrono::{Days, NaiveDate};
 
 /// The largest `page_size` each list endpoint honours, in one place: 250 for
-/// `/api/appointments` in DrChrono's OpenAPI (v4), and "about 250" in its
-/// support pages for the rest. A server that caps lower only costs more
+/// `/api/appointments` in DrChrono's OpenAPI (v4), "about 250" in its
+/// support pages for the rest, and 1,000 for the bulk lists. A server that caps lower only costs more
 /// pages: walks follow `next`, whatever size it gives back.
 pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/patients", 250),
@@ -16,6 +16,7 @@ pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/doctors", 250),
     ("/api/offices", 250),
     ("/api/appointments", 250),
+    ("/api/appointments_list", 1000),
 ];
 
 /// The maximum page size of the list at `path` (trailing slash and query

@@ -15,6 +15,8 @@ pub const DEFAULT_RECONCILE_PERCENT: u8 = 80;
 /// bunch eleven calls into one second.
 pub const DEFAULT_CALLS_PER_SECOND: u32 = 6;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// How long a walk waits before polling a bulk batch that was in progress.
+pub const DEFAULT_BATCH_POLL_MS: u64 = 3000;
 
 #[derive(Clone)]
 pub struct ClientSettings {
@@ -42,6 +44,9 @@ pub struct ClientSettings {
     pub timeout: Duration,
     /// Pauses between re-requests of one failed list page (5xx, HTML, timeout).
     pub page_retry_delays: Vec<Duration>,
+    /// The wait before polling again a bulk batch DrChrono is preparing;
+    /// the walk's job runs again then, no worker sleeps.
+    pub batch_poll_wait: Duration,
 }
 
 impl Default for ClientSettings {
@@ -62,6 +67,7 @@ impl Default for ClientSettings {
                 Duration::from_millis(1000),
                 Duration::from_millis(3000),
             ],
+            batch_poll_wait: Duration::from_millis(DEFAULT_BATCH_POLL_MS),
         }
     }
 }
@@ -81,6 +87,7 @@ impl std::fmt::Debug for ClientSettings {
             .field("reconcile_percent", &self.reconcile_percent)
             .field("timeout", &self.timeout)
             .field("page_retry_delays", &self.page_retry_delays)
+            .field("batch_poll_wait", &self.batch_poll_wait)
             .finish()
     }
 }

@@ -162,7 +162,7 @@ impl<'a> DrChronoClient<'a> {
     }
 
     /// One page, re-requested on a transient failure.
-    async fn get_page(&self, url: &Url, path: &str, stats: &mut WalkStats) -> Result<Value, DrChronoError> {
+    pub(super) async fn get_page(&self, url: &Url, path: &str, stats: &mut WalkStats) -> Result<Value, DrChronoError> {
         let mut pauses = self.settings.page_retry_delays.iter();
         let mut retried = false;
         loop {

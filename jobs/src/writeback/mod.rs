@@ -121,7 +121,7 @@ async fn create(
         return Ok((record, found, "adopted"));
     }
     mark_post_started(&ctx.pool, id).await?;
-    let created = client.create_object(&kind.api_path(), &request.body).await?;
+    let created = client.create_object(kind.api_path(), &request.body).await?;
     let record = id_of(created.get("id"))
         .context("DrChrono's 201 carried no id; the request will be looked up on retry")
         .map_err(JobError::retryable)?;

@@ -182,10 +182,17 @@ fn prefix(name: &str) -> String {
     name.chars().take(2).collect::<String>().to_uppercase()
 }
 
-/// The insurance blocks DrChrono adds only with `verbose=true`; derived from
-/// the id so they need no storage and never drift.
-pub(crate) fn verbose_fields(id: i64) -> [(&'static str, Value); 2] {
+/// The fields DrChrono adds to a patient only with `verbose=true`: the
+/// insurance blocks, custom demographics, the referring doctor and flags.
+/// Derived from the id so they need no storage and never drift.
+pub(crate) fn verbose_fields(id: i64) -> [(&'static str, Value); 6] {
     let insurer = INSURERS[id.unsigned_abs() as usize % INSURERS.len()];
+    let empty_insurance = json!({
+        "insurance_company": "",
+        "insurance_id_number": "",
+        "insurance_group_number": "",
+        "insurance_plan_name": "",
+    });
     [
         (
             "primary_insurance",
@@ -196,14 +203,10 @@ pub(crate) fn verbose_fields(id: i64) -> [(&'static str, Value); 2] {
                 "insurance_plan_name": "Sandbox PPO",
             }),
         ),
-        (
-            "secondary_insurance",
-            json!({
-                "insurance_company": "",
-                "insurance_id_number": "",
-                "insurance_group_number": "",
-                "insurance_plan_name": "",
-            }),
-        ),
+        ("secondary_insurance", empty_insurance.clone()),
+        ("tertiary_insurance", empty_insurance),
+        ("custom_demographics", json!([])),
+        ("referring_doctor", json!({ "first_name": "", "last_name": "", "npi": "" })),
+        ("patient_flags", json!([])),
     ]
 }

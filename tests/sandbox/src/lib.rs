@@ -16,6 +16,7 @@
 //! body, as DrChrono answers it.
 
 mod budget;
+mod bulk;
 mod charts;
 mod cli;
 mod data;
@@ -50,6 +51,7 @@ use std::{
 use anyhow::Context as _;
 use tokio::{sync::oneshot, task::JoinHandle};
 
+pub use bulk::BULK_MAX_PAGE_SIZE;
 pub use cli::run_cli;
 pub use deepcura::{DeepCuraSender, GridhookScheme, encrypt_gridhook};
 pub use events::EVENTS;
@@ -60,6 +62,7 @@ pub use kind::{
     CLINICAL_NOTES_MAX_PAGE_SIZE, DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, OFFICES_MAX_PAGE_SIZE,
     PATIENTS_MAX_PAGE_SIZE, PROBLEMS_MAX_PAGE_SIZE,
 };
+pub use lists::VERBOSE_MAX_PAGE_SIZE;
 pub use webhook::{WebhookSender, expected_secret_token};
 
 use state::Shared;
@@ -93,6 +96,9 @@ pub struct SandboxConfig {
     /// DrChrono's is 10 and cannot be changed; `None` turns it off, for a
     /// test that hammers the sandbox itself rather than through the client.
     pub calls_per_second: Option<u32>,
+    /// Polls of a bulk batch (`/api/patients_list?uuid=`) that answer
+    /// "In progress" before it is complete; DrChrono's take a moment.
+    pub bulk_polls_in_progress: u32,
 }
 
 impl Default for SandboxConfig {
@@ -106,6 +112,7 @@ impl Default for SandboxConfig {
             refresh_token: "sandbox-refresh-token".to_owned(),
             calls_per_hour: None,
             calls_per_second: Some(DRCHRONO_CALLS_PER_SECOND),
+            bulk_polls_in_progress: 1,
         }
     }
 }
@@ -210,6 +217,21 @@ impl Sandbox {
     /// The refresh token stays valid, so a client can recover by refreshing.
     pub fn expire_access_token(&self) {
         self.shared.lock().tokens.access_revoked = true;
+    }
+
+    /// Ends every bulk batch, as when an hour has passed: its uuid is a 404.
+    pub fn expire_bulk_batches(&self) {
+        self.shared.lock().batches.expire_all();
+    }
+
+    /// How many polls of each batch started from now answer "In progress".
+    pub fn set_bulk_polls_in_progress(&self, polls: u32) {
+        self.shared.lock().batches.polls_in_progress = Some(polls);
+    }
+
+    /// Bulk batches started (`POST /api/patients_list` and the like).
+    pub fn bulk_batches_started(&self) -> u64 {
+        self.shared.lock().batches.started()
     }
 
     /// The (access, refresh) pair the sandbox currently honours.

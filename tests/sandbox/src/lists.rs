@@ -22,19 +22,19 @@ use crate::{
     pagination::{self, Position, param},
     practice::{Practice, Record},
     reply,
-    state::Shared,
+    state::{Shared, State as SandboxState},
 };
 
 /// DrChrono lowers the maximum page size with `verbose=true`: the spec says
 /// 25 for appointments, support pages "about 25–50" for the rest, where the
 /// sandbox picks the generous end.
-const VERBOSE_MAX_PAGE_SIZE: usize = 50;
+pub const VERBOSE_MAX_PAGE_SIZE: usize = 50;
 
-fn query_params(query: Option<String>) -> Vec<(String, String)> {
+pub(crate) fn query_params(query: Option<String>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
-fn verbose(params: &[(String, String)]) -> bool {
+pub(crate) fn verbose(params: &[(String, String)]) -> bool {
     param(params, "verbose").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
@@ -62,6 +62,9 @@ fn render(kind: Kind, id: i64, record: &Record, practice: &Practice, verbose: bo
     let mut record = record.clone();
     if links.omit_updated_at {
         record.remove("updated_at");
+    }
+    if !verbose && kind == Kind::Allergy {
+        record.remove("description");
     }
     if verbose {
         match kind {
@@ -104,53 +107,82 @@ pub(crate) async fn list(
         return reply::not_found();
     };
     let params = query_params(query);
-    let verbose = verbose(&params);
     let mut max = kind.max_page_size();
-    if verbose {
+    if verbose(&params) {
         let verbose_max =
             if kind == Kind::Appointment { APPOINTMENTS_VERBOSE_MAX_PAGE_SIZE } else { VERBOSE_MAX_PAGE_SIZE };
         max = max.min(verbose_max);
     }
-    let size = match pagination::page_size(&params, max) {
+    let shape = Shape { max, path: kind.path(), key: "results" };
+    page(&shared, kind, &headers, &params, shape)
+}
+
+/// How one list endpoint pages: its maximum page size, the path its links
+/// point at, and the key its records are under (`results` for the plain
+/// lists, `data` for `/api/appointments_list`, as the spec writes them).
+pub(crate) struct Shape {
+    pub(crate) max: usize,
+    pub(crate) path: &'static str,
+    pub(crate) key: &'static str,
+}
+
+/// One page of a cursor-paginated list of `kind`.
+pub(crate) fn page(
+    shared: &Shared,
+    kind: Kind,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    shape: Shape,
+) -> Response {
+    let verbose = verbose(params);
+    let size = match pagination::page_size(params, shape.max) {
         Ok(size) => size,
         Err(message) => return reply::detail(StatusCode::BAD_REQUEST, message),
     };
-    let position = match Position::from_params(&params) {
+    let position = match Position::from_params(params) {
         Ok(position) => position,
         Err(message) => return reply::detail(StatusCode::BAD_REQUEST, message),
     };
-    let filters = match Filters::parse(kind, &params) {
+    let filters = match Filters::parse(kind, params) {
         Ok(filters) => filters,
         Err(message) => return reply::detail(StatusCode::BAD_REQUEST, &message),
     };
-    let origin = pagination::origin(&headers, shared.addr);
+    let origin = pagination::origin(headers, shared.addr);
 
     let mut state = shared.lock();
     let size = faults::page_size(&state, size);
-    let expires = Links::expiry(&mut state.files, kind, verbose);
-    let links = Links { origin: &origin, files: &state.files, expires, omit_updated_at: state.faults.omit_updated_at };
-    let practice = &state.practice;
-    let matching: Vec<(i64, &Record)> = practice
-        .table(kind)
-        .iter()
-        .filter(|(_, record)| filters.matches(record, practice))
-        .map(|(id, record)| (*id, record))
-        .collect();
-    let ids: Vec<i64> = matching.iter().map(|(id, _)| *id).collect();
+    let ids = matching(&state.practice, kind, &filters);
     let window = pagination::window(&ids, position, size);
-    let results: Vec<Value> = matching[window.start..window.end]
-        .iter()
-        .map(|(id, record)| render(kind, *id, record, practice, verbose, &links))
-        .collect();
+    let results = rendered(&mut state, kind, &ids[window.start..window.end], verbose, &origin);
     if let Some(response) = faults::list_page(&mut state, window.index) {
         return response;
     }
     drop(state);
 
     let mut base = origin;
-    base.set_path(kind.path());
-    let body = pagination::page_body(base, &params, &ids, &window, results);
+    base.set_path(shape.path);
+    let mut body = pagination::page_body(base, params, &ids, &window, results);
+    if shape.key != "results"
+        && let Some(results) = body.as_object_mut().and_then(|b| b.remove("results"))
+    {
+        body[shape.key] = results;
+    }
     reply::json(StatusCode::OK, body)
+}
+
+/// The ids of `kind` that pass `filters`, in id order.
+pub(crate) fn matching(practice: &Practice, kind: Kind, filters: &Filters) -> Vec<i64> {
+    practice.table(kind).iter().filter(|(_, record)| filters.matches(record, practice)).map(|(id, _)| *id).collect()
+}
+
+/// The records `ids` as the API serves them; ids no longer there are left out.
+pub(crate) fn rendered(state: &mut SandboxState, kind: Kind, ids: &[i64], verbose: bool, origin: &Url) -> Vec<Value> {
+    let expires = Links::expiry(&mut state.files, kind, verbose);
+    let links = Links { origin, files: &state.files, expires, omit_updated_at: state.faults.omit_updated_at };
+    let practice = &state.practice;
+    ids.iter()
+        .filter_map(|id| practice.get(kind, *id).map(|record| render(kind, *id, record, practice, verbose, &links)))
+        .collect()
 }
 
 pub(crate) async fn get(

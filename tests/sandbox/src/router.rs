@@ -14,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{faults, files, lists, oauth, reply, state::Shared, writes};
+use crate::{bulk, faults, files, lists, oauth, reply, state::Shared, writes};
 
 pub(crate) fn build(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -24,6 +24,9 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
         .route("/o/token", post(oauth::token))
         // Every record kind shares one list and one detail handler; an
         // unknown resource is a 404 there, after the gate, as at DrChrono.
+        .route("/api/patients_list", get(bulk::poll).post(bulk::start))
+        .route("/api/clinical_notes_list", get(bulk::poll).post(bulk::start))
+        .route("/api/appointments_list", get(bulk::appointments))
         .route("/api/{resource}", get(lists::list).post(writes::create))
         .route("/api/{resource}/", get(lists::list).post(writes::create))
         .route("/api/{resource}/{id}", get(lists::get).patch(writes::patch))

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::{
     SandboxConfig,
     budget::{Budget, Burst},
+    bulk::Batches,
     faults::Faults,
     files::Files,
     generate,
@@ -40,6 +41,7 @@ impl Shared {
             budget: Budget::default(),
             burst: Burst::default(),
             files: Files::default(),
+            batches: Batches::default(),
         };
         Self { config, addr, state: Mutex::new(state) }
     }
@@ -62,6 +64,8 @@ pub(crate) struct State {
     pub(crate) burst: Burst,
     /// Note PDFs: link signing, test overrides, download counts.
     pub(crate) files: Files,
+    /// Started bulk-list batches (`/api/patients_list`, ...).
+    pub(crate) batches: Batches,
 }
 
 /// The single valid token pair. DrChrono keeps exactly one live pair per

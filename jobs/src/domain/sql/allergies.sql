@@ -5,4 +5,4 @@ SELECT id, drchrono_id(r->>'patient'), drchrono_id(r->>'doctor'), r->>'descripti
        r->>'status', r, updated_at, $2
 FROM input
 ON CONFLICT (id) DO UPDATE SET patient_id = EXCLUDED.patient_id, doctor_id = EXCLUDED.doctor_id,
-    description = EXCLUDED.description, reaction = EXCLUDED.reaction, status = EXCLUDED.status,
+    description = CASE WHEN EXCLUDED.raw ? 'description' THEN EXCLUDED.description ELSE t.description END, reaction = EXCLUDED.reaction, status = EXCLUDED.status,

@@ -30,6 +30,12 @@ impl Api {
         self.get_with(url, &access).await
     }
 
+    /// POST with no body and the currently valid access token.
+    pub async fn post(&self, url: &str) -> reqwest::Response {
+        let (access, _) = self.sandbox.current_tokens();
+        self.http.post(url).bearer_auth(access).send().await.expect("request sent")
+    }
+
     pub async fn get_with(&self, url: &str, access: &str) -> reqwest::Response {
         self.http.get(url).bearer_auth(access).send().await.expect("request sent")
     }

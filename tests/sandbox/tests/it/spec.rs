@@ -64,14 +64,43 @@ fn load_spec() -> Value {
 }
 
 /// The first page of a kind's list (appointments with their required
-/// filter and deleted ones), and the detail of its first record.
+/// filter and deleted ones), the same with `verbose=true`, the detail of its
+/// first record, and for the kinds with a bulk list, that list's records.
 async fn served(api: &Api, kind: Kind) -> Vec<Value> {
-    let query = if kind == Kind::Appointment { "?since=2000-01-01&show_archived=true" } else { "" };
-    let list = json(api.get(&api.url(&format!("{}{query}", kind.path()))).await).await;
-    let mut records = list["results"].as_array().cloned().unwrap_or_default();
+    let query = if kind == Kind::Appointment { "?since=2000-01-01&show_archived=true&" } else { "?" };
+    let mut records = Vec::new();
+    for verbose in ["", "verbose=true"] {
+        let list = json(api.get(&api.url(&format!("{}{query}{verbose}", kind.path()))).await).await;
+        records.extend(list["results"].as_array().cloned().unwrap_or_default());
+    }
     let id = api.sandbox.ids(kind)[0];
-    records.push(json(api.get(&api.url(&format!("{}/{id}", kind.path()))).await).await);
+    records.push(json(api.get(&api.url(&format!("{}/{id}?verbose=true", kind.path()))).await).await);
+    records.extend(bulk_records(api, kind).await);
     records
+}
+
+/// The records of a kind's bulk list: `/api/appointments_list` pages under
+/// `data`; the others are batches, started and polled until complete.
+async fn bulk_records(api: &Api, kind: Kind) -> Vec<Value> {
+    let path = match kind {
+        Kind::Appointment => {
+            let list =
+                json(api.get(&api.url("/api/appointments_list?since=2000-01-01&show_archived=true")).await).await;
+            return list["data"].as_array().cloned().expect("data");
+        }
+        Kind::Patient => "/api/patients_list",
+        Kind::ClinicalNote => "/api/clinical_notes_list",
+        _ => return Vec::new(),
+    };
+    let started = json(api.post(&api.url(&format!("{path}?verbose=true"))).await).await;
+    let uuid = started["uuid"].as_str().expect("uuid");
+    for _ in 0..5 {
+        let batch = json(api.get(&api.url(&format!("{path}?uuid={uuid}"))).await).await;
+        if batch["status"] == "Complete" {
+            return batch["results"].as_array().cloned().expect("results");
+        }
+    }
+    panic!("{path}: the batch never completed");
 }
 
 #[tokio::test]

@@ -9,6 +9,9 @@
 //! also marks what it no longer lists as removed: DrChrono deletes chart
 //! entries outright, and silence is the only sign.
 
+mod batch;
+mod describe;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -40,6 +43,10 @@ pub struct SyncRecords {
     /// and mark what is no longer listed as removed.
     #[serde(default)]
     pub full: bool,
+    /// Ask for the fields DrChrono sends only with `verbose=true` (an
+    /// allergy's description); verbose lists come in smaller pages.
+    #[serde(default)]
+    pub verbose: bool,
 }
 
 /// `/api/appointments` refuses to list without a filter; `since` the epoch
@@ -49,7 +56,7 @@ const ALL_TIME: &str = "1970-01-01";
 impl SyncRecords {
     /// Every record of `kind`.
     pub fn all(kind: RecordKind) -> Self {
-        Self { kind, since: None, patient: None, cursor: None, schedule: None, full: false }
+        Self { kind, since: None, patient: None, cursor: None, schedule: None, full: false, verbose: false }
     }
 
     /// One patient's records of `kind` (medications, problems, allergies).
@@ -61,6 +68,7 @@ impl SyncRecords {
     /// DrChrono leaves deleted appointments out otherwise, and a deletion
     /// that no webhook told us about would never be seen.
     fn query(&self, since: Option<String>) -> Vec<(&'static str, String)> {
+        let incremental = since.is_some();
         let mut q = Vec::new();
         match (since, self.kind) {
             (Some(since), _) => q.push(("since", since)),
@@ -73,7 +81,34 @@ impl SyncRecords {
         if let Some(p) = self.patient {
             q.push(("patient", p.to_string()));
         }
+        if self.verbose || self.source(incremental).is_batch() {
+            q.push(("verbose", "true".to_string()));
+        }
         q
+    }
+
+    /// Where the walk reads. Appointments come from `/api/appointments_list`
+    /// (1,000 a page where `/api/appointments` gives 250). A whole walk of
+    /// patients or notes reads a bulk batch: two calls more (the POST and a
+    /// poll) for pages of 1,000, which pays from about 700 records; an
+    /// incremental walk, usually a handful, stays on the plain list, where
+    /// nothing changed costs one call. Patient batches are verbose: that is
+    /// how insurance arrives at no extra cost.
+    fn source(&self, incremental: bool) -> Source {
+        match self.kind {
+            RecordKind::Appointment => Source::List("/api/appointments_list"),
+            RecordKind::Patient if !incremental && self.patient.is_none() => Source::Batch("/api/patients_list"),
+            RecordKind::ClinicalNote if !incremental && self.patient.is_none() => {
+                Source::Batch("/api/clinical_notes_list")
+            }
+            _ => Source::List(self.kind.api_path()),
+        }
+    }
+
+    /// Where a batch walk keeps its place: the job's id, or the dedup key
+    /// for a walk run outside the runner.
+    fn walk_key(&self) -> String {
+        current_job_id().unwrap_or_else(|| format!("{}:{}", Self::NAME, self.dedup_key().unwrap_or_default()))
     }
 
     fn scope(&self, since: Option<&str>) -> Scope {
@@ -84,9 +119,9 @@ impl SyncRecords {
         }
     }
 
-    /// Walks the list; on failure still returns what was done so far. A
-    /// complete walk that was not incremental then marks what it did not
-    /// list as removed.
+    /// Walks the list or batch; on failure still returns what was done so
+    /// far. A complete walk that was not incremental then marks what it did
+    /// not list as removed.
     async fn walk(
         &self,
         ctx: &JobContext,
@@ -96,21 +131,63 @@ impl SyncRecords {
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, JobError> {
         let client = ctx.drchrono_for(Priority::Reconcile);
         let actor = format!("job:{}:{}", Self::NAME, self.kind.name());
-        let tz = ctx.settings.practice_timezone.name();
         let complete = since.is_none();
-        let mut pages = client.pages(&self.kind.api_path(), &self.query(since), None)?;
-        let mut high_water = None;
-        let mut listed: Vec<i64> = Vec::new();
+        let query = self.query(since);
+        let walked = match self.source(!complete) {
+            Source::List(path) => self.walk_list(ctx, &client, path, &query, run, totals, &actor).await?,
+            Source::Batch(path) => {
+                let walk_key = self.walk_key();
+                let walk =
+                    batch::BatchWalk { kind: self.kind, path, query: &query, walk_key: &walk_key, actor: &actor };
+                walk.run(ctx, &client, run, totals).await?
+            }
+        };
+        if complete {
+            let coverage = self.patient.map_or(Coverage::Practice, Coverage::Patient);
+            let actor = format!("{actor}:not_listed");
+            totals.removed =
+                removals::mark_removed(&ctx.pool, self.kind, coverage, &walked.listed, walked.started, &actor).await?;
+        }
+        // Objects without a timestamp (the spec's ClinicalNote has none) still
+        // move the cursor: to the walk's own start, so it is never full twice.
+        Ok(walked.high_water.or(Some(walked.started)))
+    }
+
+    /// After a whole plain walk of allergies, the walks that fetch the
+    /// descriptions it could not bring (see `describe`).
+    async fn describe_allergies(&self, ctx: &JobContext) -> Result<(), JobError> {
+        if self.kind != RecordKind::Allergy || self.verbose || self.patient.is_some() {
+            return Ok(());
+        }
+        let walks = describe::describe_walks(&ctx.pool, self.schedule.as_deref()).await?;
+        if !walks.is_empty() {
+            tracing::info!(walks = walks.len(), "fetching missing allergy descriptions");
+            job_runner::enqueue_many(&ctx.pool, &walks).await?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn walk_list(
+        &self,
+        ctx: &JobContext,
+        client: &crate::drchrono::DrChronoClient<'_>,
+        path: &str,
+        query: &[(&'static str, String)],
+        run: Run,
+        totals: &mut RunTotals,
+        actor: &str,
+    ) -> Result<Walked, JobError> {
+        let tz = ctx.settings.practice_timezone.name();
+        let mut pages = client.pages(path, query, None)?;
+        let mut walked = Walked { listed: Vec::new(), started: run.started_at, high_water: None };
         let result = async {
             while let Some(page) = pages.next_page().await? {
                 totals
                     .counts
-                    .add(super::apply_records(&ctx.pool, self.kind, &page, &actor, &ctx.settings.locale()).await?);
-                if complete {
-                    listed.extend(page.iter().filter_map(|o| id_of(o.get("id"))));
-                }
-                let page_high = sync_state::page_high_water(&ctx.pool, &page, tz).await?;
-                high_water = high_water.max(page_high);
+                    .add(super::apply_records(&ctx.pool, self.kind, &page, actor, &ctx.settings.locale()).await?);
+                walked.listed.extend(page.iter().filter_map(|o| id_of(o.get("id"))));
+                walked.high_water = walked.high_water.max(sync_state::page_high_water(&ctx.pool, &page, tz).await?);
                 let stats = pages.stats();
                 (totals.calls, totals.pages) = (stats.calls, stats.pages);
                 sync_state::progress(&ctx.pool, run.id, *totals).await?;
@@ -120,17 +197,29 @@ impl SyncRecords {
         .await;
         let stats = pages.finish();
         (totals.calls, totals.pages) = (stats.calls, stats.pages);
-        result?;
-        if complete {
-            let coverage = self.patient.map_or(Coverage::Practice, Coverage::Patient);
-            let actor = format!("{actor}:not_listed");
-            totals.removed =
-                removals::mark_removed(&ctx.pool, self.kind, coverage, &listed, run.started_at, &actor).await?;
-        }
-        // Objects without a timestamp (the spec's ClinicalNote has none) still
-        // move the cursor: to the walk's own start, so it is never full twice.
-        Ok(high_water.or(Some(run.started_at)))
+        result.map(|()| walked)
     }
+}
+
+/// Where a walk reads: a paginated list, or a bulk batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    List(&'static str),
+    Batch(&'static str),
+}
+
+impl Source {
+    fn is_batch(self) -> bool {
+        matches!(self, Source::Batch(_))
+    }
+}
+
+/// What a walk listed, when it started (for a batch walk, its first run),
+/// and the newest `updated_at` it saw.
+struct Walked {
+    listed: Vec<i64>,
+    started: chrono::DateTime<chrono::Utc>,
+    high_water: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl BackgroundJob for SyncRecords {
@@ -143,7 +232,10 @@ impl BackgroundJob for SyncRecords {
     fn dedup_key(&self) -> Option<String> {
         let patient = self.patient.map(|p| p.to_string()).unwrap_or_default();
         let from = if self.full { "all" } else { self.since.as_deref().or(self.cursor.as_deref()).unwrap_or("all") };
-        Some(format!("{}:{from}:{patient}", self.kind.name()))
+        // A verbose walk is another walk: the plain one that asks for it
+        // is still running when it does.
+        let verbose = if self.verbose { ":verbose" } else { "" };
+        Some(format!("{}:{from}:{patient}{verbose}", self.kind.name()))
     }
 
     async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
@@ -176,6 +268,7 @@ impl BackgroundJob for SyncRecords {
                     sync_state::advance(&ctx.pool, name, hw, &by).await?;
                 }
                 sync_state::finish_run(&ctx.pool, run.id, "completed", totals, None).await?;
+                self.describe_allergies(&ctx).await?;
                 tracing::info!(
                     kind = self.kind.name(),
                     pages = totals.pages,
