@@ -15,6 +15,7 @@
 //! must never panic on what a client sends: bad input is a 4xx with a JSON
 //! body, as DrChrono answers it.
 
+mod authorize;
 mod budget;
 mod charts;
 mod cli;
@@ -25,6 +26,7 @@ mod faults;
 mod files;
 mod filters;
 mod generate;
+mod grants;
 mod kind;
 mod lists;
 mod oauth;
@@ -60,6 +62,7 @@ pub use kind::{
     CLINICAL_NOTES_MAX_PAGE_SIZE, DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, OFFICES_MAX_PAGE_SIZE,
     PATIENTS_MAX_PAGE_SIZE, PROBLEMS_MAX_PAGE_SIZE,
 };
+pub use oauth::DEFAULT_SCOPES;
 pub use webhook::{WebhookSender, expected_secret_token};
 
 use state::Shared;
@@ -93,6 +96,9 @@ pub struct SandboxConfig {
     /// DrChrono's is 10 and cannot be changed; `None` turns it off, for a
     /// test that hammers the sandbox itself rather than through the client.
     pub calls_per_second: Option<u32>,
+    /// The scopes the app may be granted, space-separated: an authorization
+    /// grants those it requests that are here. The first pair has them all.
+    pub scopes: String,
 }
 
 impl Default for SandboxConfig {
@@ -106,6 +112,7 @@ impl Default for SandboxConfig {
             refresh_token: "sandbox-refresh-token".to_owned(),
             calls_per_hour: None,
             calls_per_second: Some(DRCHRONO_CALLS_PER_SECOND),
+            scopes: DEFAULT_SCOPES.to_owned(),
         }
     }
 }
