@@ -3,6 +3,7 @@
 
 mod bearer;
 pub mod config;
+pub mod connect;
 pub mod error;
 mod inbox;
 pub mod partner;

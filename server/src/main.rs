@@ -18,7 +18,7 @@ struct Cli {
     settings: Settings,
 }
 
-#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Clone)]
 enum Role {
     /// HTTP, job workers and scheduler in one process (the default).
     All,
@@ -30,6 +30,9 @@ enum Role {
     Schedule,
     /// Apply every migration and exit.
     Migrate,
+    /// Authorize the app in DrChrono (OAuth): prints the URL to open, receives the callback,
+    /// stores the tokens encrypted, and reports doctors, offices and the scopes granted.
+    Connect(server::connect::ConnectArgs),
 }
 
 #[tokio::main]
@@ -59,11 +62,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let role = cli.role.unwrap_or(Role::All);
     let settings = cli.settings;
     let pool = server::connect(&settings).await?;
-    if role == Role::Migrate || !cli.no_migrate {
+    if matches!(role, Role::Migrate) || !cli.no_migrate {
         server::migrate(&pool).await?;
     }
-    if role == Role::Migrate {
-        return Ok(());
+    match &role {
+        Role::Migrate => return Ok(()),
+        Role::Connect(args) => {
+            server::connect::run(&pool, &settings, args).await?;
+            return Ok(());
+        }
+        _ => {}
     }
     let shutdown = server::shutdown_signal();
     let state = AppState { pool: pool.clone(), settings: Arc::new(settings.clone()) };
@@ -93,7 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::schedule(pool, &settings, shutdown.clone()).await;
             Ok(())
         }
-        Role::All | Role::Migrate => {
+        Role::All | Role::Migrate | Role::Connect(_) => {
             let (h, (), ()) = tokio::join!(
                 http,
                 server::work(pool.clone(), &settings, shutdown.clone()),

@@ -4,6 +4,7 @@
 mod archive_check;
 mod archive_crash;
 mod archive_pdf;
+mod connect;
 mod deepcura;
 mod drchrono_client;
 mod fail_closed;
