@@ -2,6 +2,7 @@
 //! `all` of them) is a function here; `main.rs` only parses the command line.
 
 mod bearer;
+pub mod check;
 pub mod config;
 pub mod connect;
 pub mod error;

@@ -33,6 +33,9 @@ enum Role {
     /// Authorize the app in DrChrono (OAuth): prints the URL to open, receives the callback,
     /// stores the tokens encrypted, and reports doctors, offices and the scopes granted.
     Connect(server::connect::ConnectArgs),
+    /// Preflight: database, migrations, tokens, inbound endpoints, S3, OTLP, time zone, in one table;
+    /// exits 1 if a required part fails.
+    Check,
 }
 
 #[tokio::main]
@@ -61,6 +64,11 @@ async fn main() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let role = cli.role.unwrap_or(Role::All);
     let settings = cli.settings;
+    if matches!(role, Role::Check) {
+        let report = server::check::run(&settings).await;
+        print!("{}", report.render());
+        std::process::exit(report.exit_code());
+    }
     let pool = server::connect(&settings).await?;
     if matches!(role, Role::Migrate) || !cli.no_migrate {
         server::migrate(&pool).await?;
@@ -71,7 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::connect::run(&pool, &settings, args).await?;
             return Ok(());
         }
-        _ => {}
+        _ => server::check::run_with(&settings, Ok(&pool)).await.log(),
     }
     let shutdown = server::shutdown_signal();
     let state = AppState { pool: pool.clone(), settings: Arc::new(settings.clone()) };
@@ -101,7 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::schedule(pool, &settings, shutdown.clone()).await;
             Ok(())
         }
-        Role::All | Role::Migrate | Role::Connect(_) => {
+        Role::All | Role::Migrate | Role::Connect(_) | Role::Check => {
             let (h, (), ()) = tokio::join!(
                 http,
                 server::work(pool.clone(), &settings, shutdown.clone()),

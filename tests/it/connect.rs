@@ -180,6 +180,11 @@ async fn a_missing_calendar_read_is_named_on_a_laptop_listener() {
     let report = connected.to_string();
     assert!(report.contains("MISSING scope calendar:read") && report.contains("empty, not 403"), "{report}");
     assert!(!report.contains(&app.sandbox.current_tokens().0), "no token in the report");
+
+    let check = server::check::run(&app.settings).await;
+    let scopes = check.part("drchrono scopes").unwrap();
+    assert_eq!(scopes.status, server::check::Status::Fail);
+    assert!(scopes.detail.contains("calendar:read"), "{}", scopes.detail);
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod partner_apply;
 mod partner_events;
 mod partner_feed;
 mod partner_guards;
+mod preflight;
 mod records_lists;
 mod records_webhooks;
 mod runner_limits;

@@ -6,6 +6,7 @@
 //! toolchain that runs xtask is the one that builds and tests.
 
 mod bench;
+mod check;
 mod config;
 mod connect;
 mod db;
@@ -34,6 +35,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Authorize the app in DrChrono (OAuth) and store its tokens: `drchrono-sync connect`.
     Connect(server::connect::ConnectArgs),
+    /// Preflight of the deployment in one table, non-zero on a failed required part: `drchrono-sync check`.
+    Check,
     /// Walk one record type from DrChrono now (`--full` for everything), with progress.
     Sync(sync::SyncArgs),
     /// Revive dead jobs with a fresh attempt budget (filters; --dry-run). Exit 2 when nothing matched.
@@ -87,6 +90,7 @@ async fn main() {
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args).await,
         Command::Connect(args) => connect::run(args).await,
+        Command::Check => check::run().await,
         Command::Db(cmd) => db::run(cmd).await,
         Command::RetryFailed(args) => ops::retry_failed(args).await,
         Command::Jobs(cmd) => ops::jobs(cmd).await,
