@@ -196,3 +196,31 @@ async fn an_expired_authorization_gives_up_and_names_what_to_do() {
     assert_eq!(late.status(), 400, "an expired state is refused");
     assert!(late.text().await.unwrap().contains("connect` again"));
 }
+
+#[tokio::test]
+async fn connect_and_the_preflight_log_no_token_code_or_state() {
+    let captured = integration_tests::telemetry::capture();
+    let app = unconnected_app().await;
+    let authorization = server::connect::begin(app.pool(), &app.settings, &via_service(&app)).await.unwrap();
+    let redirect = redirect_of(&authorization).await;
+    assert_eq!(app.http.get(redirect.clone()).send().await.unwrap().status(), 200);
+    let connected = authorization.complete(app.pool(), &app.settings).await.unwrap();
+    let report = server::check::run(&app.settings).await;
+    report.log();
+
+    let logs = captured.logs.text();
+    let (access, refresh) = app.sandbox.current_tokens();
+    let secrets = [access, refresh, query_value(&redirect, "code"), query_value(&redirect, "state")];
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a token, the code or the state reached the logs");
+        assert!(!report.render().contains(secret.as_str()) && !connected.to_string().contains(secret.as_str()));
+    }
+    for part in &report.parts {
+        let line = format!("part=\"{}\"", part.name);
+        assert!(
+            logs.lines().any(|l| l.contains("preflight:") && l.contains(&line)),
+            "no line for {}: {logs}",
+            part.name
+        );
+    }
+}
