@@ -27,7 +27,9 @@ pub enum DrChronoError {
     Unauthorized { path: String },
     /// DrChrono refused the refresh (`invalid_grant` / `invalid_client`); every
     /// call stops until a person re-authorizes the app.
-    #[error("DrChrono needs re-authorization ({reason}); API calls are stopped until a person re-authorizes the app")]
+    #[error(
+        "DrChrono needs re-authorization ({reason}); API calls are stopped until a person re-authorizes the app with `drchrono-sync connect`"
+    )]
     NeedsReauthorization { reason: String },
     /// Another process holds the token row for longer than expected.
     #[error("a DrChrono token refresh is in progress in another process")]
