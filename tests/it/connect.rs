@@ -224,3 +224,25 @@ async fn connect_and_the_preflight_log_no_token_code_or_state() {
         );
     }
 }
+
+#[tokio::test]
+async fn after_connect_a_stale_environment_pair_does_not_lift_a_later_lockout() {
+    // The service was first started with tokens in the environment, and they
+    // are still there after a connect replaced them.
+    let app = spawn_app_configured(false, 2, |_, _| {}).await;
+    let ctx = jobs::JobContext::new(app.pool().clone(), app.settings.job_settings());
+    let path = format!("/api/patients/{}", app.sandbox.patient_ids()[0]);
+    assert!(ctx.drchrono().get_object(&path).await.unwrap().is_some(), "the environment pair is seeded");
+    connect(&app, &via_service(&app)).await.expect("connect succeeds");
+
+    app.sandbox.revoke_grant();
+    let err = ctx.drchrono().get_object(&path).await.unwrap_err();
+    assert!(matches!(err, DrChronoError::NeedsReauthorization { .. }), "{err}");
+    let calls = app.sandbox.calls();
+    for _ in 0..2 {
+        let err = ctx.drchrono().get_object(&path).await.unwrap_err();
+        assert!(matches!(err, DrChronoError::NeedsReauthorization { .. }), "{err}");
+    }
+    assert_eq!(app.sandbox.calls(), calls, "the old environment pair is not tried again");
+    assert!(reauthorization_required(app.pool()).await.unwrap().is_some());
+}
