@@ -2,7 +2,9 @@
 //! `all` of them) is a function here; `main.rs` only parses the command line.
 
 mod bearer;
+pub mod check;
 pub mod config;
+pub mod connect;
 pub mod error;
 mod inbox;
 pub mod partner;

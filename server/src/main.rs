@@ -18,7 +18,7 @@ struct Cli {
     settings: Settings,
 }
 
-#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Clone)]
 enum Role {
     /// HTTP, job workers and scheduler in one process (the default).
     All,
@@ -30,6 +30,12 @@ enum Role {
     Schedule,
     /// Apply every migration and exit.
     Migrate,
+    /// Authorize the app in DrChrono (OAuth): prints the URL to open, receives the callback,
+    /// stores the tokens encrypted, and reports doctors, offices and the scopes granted.
+    Connect(server::connect::ConnectArgs),
+    /// Preflight: database, migrations, tokens, inbound endpoints, S3, OTLP, time zone, in one table;
+    /// exits 1 if a required part fails.
+    Check,
 }
 
 #[tokio::main]
@@ -58,12 +64,22 @@ async fn main() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let role = cli.role.unwrap_or(Role::All);
     let settings = cli.settings;
+    if matches!(role, Role::Check) {
+        let report = server::check::run(&settings).await;
+        print!("{}", report.render());
+        std::process::exit(report.exit_code());
+    }
     let pool = server::connect(&settings).await?;
-    if role == Role::Migrate || !cli.no_migrate {
+    if matches!(role, Role::Migrate) || !cli.no_migrate {
         server::migrate(&pool).await?;
     }
-    if role == Role::Migrate {
-        return Ok(());
+    match &role {
+        Role::Migrate => return Ok(()),
+        Role::Connect(args) => {
+            server::connect::run(&pool, &settings, args).await?;
+            return Ok(());
+        }
+        _ => server::check::run_with(&settings, Ok(&pool)).await.log(),
     }
     let shutdown = server::shutdown_signal();
     let state = AppState { pool: pool.clone(), settings: Arc::new(settings.clone()) };
@@ -93,7 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             server::schedule(pool, &settings, shutdown.clone()).await;
             Ok(())
         }
-        Role::All | Role::Migrate => {
+        Role::All | Role::Migrate | Role::Connect(_) | Role::Check => {
             let (h, (), ()) = tokio::join!(
                 http,
                 server::work(pool.clone(), &settings, shutdown.clone()),

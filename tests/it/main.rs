@@ -4,6 +4,7 @@
 mod archive_check;
 mod archive_crash;
 mod archive_pdf;
+mod connect;
 mod deepcura;
 mod drchrono_client;
 mod fail_closed;
@@ -16,6 +17,7 @@ mod partner_apply;
 mod partner_events;
 mod partner_feed;
 mod partner_guards;
+mod preflight;
 mod records_lists;
 mod records_webhooks;
 mod runner_limits;

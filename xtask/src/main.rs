@@ -6,7 +6,9 @@
 //! toolchain that runs xtask is the one that builds and tests.
 
 mod bench;
+mod check;
 mod config;
+mod connect;
 mod db;
 mod deepcura;
 mod demo;
@@ -31,6 +33,10 @@ struct Cli {
 enum Command {
     /// Run the service against the sandbox DrChrono, send deliveries, and print what landed.
     Demo(demo::DemoArgs),
+    /// Authorize the app in DrChrono (OAuth) and store its tokens: `drchrono-sync connect`.
+    Connect(server::connect::ConnectArgs),
+    /// Preflight of the deployment in one table, non-zero on a failed required part: `drchrono-sync check`.
+    Check,
     /// Walk one record type from DrChrono now (`--full` for everything), with progress.
     Sync(sync::SyncArgs),
     /// Revive dead jobs with a fresh attempt budget (filters; --dry-run). Exit 2 when nothing matched.
@@ -83,6 +89,8 @@ async fn main() {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args).await,
+        Command::Connect(args) => connect::run(args).await,
+        Command::Check => check::run().await,
         Command::Db(cmd) => db::run(cmd).await,
         Command::RetryFailed(args) => ops::retry_failed(args).await,
         Command::Jobs(cmd) => ops::jobs(cmd).await,

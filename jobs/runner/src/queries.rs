@@ -127,6 +127,24 @@ pub async fn count_active_due<'e>(db: impl PgExecutor<'e>, within: Option<Durati
     .await
 }
 
+/// Makes every job deferred (`wait_until`) with a message containing
+/// `reason` due now; returns how many. For a wait whose cause is gone before
+/// its time, such as a re-authorization: the jobs run at the next poll
+/// instead of at the end of their wait. No attempt is used.
+pub async fn run_deferred_now<'e>(db: impl PgExecutor<'e>, reason: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apalis.jobs SET run_at = now() \
+          WHERE status = ANY($1) AND run_at > now() \
+            AND last_result -> 'Err' ->> 'class' = 'wait_until' \
+            AND strpos(last_result -> 'Err' ->> 'message', $2) > 0",
+    )
+    .bind(JobState::db_statuses(&[JobState::Pending]))
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The queues did not drain in time.
 #[derive(Debug, thiserror::Error)]
 pub enum DrainError {

@@ -7,6 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use job_runner::JobError;
 
+/// How every re-authorization wait's message begins (the `Display` of
+/// [`DrChronoError::NeedsReauthorization`]), so that the jobs waiting on it
+/// can be found and resumed once a person has re-authorized.
+pub const REAUTH_MESSAGE_PREFIX: &str = "DrChrono needs re-authorization";
+
 /// How long a job waits, without using an attempt, when a person must act
 /// (re-authorize the app) before any call can succeed.
 pub const REAUTH_WAIT: Duration = Duration::minutes(5);
@@ -22,11 +27,16 @@ pub enum DrChronoError {
     Unauthorized { path: String },
     /// DrChrono refused the refresh (`invalid_grant` / `invalid_client`); every
     /// call stops until a person re-authorizes the app.
-    #[error("DrChrono needs re-authorization ({reason}); API calls are stopped until a person re-authorizes the app")]
+    #[error(
+        "DrChrono needs re-authorization ({reason}); API calls are stopped until a person re-authorizes the app with `drchrono-sync connect`"
+    )]
     NeedsReauthorization { reason: String },
     /// Another process holds the token row for longer than expected.
     #[error("a DrChrono token refresh is in progress in another process")]
     RefreshInProgress { until: DateTime<Utc> },
+    /// DrChrono refused an authorization code; `hint` says what to do.
+    #[error("DrChrono refused the authorization code ({code}): {hint}")]
+    CodeRefused { code: String, hint: &'static str },
     #[error("DrChrono token refresh failed: {reason}")]
     RefreshFailed { reason: String },
     #[error("DrChrono answered 403 on {path}: a scope is missing for this endpoint")]
@@ -61,6 +71,12 @@ pub enum DrChronoError {
 }
 
 impl DrChronoError {
+    /// Whether `message` (a job's stored error, perhaps with context
+    /// around it) is a wait for re-authorization.
+    pub fn is_reauth_wait(message: &str) -> bool {
+        message.contains(REAUTH_MESSAGE_PREFIX)
+    }
+
     /// Worth re-requesting the same page at once (after a short pause).
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -88,6 +104,7 @@ impl From<DrChronoError> for JobError {
             DrChronoError::NeedsReauthorization { .. } => JobError::WaitUntil(Utc::now() + REAUTH_WAIT, e.into()),
             DrChronoError::NoToken
             | DrChronoError::Config(_)
+            | DrChronoError::CodeRefused { .. }
             | DrChronoError::Forbidden { .. }
             | DrChronoError::Rejected { .. }
             | DrChronoError::Invalid { .. }
@@ -100,5 +117,17 @@ impl From<DrChronoError> for JobError {
             | DrChronoError::Transport { .. }
             | DrChronoError::Database(_) => JobError::retryable(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reauthorization_wait_is_recognised_by_its_message() {
+        let e = DrChronoError::NeedsReauthorization { reason: "invalid_grant".into() };
+        assert!(DrChronoError::is_reauth_wait(&e.to_string()), "{e}");
+        assert!(!DrChronoError::is_reauth_wait(&DrChronoError::NoToken.to_string()));
     }
 }

@@ -4,6 +4,8 @@
 //! - [`tokens`]: OAuth tokens in Postgres, encrypted at rest ([`TokenKey`]),
 //!   refreshed single-flight across every process; `invalid_grant` stops all
 //!   calls until a person re-authorizes ([`reauthorization_required`]).
+//! - `authorize`: the authorization-code flow's authorize URL, needed
+//!   scopes and code exchange ([`exchange_code`]).
 //! - [`budget`]: the shared hourly call budget, webhook work first ([`Priority`]).
 //! - [`client`]: objects and list walks, with DrChrono's statuses mapped onto
 //!   job error classes ([`DrChronoError`] → `JobError`).
@@ -11,6 +13,7 @@
 //! - `walk`: list walks, page by page ([`Pages`]).
 //! - `writes`: POST and PATCH, through the same budget and error mapping.
 
+mod authorize;
 pub mod batches;
 pub mod budget;
 mod calls;
@@ -26,12 +29,16 @@ pub mod tokens;
 mod walk;
 mod writes;
 
+pub use authorize::{AuthorizedPair, NEEDED_SCOPES, authorize_url, exchange_code, missing_scopes, needed_scope_param};
 pub use budget::{BudgetStatus, Priority, budget_status};
 pub use client::DrChronoClient;
 pub use crypto::TokenKey;
-pub use error::{DrChronoError, REAUTH_WAIT};
+pub use error::{DrChronoError, REAUTH_MESSAGE_PREFIX, REAUTH_WAIT};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
-pub use reauthorization::{ReauthRequired, read_stored_tokens, reauthorization_required, store_authorized_tokens};
+pub use reauthorization::{
+    ReauthRequired, StoredTokenState, read_stored_tokens, reauthorization_required, store_authorized_tokens,
+    stored_token_state,
+};
 pub(crate) use responses::transport_kind;
 pub use settings::ClientSettings;
 pub use walk::{Pages, WalkStats};

@@ -123,7 +123,7 @@ impl Store<'_> {
     async fn seed_if_absent(&self) -> Result<(), DrChronoError> {
         let Some((access, refresh, fingerprint)) = self.seed() else {
             return Err(DrChronoError::Config(
-                "no DrChrono tokens are stored yet; set DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN for the first start".into(),
+                "no DrChrono tokens are stored yet; run `drchrono-sync connect` (or set DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN for the first start)".into(),
             ));
         };
         let sealed = seal_pair(self.key, access, refresh);
@@ -312,7 +312,7 @@ impl Store<'_> {
                 alert = "drchrono_reauthorization_required",
                 key = APP,
                 reason,
-                "ALERT: DrChrono refused the refresh token ({reason}); a person must re-authorize the app. All DrChrono calls are stopped and API jobs wait until then"
+                "ALERT: DrChrono refused the refresh token ({reason}); a person must re-authorize the app (`drchrono-sync connect`, no restart needed). All DrChrono calls are stopped and API jobs wait until then"
             );
         }
         Ok(())

@@ -41,7 +41,7 @@ async fn drchrono_readiness(state: &AppState) -> (StatusCode, Json<serde_json::V
                     "reason": reauth.reason,
                     "since": reauth.since,
                 },
-                "message": "DrChrono refused the refresh token: a person must re-authorize the app. Webhooks are still accepted; DrChrono API jobs wait.",
+                "message": "DrChrono refused the refresh token: a person must re-authorize the app with `drchrono-sync connect` (no restart needed). Webhooks are still accepted; DrChrono API jobs wait.",
             })),
         ),
         Err(e) => {

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(health::health))
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/oauth/callback", get(crate::connect::callback::callback))
         .merge(partner::routes())
         .merge(metrics::on_main_listener(&state))
         .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))

@@ -15,6 +15,7 @@
 //! must never panic on what a client sends: bad input is a 4xx with a JSON
 //! body, as DrChrono answers it.
 
+mod authorize;
 mod budget;
 mod bulk;
 mod charts;
@@ -26,6 +27,7 @@ mod faults;
 mod files;
 mod filters;
 mod generate;
+mod grants;
 mod kind;
 mod lists;
 mod oauth;
@@ -63,6 +65,7 @@ pub use kind::{
     PATIENTS_MAX_PAGE_SIZE, PROBLEMS_MAX_PAGE_SIZE,
 };
 pub use lists::VERBOSE_MAX_PAGE_SIZE;
+pub use oauth::DEFAULT_SCOPES;
 pub use webhook::{WebhookSender, expected_secret_token};
 
 use state::Shared;
@@ -99,6 +102,9 @@ pub struct SandboxConfig {
     /// Polls of a bulk batch (`/api/patients_list?uuid=`) that answer
     /// "In progress" before it is complete; DrChrono's take a moment.
     pub bulk_polls_in_progress: u32,
+    /// The scopes the app may be granted, space-separated: an authorization
+    /// grants those it requests that are here. The first pair has them all.
+    pub scopes: String,
 }
 
 impl Default for SandboxConfig {
@@ -113,6 +119,7 @@ impl Default for SandboxConfig {
             calls_per_hour: None,
             calls_per_second: Some(DRCHRONO_CALLS_PER_SECOND),
             bulk_polls_in_progress: 1,
+            scopes: DEFAULT_SCOPES.to_owned(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `POST /o/token/` and bearer checks, with DrChrono's rotation rule: every
 //! refresh issues a new pair and kills the old pair at once, so a client that
 //! refreshes twice concurrently locks itself out, exactly as in production.
+//! The authorization-code grant lives in `authorize`.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -12,12 +13,17 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{reply, state::Shared};
+use crate::{
+    authorize, reply,
+    state::{Shared, Tokens},
+};
 
 /// Access tokens last 48 hours at DrChrono.
 const EXPIRES_IN_SECONDS: u64 = 172_800;
-const SCOPE: &str = "user:read patients:read patients:write calendar:read calendar:write \
-clinical:read clinical:write labs:read billing:read";
+/// What the sandbox app may be granted unless `SandboxConfig::scopes` says
+/// otherwise: every scope the service asks for, and a few it does not.
+pub const DEFAULT_SCOPES: &str = "user:read patients:read patients:write patients:summary:read calendar:read \
+calendar:write clinical:read clinical:write labs:read billing:read";
 
 /// The body is parsed by hand, not with `axum::Form`, so a wrong content type
 /// or a malformed body gets an OAuth error body rather than axum's plain
@@ -27,11 +33,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
     let grant_type = form.get("grant_type").map(String::as_str);
     match grant_type {
         Some("refresh_token") => refresh(&shared, &form),
-        Some("authorization_code") => reply::oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "the sandbox does not implement the authorization-code grant",
-        ),
+        Some("authorization_code") => authorize::exchange(&shared, &form),
         Some(_) => reply::oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -41,11 +43,27 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
     }
 }
 
+/// The form names the sandbox's client and its secret.
+pub(crate) fn client_ok(shared: &Shared, form: &HashMap<String, String>) -> bool {
+    let field = |name: &str| form.get(name).map(String::as_str);
+    field("client_id") == Some(shared.config.client_id.as_str())
+        && field("client_secret") == Some(shared.config.client_secret.as_str())
+}
+
+/// The token endpoint's success body for the pair now live.
+pub(crate) fn pair_body(tokens: &Tokens) -> serde_json::Value {
+    json!({
+        "access_token": tokens.access,
+        "refresh_token": tokens.refresh,
+        "expires_in": EXPIRES_IN_SECONDS,
+        "token_type": "Bearer",
+        "scope": tokens.scope,
+    })
+}
+
 fn refresh(shared: &Shared, form: &HashMap<String, String>) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str);
-    let client_ok = field("client_id") == Some(shared.config.client_id.as_str())
-        && field("client_secret") == Some(shared.config.client_secret.as_str());
-    if !client_ok {
+    if !client_ok(shared, form) {
         return reply::oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
     }
     let Some(presented) = field("refresh_token").filter(|t| !t.is_empty()) else {
@@ -62,13 +80,7 @@ fn refresh(shared: &Shared, form: &HashMap<String, String>) -> Response {
     }
     state.tokens.rotate();
     state.counters.refreshes += 1;
-    let body = json!({
-        "access_token": state.tokens.access,
-        "refresh_token": state.tokens.refresh,
-        "expires_in": EXPIRES_IN_SECONDS,
-        "token_type": "Bearer",
-        "scope": SCOPE,
-    });
+    let body = pair_body(&state.tokens);
     drop(state);
     tracing::debug!("sandbox rotated the token pair");
     reply::no_store(reply::json(StatusCode::OK, body))
@@ -79,4 +91,12 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// Without `calendar:read`, DrChrono answers appointment lists with an empty
+/// list rather than 403: a client cannot tell a missing scope from a quiet
+/// calendar by the answer, only by the scopes it was granted.
+pub(crate) fn hides_appointments(path: &str, scope: &str) -> bool {
+    let list = matches!(path, "/api/appointments" | "/api/appointments/" | "/api/appointments_list");
+    list && !scope.split_whitespace().any(|s| s == "calendar:read")
 }

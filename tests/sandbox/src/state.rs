@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{
     SandboxConfig,
+    authorize::Codes,
     budget::{Budget, Burst},
     bulk::Batches,
     faults::Faults,
@@ -42,6 +43,8 @@ impl Shared {
             burst: Burst::default(),
             files: Files::default(),
             batches: Batches::default(),
+            codes: Codes::default(),
+            permitted_scopes: config.scopes.clone(),
         };
         Self { config, addr, state: Mutex::new(state) }
     }
@@ -66,6 +69,11 @@ pub(crate) struct State {
     pub(crate) files: Files,
     /// Started bulk-list batches (`/api/patients_list`, ...).
     pub(crate) batches: Batches,
+    /// Authorization codes issued and exchanged.
+    pub(crate) codes: Codes,
+    /// The scopes an authorization may grant (`SandboxConfig::scopes`, or
+    /// what a test set since).
+    pub(crate) permitted_scopes: String,
 }
 
 /// The single valid token pair. DrChrono keeps exactly one live pair per
@@ -75,6 +83,8 @@ pub(crate) struct Tokens {
     pub(crate) refresh: String,
     /// Set by `expire_access_token`: the access token is past its lifetime.
     pub(crate) access_revoked: bool,
+    /// The scopes this pair was granted.
+    pub(crate) scope: String,
     generation: u64,
 }
 
@@ -84,6 +94,7 @@ impl Tokens {
             access: config.access_token.clone(),
             refresh: config.refresh_token.clone(),
             access_revoked: false,
+            scope: config.scopes.clone(),
             generation: 0,
         }
     }
@@ -101,6 +112,14 @@ impl Tokens {
         self.access = format!("sandbox-access-{generation}-{:016x}", rng.random::<u64>());
         self.refresh = format!("sandbox-refresh-{generation}-{:016x}", rng.random::<u64>());
         self.access_revoked = false;
+    }
+
+    /// Kills the live pair, as when the practice revokes the app in
+    /// DrChrono's console: the access token answers 401 and the refresh
+    /// token `invalid_grant`, until a person authorizes again.
+    pub(crate) fn revoke(&mut self) {
+        self.access_revoked = true;
+        self.refresh = format!("sandbox-revoked-{:016x}", rand::rng().random::<u64>());
     }
 }
 

@@ -2,6 +2,7 @@
 //! client will see it. One binary, one module per area.
 
 mod appointments;
+mod authorize;
 mod bulk;
 mod events;
 mod faults;
