@@ -7,6 +7,7 @@ pub mod config;
 pub mod connect;
 pub mod error;
 mod inbox;
+mod json_guard;
 pub mod partner;
 mod request_id;
 pub mod routes;

@@ -9,6 +9,7 @@ mod deepcura;
 mod drchrono_client;
 mod fail_closed;
 mod field_mappings;
+mod hostile_input;
 mod logs_phi;
 mod metrics;
 mod operations;

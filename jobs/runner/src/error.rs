@@ -106,9 +106,44 @@ impl std::error::Error for StoredError {}
 /// being briefly unavailable. Only the SQLSTATE and constraint are kept,
 /// because Postgres messages can quote column values.
 impl From<sqlx::Error> for JobError {
+    /// A data exception (SQLSTATE class 22: a NUL in text, a number out of
+    /// range, a date that is not one) is the job's data at fault: retrying
+    /// gives the same answer, so it fails once as a bad payload, naming the
+    /// column where Postgres says which. Everything else may pass.
     fn from(e: sqlx::Error) -> Self {
-        Self::Retryable(anyhow::anyhow!(describe_db_error(&e)))
+        match data_exception(&e) {
+            Some(what) => Self::BadPayload(what),
+            None => Self::Retryable(anyhow::anyhow!(describe_db_error(&e))),
+        }
     }
+}
+
+/// The PHI-free description of a class-22 error; `None` for other errors.
+/// Postgres's own message may quote the value, so only its code and the
+/// names of the table, column and type are kept.
+fn data_exception(e: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(db) = e else { return None };
+    let code = db.code()?;
+    if !code.starts_with("22") {
+        return None;
+    }
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+    let names = pg.map(|pg| (pg.table(), pg.column(), pg.data_type())).unwrap_or_default();
+    let field = match names {
+        (Some(table), Some(column), _) => format!("column {table}.{column}"),
+        (_, Some(column), _) => format!("column {column}"),
+        (_, _, Some(data_type)) => format!("a value of type {data_type}"),
+        _ => "a value".to_string(),
+    };
+    let what = if code == "22P05" {
+        "a NUL character (\\u0000), which Postgres cannot store"
+    } else {
+        "a value Postgres refuses"
+    };
+    Some(format!(
+        "database error {code}: {field} holds {what}; the job's data is at fault, so it is not retried; \
+         correct the source record and enqueue the job again"
+    ))
 }
 
 /// A PHI-free description of a database error.

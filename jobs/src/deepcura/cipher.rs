@@ -62,6 +62,24 @@ pub enum DecryptError {
     BadPadding,
 }
 
+/// Whether a decoded payload of `len` bytes can be a Gridhook of `scheme`
+/// at all: an IV (for the IV scheme) and whole 16-byte blocks, at least one.
+/// Checked at the door, so a payload that cannot decrypt gets a 400 rather
+/// than a 200 and a job that dies.
+pub fn check_shape(scheme: Scheme, len: usize) -> Result<(), DecryptError> {
+    let iv = match scheme {
+        Scheme::Sha256Iv => BLOCK,
+        Scheme::LegacyScrypt => 0,
+    };
+    if len < iv + BLOCK {
+        return Err(DecryptError::TooShort(len));
+    }
+    if !(len - iv).is_multiple_of(BLOCK) {
+        return Err(DecryptError::NotBlockAligned(len - iv));
+    }
+    Ok(())
+}
+
 /// A key derived once from the shared secret (scrypt is deliberately slow).
 #[derive(Clone)]
 pub struct Cipher {
@@ -96,15 +114,11 @@ impl Cipher {
 
     /// The plaintext of a decoded (not base64) payload.
     pub fn decrypt(&self, payload: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        check_shape(self.scheme, payload.len())?;
         let (iv, ciphertext) = match self.scheme {
-            Scheme::Sha256Iv if payload.len() < 2 * BLOCK => return Err(DecryptError::TooShort(payload.len())),
             Scheme::Sha256Iv => payload.split_at(BLOCK),
-            Scheme::LegacyScrypt if payload.len() < BLOCK => return Err(DecryptError::TooShort(payload.len())),
             Scheme::LegacyScrypt => (&[0u8; BLOCK][..], payload),
         };
-        if ciphertext.len() % BLOCK != 0 {
-            return Err(DecryptError::NotBlockAligned(ciphertext.len()));
-        }
         Decryptor::new_from_slices(&self.key, iv)
             .expect("the key is 32 bytes and the IV 16")
             .decrypt_padded_vec::<Pkcs7>(ciphertext)

@@ -8,7 +8,7 @@ mod note;
 pub mod review;
 mod store;
 
-pub use cipher::{Cipher, DecryptError, Scheme, decode_base64};
+pub use cipher::{Cipher, DecryptError, Scheme, check_shape, decode_base64};
 pub use note::{GridhookNote, ParseError};
 pub use store::{StoredNote, open_raw, store_note};
 

@@ -14,6 +14,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{Acquire, PgConnection, Postgres};
 
+/// How far ahead of our clock an object's `updated_at` is believed; later
+/// stamps are taken as this far ahead (`sql/upsert_head.sql`), so one object
+/// dated years ahead cannot freeze its row against every later version.
+pub const FUTURE_SKEW: chrono::Duration = chrono::Duration::hours(1);
+
 /// The DrChrono record types with a table of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

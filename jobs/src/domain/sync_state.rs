@@ -35,17 +35,21 @@ pub async fn advance<'e>(
     Ok(())
 }
 
-/// The newest `updated_at` among a page of API objects, read in the practice zone.
+/// The newest `updated_at` among a page of API objects, read in the practice
+/// zone, and never later than now: a cursor past the walk's own time would
+/// skip what changes next.
 pub async fn page_high_water(
     pool: &PgPool,
     page: &[serde_json::Value],
     time_zone: &str,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT max(drchrono_time(e->>'updated_at', $2)) FROM jsonb_array_elements($1::jsonb) e")
-        .bind(sqlx::types::Json(page))
-        .bind(time_zone)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT least(max(drchrono_time(e->>'updated_at', $2)), now()) FROM jsonb_array_elements($1::jsonb) e",
+    )
+    .bind(sqlx::types::Json(page))
+    .bind(time_zone)
+    .fetch_one(pool)
+    .await
 }
 
 /// How much of a kind a walk covers, as `sync_runs.scope` names it.

@@ -53,11 +53,11 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         tracing::warn!("Deep Cura delivery rejected: bad shared secret");
         return Err(ApiError::Unauthorized);
     }
-    if let Err(reason) = check_body(&body) {
-        let id = inbox::record(&state.pool, &delivery, "malformed", Some(reason)).await?;
+    if let Err(reason) = check_body(&body, state.settings.deepcura_scheme) {
+        let id = inbox::record(&state.pool, &delivery, "malformed", Some(&reason)).await?;
         jobs::metrics::webhook_delivery(SOURCE, "malformed");
         tracing::warn!(inbox_id = id, reason, "Deep Cura delivery malformed");
-        return Err(ApiError::BadRequest(reason.into()));
+        return Err(ApiError::BadRequest(reason));
     }
     let mut tx = state.pool.begin().await?;
     let id = inbox::record(&mut *tx, &delivery, "accepted", None).await?;
@@ -70,19 +70,23 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
     Ok((StatusCode::OK, Json(body)).into_response())
 }
 
-/// The body must be `{"encrypted_payload": "<base64>"}`; the reason says what is wrong.
-fn check_body(body: &[u8]) -> Result<(), &'static str> {
-    let parsed: Value = serde_json::from_slice(body).map_err(|_| "body is not JSON")?;
+/// The body must be `{"encrypted_payload": "<base64>"}`, decoding to what
+/// can be a Gridhook of the configured scheme; the reason says what is wrong.
+fn check_body(body: &[u8], scheme: jobs::deepcura::Scheme) -> Result<(), String> {
+    let parsed: Value = serde_json::from_slice(body).map_err(|_| "body is not JSON".to_string())?;
+    if let Some(field) = crate::json_guard::nul_field(&parsed) {
+        return Err(crate::json_guard::nul_message(&field));
+    }
     let payload = match parsed.get("encrypted_payload") {
         Some(Value::String(s)) => s,
-        Some(_) => return Err("encrypted_payload must be a base64 string"),
-        None => return Err("body has no encrypted_payload"),
+        Some(_) => return Err("encrypted_payload must be a base64 string".into()),
+        None => return Err("body has no encrypted_payload".into()),
     };
-    match decode_base64(payload) {
-        Ok(bytes) if !bytes.is_empty() => Ok(()),
-        Ok(_) => Err("encrypted_payload is empty"),
-        Err(_) => Err("encrypted_payload is not valid base64"),
+    let bytes = decode_base64(payload).map_err(|_| "encrypted_payload is not valid base64".to_string())?;
+    if bytes.is_empty() {
+        return Err("encrypted_payload is empty".into());
     }
+    jobs::deepcura::check_shape(scheme, bytes.len()).map_err(|e| format!("encrypted_payload cannot be a Gridhook: {e}"))
 }
 
 #[derive(Deserialize)]

@@ -24,6 +24,7 @@ use crate::{
     config::secrets::{Inbound, Secrets},
     error::ApiError,
     inbox::{self, Delivery},
+    json_guard,
 };
 
 const SOURCE: &str = "drchrono";
@@ -94,8 +95,13 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
             return Err(ApiError::BadRequest(reason.into()));
         }
     };
-    let body_event = parsed.get("event").and_then(Value::as_str).map(str::to_string);
-    let event = delivery.event.map(str::to_string).or(body_event).unwrap_or_default();
+    if let Some(field) = json_guard::nul_field(&parsed) {
+        let reason = json_guard::nul_message(&field);
+        inbox::record(&state.pool, &delivery, "malformed", Some(&reason)).await?;
+        jobs::metrics::webhook_delivery(SOURCE, "malformed");
+        return Err(ApiError::BadRequest(reason));
+    }
+    let event = event_of(delivery.event, &parsed);
     delivery.event = Some(&event);
     let route = route(&event, &parsed);
     let object = facts(&route, &parsed);
@@ -104,6 +110,19 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
     delivery.patient_id = object.patient_id;
     delivery.object_updated_at = object.updated_at;
     accept(&state, &delivery, route).await
+}
+
+/// The delivery's event: the body's, when the body names one. The header
+/// is not covered by the signature, so a signed body replayed under another
+/// `X-drchrono-event` must not turn one event into another.
+fn event_of(header: Option<&str>, body: &Value) -> String {
+    let named = body.get("event").and_then(Value::as_str).filter(|e| !e.is_empty());
+    if let (Some(header), Some(named)) = (header, named)
+        && header != named
+    {
+        tracing::warn!(header, body = named, "X-drchrono-event differs from the body's event; the body's is used");
+    }
+    named.or(header).unwrap_or_default().to_string()
 }
 
 /// Stores the delivery and enqueues its job in one transaction.

@@ -110,6 +110,11 @@ pub async fn receive(
         jobs::metrics::webhook_delivery(SOURCE, "malformed");
         return failure(StatusCode::BAD_REQUEST, "Invalid JSON", "Request body must be valid JSON", &rid);
     };
+    if let Some(field) = crate::json_guard::nul_field(&parsed) {
+        tracing::warn!(request_id = %rid, field, "partner event rejected: NUL character");
+        jobs::metrics::webhook_delivery(SOURCE, "malformed");
+        return failure(StatusCode::BAD_REQUEST, "Invalid JSON", crate::json_guard::nul_message(&field), &rid);
+    }
     let event = match schema::parse(&parsed) {
         Ok(event) => event,
         Err(violations) => {

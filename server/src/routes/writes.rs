@@ -113,6 +113,9 @@ async fn accept(
     let Ok(parsed) = serde_json::from_slice::<Value>(&body) else {
         return Err(ApiError::BadRequest("the body must be JSON".into()));
     };
+    if let Some(field) = crate::json_guard::nul_field(&parsed) {
+        return Err(ApiError::BadRequest(crate::json_guard::nul_message(&field)));
+    }
     let fields = match validate::validate(kind, drchrono_id.is_none(), &parsed) {
         Ok(fields) => fields,
         Err(problems) => return Ok(invalid(&problems)),
