@@ -2,6 +2,7 @@
 //! honoured). `drchrono-sync --help` lists every variable.
 
 pub mod archive;
+mod retention;
 pub mod secrets;
 mod telemetry;
 #[cfg(test)]
@@ -139,6 +140,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub archive: archive::ArchiveArgs,
+
+    #[command(flatten)]
+    pub retention: retention::RetentionSettings,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -40,25 +40,30 @@ fn is_secret_header(name: &str) -> bool {
     matches!(name, "authorization" | "x-drchrono-signature" | "x-deepcura-secret" | "cookie")
 }
 
-/// Stores the delivery with its outcome; returns the inbox id.
+/// Stores the delivery with its outcome; returns the inbox id. A delivery
+/// that failed authentication keeps its size and a SHA-256 of its body, not
+/// the body: anyone can send one, and it proves nothing.
 pub async fn record<'e>(
     db: impl PgExecutor<'e>,
     d: &Delivery<'_>,
     outcome: &str,
     reason: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
+    use sha2::Digest as _;
+    let body: &[u8] = if d.verified { d.body } else { &[] };
+    let sha256 = hex::encode(sha2::Sha256::digest(d.body));
     sqlx::query_scalar(
         "INSERT INTO webhook_deliveries \
          (source, delivery_id, event, object_id, headers, body, verified, outcome, reason, \
-          record_kind, patient_id, object_updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, drchrono_time($12, $13)) RETURNING id",
+          record_kind, patient_id, object_updated_at, body_size, body_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, drchrono_time($12, $13), $14, $15) RETURNING id",
     )
     .bind(d.source)
     .bind(d.delivery_id)
     .bind(d.event)
     .bind(d.object_id)
     .bind(headers_json(d.headers))
-    .bind(d.body)
+    .bind(body)
     .bind(d.verified)
     .bind(outcome)
     .bind(reason)
@@ -66,6 +71,8 @@ pub async fn record<'e>(
     .bind(d.patient_id)
     .bind(d.object_updated_at)
     .bind(d.time_zone)
+    .bind(d.body.len() as i32)
+    .bind(sha256)
     .fetch_one(db)
     .await
 }

@@ -75,14 +75,16 @@ pub async fn work(pool: PgPool, settings: &Settings, shutdown: watch::Receiver<b
 /// The scheduler role: the reconciliation schedules from `SCHEDULE_*`.
 /// Every replica may run it; each tick enqueues its job once across all.
 pub async fn schedule(pool: PgPool, settings: &Settings, shutdown: watch::Receiver<bool>) {
-    scheduler::run(pool, schedules(&settings.schedules), shutdown).await;
+    scheduler::run(pool, schedules(settings), shutdown).await;
 }
 
 /// The service's schedules, one line each. Each sync walks its whole list
 /// for now; the job's own dedup key keeps a slow walk from piling up.
-pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
+pub fn schedules(settings: &Settings) -> scheduler::Schedules {
+    let cfg = &settings.schedules;
+    let cleanup = settings.retention.cleanup();
     use jobs::{
-        catalog::{Cleanup, SyncPatientLists, SyncRecords},
+        catalog::{SyncPatientLists, SyncRecords},
         domain::RecordKind,
     };
     // Incremental walks: each resumes from its cursor (named after its table).
@@ -114,7 +116,7 @@ pub fn schedules(cfg: &config::ScheduleSettings) -> scheduler::Schedules {
                 .map(|kind| SyncRecords { schedule: Some(tick.schedule.into()), ..SyncRecords::all(kind) });
             Box::pin(async move { job_runner::enqueue_many(conn, &walks).await })
         })
-        .job("cleanup", &cfg.schedule_cleanup, |_: &scheduler::Tick| Cleanup::default())
+        .job("cleanup", &cfg.schedule_cleanup, move |_: &scheduler::Tick| cleanup.clone())
 }
 
 /// A watch channel that turns true on Ctrl-C or SIGTERM.

@@ -21,6 +21,7 @@ mod partner_guards;
 mod preflight;
 mod records_lists;
 mod records_webhooks;
+mod retention;
 mod runner_limits;
 mod runner_payloads;
 mod runner_processes;

@@ -1,8 +1,10 @@
-//! `cleanup`: retention. Prunes finished jobs with their attempt history,
-//! verified webhook deliveries, objects in `unkeyed_records` that no walk
-//! has listed for a while (and old scheduler ticks) past their ages, in
-//! bounded batches so no statement holds locks for long. `change_log` and
-//! `sync_runs` are kept.
+//! `cleanup`: retention, as configured (`RETENTION_*`). Prunes finished jobs
+//! with their attempt history, webhook deliveries (rejected ones sooner),
+//! objects in `unkeyed_records` that no walk has listed for a while and old
+//! scheduler ticks; empties the PHI-bearing bodies of write requests and
+//! partner events and the decrypted Deep Cura text, keeping their rows. In
+//! bounded batches, so no statement holds locks for long. `change_log` and
+//! `sync_runs` are kept; the run's `sync_runs` row says what went, per table.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +21,18 @@ pub struct Cleanup {
     pub job_days: i32,
     /// Verified deliveries older than this are pruned.
     pub delivery_days: i32,
+    /// Deliveries that failed authentication (no body kept) older than this.
+    #[serde(default = "default_rejected_days")]
+    pub rejected_days: i32,
+    /// Write-API request bodies older than this are emptied.
+    #[serde(default = "default_body_days")]
+    pub write_request_days: i32,
+    /// Partner appointment event bodies and notes older than this are emptied.
+    #[serde(default = "default_body_days")]
+    pub appointment_event_days: i32,
+    /// Decrypted Deep Cura text older than this is emptied (the sealed original stays).
+    #[serde(default = "default_deepcura_text_days")]
+    pub deepcura_text_days: i32,
     /// Unkeyed objects (appointment occurrences with no numeric id) that no
     /// walk has listed for this long are pruned: they are gone at DrChrono.
     #[serde(default = "default_unkeyed_days")]
@@ -29,9 +43,29 @@ fn default_unkeyed_days() -> i32 {
     90
 }
 
+fn default_rejected_days() -> i32 {
+    7
+}
+
+fn default_body_days() -> i32 {
+    90
+}
+
+fn default_deepcura_text_days() -> i32 {
+    365
+}
+
 impl Default for Cleanup {
     fn default() -> Self {
-        Self { job_days: 30, delivery_days: 90, unkeyed_days: default_unkeyed_days() }
+        Self {
+            job_days: 30,
+            delivery_days: 90,
+            rejected_days: default_rejected_days(),
+            write_request_days: default_body_days(),
+            appointment_event_days: default_body_days(),
+            deepcura_text_days: default_deepcura_text_days(),
+            unkeyed_days: default_unkeyed_days(),
+        }
     }
 }
 
@@ -40,9 +74,28 @@ const PRUNE_UNKEYED: &str = "WITH gone AS (DELETE FROM unkeyed_records WHERE (ki
        RETURNING 1) \
      SELECT count(*) FROM gone";
 
+/// Deliveries past their age: `$3` says which, verified or rejected.
 const PRUNE_DELIVERIES: &str = "WITH gone AS (DELETE FROM webhook_deliveries WHERE id IN ( \
-       SELECT id FROM webhook_deliveries WHERE verified \
+       SELECT id FROM webhook_deliveries WHERE verified = $3 \
        AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING id) \
+     SELECT count(*) FROM gone";
+
+const EMPTY_WRITE_REQUESTS: &str = "WITH gone AS (UPDATE write_requests SET body = '{}', body_pruned_at = now() \
+       WHERE id IN (SELECT id FROM write_requests WHERE body_pruned_at IS NULL \
+       AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \
+     SELECT count(*) FROM gone";
+
+const EMPTY_APPOINTMENT_EVENTS: &str = "WITH gone AS (UPDATE appointment_events \
+       SET body = ''::bytea, notes = NULL, body_pruned_at = now() \
+       WHERE id IN (SELECT id FROM appointment_events WHERE body_pruned_at IS NULL \
+       AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \
+     SELECT count(*) FROM gone";
+
+const EMPTY_DEEPCURA_TEXT: &str = "WITH gone AS (UPDATE deepcura_notes SET transcript = NULL, \
+       soap_subjective = NULL, soap_objective = NULL, soap_assessment = NULL, soap_plan = NULL, \
+       text_pruned_at = now() \
+       WHERE id IN (SELECT id FROM deepcura_notes WHERE text_pruned_at IS NULL \
+       AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \
      SELECT count(*) FROM gone";
 
 /// Old fired ticks; each schedule's latest row stays, since the scheduler
@@ -84,20 +137,31 @@ impl BackgroundJob for Cleanup {
     }
 
     async fn run(self, ctx: JobContext) -> Result<JobOutcome, JobError> {
-        let jobs = batches(|| job_runner::queries::prune_finished(&ctx.pool, self.job_days, BATCH)).await?;
-        let deliveries = prune_all(&ctx, PRUNE_DELIVERIES, self.delivery_days).await?;
-        let ticks = prune_all(&ctx, PRUNE_TICKS, self.job_days).await?;
-        let unkeyed = prune_all(&ctx, PRUNE_UNKEYED, self.unkeyed_days).await?;
+        let pruned = serde_json::json!({
+            "jobs": batches(|| job_runner::queries::prune_finished(&ctx.pool, self.job_days, BATCH)).await?,
+            "webhook_deliveries": deliveries(&ctx, self.delivery_days, true).await?,
+            "webhook_deliveries.rejected": deliveries(&ctx, self.rejected_days, false).await?,
+            "scheduler_ticks": prune_all(&ctx, PRUNE_TICKS, self.job_days).await?,
+            "unkeyed_records": prune_all(&ctx, PRUNE_UNKEYED, self.unkeyed_days).await?,
+            "write_requests.body": prune_all(&ctx, EMPTY_WRITE_REQUESTS, self.write_request_days).await?,
+            "appointment_events.body": prune_all(&ctx, EMPTY_APPOINTMENT_EVENTS, self.appointment_event_days).await?,
+            "deepcura_notes.text": prune_all(&ctx, EMPTY_DEEPCURA_TEXT, self.deepcura_text_days).await?,
+        });
+        let total: u64 = pruned.as_object().into_iter().flat_map(|m| m.values()).filter_map(|v| v.as_u64()).sum();
         sqlx::query(
-            "INSERT INTO sync_runs (kind, job_id, schedule, finished_at, outcome, seen, updated) \
-             VALUES ('cleanup', $1, 'cleanup', now(), 'completed', $2, $3)",
+            "INSERT INTO sync_runs (kind, job_id, schedule, finished_at, outcome, seen, updated, pruned) \
+             VALUES ('cleanup', $1, 'cleanup', now(), 'completed', $2, $2, $3)",
         )
         .bind(job_runner::current_job_id())
-        .bind((jobs + deliveries + unkeyed) as i64)
-        .bind((jobs + deliveries + unkeyed) as i64)
+        .bind(total as i64)
+        .bind(&pruned)
         .execute(&ctx.pool)
         .await?;
-        tracing::info!(jobs, deliveries, ticks, unkeyed, "retention pruned");
-        Ok(JobOutcome::applied(jobs + deliveries + unkeyed))
+        tracing::info!(total, pruned = %pruned, "retention pruned");
+        Ok(JobOutcome::applied(total))
     }
+}
+
+async fn deliveries(ctx: &JobContext, days: i32, verified: bool) -> Result<u64, JobError> {
+    batches(|| sqlx::query_scalar(PRUNE_DELIVERIES).bind(days).bind(BATCH).bind(verified).fetch_one(&ctx.pool)).await
 }

@@ -25,3 +25,11 @@ fn the_runner_defaults_are_the_command_line_defaults() {
         (default.heartbeat_interval, default.missed_heartbeats, default.poll_interval, default.batch_size)
     );
 }
+
+#[test]
+fn the_retention_defaults_are_the_cleanup_jobs_and_a_zero_age_is_refused() {
+    assert_eq!(format!("{:?}", defaults().retention.cleanup()), format!("{:?}", jobs::catalog::Cleanup::default()));
+    let cmd = Settings::augment_args(Command::new("test")).mut_args(|a| a.env(None));
+    let refused = cmd.try_get_matches_from(["test", "--retention-rejected-days", "0"]);
+    assert!(refused.is_err(), "a zero age would prune every rejected delivery at once");
+}
