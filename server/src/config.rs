@@ -125,6 +125,11 @@ pub struct Settings {
     #[arg(long, env = "WEBHOOK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub webhook_max_body_bytes: usize,
 
+    /// Keep old and new values in `change_log`, not only the changed fields' names and keyed
+    /// hashes (emptied after RETENTION_AUDIT_VALUES_DAYS).
+    #[arg(long, env = "AUDIT_VALUES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub audit_values: bool,
+
     /// `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,

@@ -32,7 +32,9 @@ pub struct AppState {
 
 pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
     let url = settings.database_url()?;
-    PgPoolOptions::new()
+    let audit = jobs::domain::audit::AuditSession::new(settings.token_encryption_key.as_ref(), settings.audit_values);
+    audit
+        .on_connect(PgPoolOptions::new())
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)

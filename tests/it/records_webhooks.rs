@@ -147,14 +147,27 @@ async fn changes_are_logged_with_their_actor_and_announced_without_phi() {
     let note = tokio::time::timeout(std::time::Duration::from_secs(20), listener.recv()).await.unwrap().unwrap();
     let payload: Value = serde_json::from_str(note.payload()).unwrap();
     assert_eq!(payload, json!({"table": "patients", "id": id(&patient), "op": "insert"}));
-    let (actor, new_values): (String, Value) =
-        sqlx::query_as("SELECT actor, new_values FROM change_log WHERE record_id = $1")
+    let (actor, fields, hashes, values): (String, Vec<String>, Value, Option<Value>) =
+        sqlx::query_as("SELECT actor, changed_fields, new_hashes, new_values FROM change_log WHERE record_id = $1")
             .bind(id(&patient))
             .fetch_one(app.pool())
             .await
             .unwrap();
     assert_eq!(actor, format!("job:upsert_record:delivery:{}", resp["delivery_id"]));
-    assert_eq!(new_values["first_name"], patient["first_name"]);
+    assert!(fields.contains(&"first_name".to_string()), "{fields:?}");
+    assert_eq!(values, None, "no copy of the chart in the audit");
+    // The keyed hash proves the value without keeping it.
+    let key = jobs::drchrono::TokenKey::from_bytes(integration_tests::app::TEST_TOKEN_KEY).derive("change_log");
+    let expected: Option<String> =
+        sqlx::query_scalar("SELECT encode(sha256($1 || convert_to($2::jsonb::text, 'UTF8')), 'hex')")
+            .bind(key.as_slice())
+            .bind(&patient["first_name"])
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(hashes["first_name"].as_str(), expected.as_deref());
+    let first_name = patient["first_name"].as_str().unwrap();
+    assert!(!hashes.to_string().contains(first_name), "the hash is not the value");
 }
 
 #[tokio::test]

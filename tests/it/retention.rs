@@ -9,6 +9,7 @@ use job_runner::enqueue;
 use sandbox::GridhookScheme;
 use serde_json::{Value, json};
 use sha2::Digest as _;
+use sqlx::Connection as _;
 
 async fn age(app: &TestApp, table: &str, days: i32) {
     let sql = format!("UPDATE {table} SET received_at = now() - make_interval(days => $1)");
@@ -90,4 +91,64 @@ async fn cleanup_applies_the_configured_retention_and_reports_it_per_table() {
     assert_eq!(pruned["write_requests.body"], 1);
     assert_eq!(pruned["appointment_events.body"], 1);
     assert_eq!(pruned["deepcura_notes.text"], 1);
+}
+
+/// `change_log` keeps who, what and when: the changed fields' names and a
+/// keyed hash of each value. Values only in a session that asks for them
+/// (AUDIT_VALUES), and cleanup empties those after their retention. A
+/// session without the hash key (an operator's psql) logs names only.
+#[tokio::test]
+async fn the_audit_keeps_field_names_and_hashes_and_values_only_when_asked() {
+    let app = spawn_app().await;
+    let id = app.sandbox.patient_ids()[0];
+    app.drchrono().send("PATIENT_MODIFY", &app.sandbox.patient(id).unwrap()).await.unwrap();
+    app.drain_jobs().await;
+
+    let mut with_values = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    let key = jobs::drchrono::TokenKey::from_bytes(integration_tests::app::TEST_TOKEN_KEY).derive("change_log");
+    sqlx::query("SELECT set_config('drchrono_sync.audit_key', $1, false), set_config('drchrono_sync.audit_values', 'on', false)")
+        .bind(key.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .execute(&mut with_values)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE patients SET city = 'Salem', synced_by = 'operator:test' WHERE id = $1")
+        .bind(id)
+        .execute(&mut with_values)
+        .await
+        .unwrap();
+    let mut without_key = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    sqlx::query("UPDATE patients SET city = 'Eugene', synced_by = 'operator:psql' WHERE id = $1")
+        .bind(id)
+        .execute(&mut without_key)
+        .await
+        .unwrap();
+
+    type Entry = (String, Vec<String>, Option<Value>, Option<Value>);
+    let entries: Vec<Entry> = sqlx::query_as(
+        "SELECT actor, changed_fields, new_hashes, new_values FROM change_log WHERE record_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    let [first, asked, psql] = &entries[..] else { panic!("three changes: {entries:?}") };
+    assert!(first.2.is_some() && first.3.is_none(), "the service's own writes: hashes, no values");
+    assert_eq!(asked.1, ["city", "synced_by"]);
+    assert_eq!(asked.3.as_ref().map(|v| v["city"].clone()), Some(json!("Salem")), "values when asked");
+    assert_eq!(psql.1, ["city", "synced_by"]);
+    assert_eq!(psql.2.as_ref().map(|h| h["city"].clone()), Some(Value::Null), "no key, no hash");
+    let timeline: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM record_timeline WHERE source = 'change' AND record_id = $1 ORDER BY at")
+            .bind(id)
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(timeline.last().map(String::as_str), Some("fields: city"), "{timeline:?}");
+
+    sqlx::query("UPDATE change_log SET at = now() - interval '31 days'").execute(app.pool()).await.unwrap();
+    enqueue(app.pool(), &app.settings.retention.cleanup()).await.unwrap();
+    app.drain_jobs().await;
+    let kept: i64 = count(&app, "SELECT count(*) FROM change_log WHERE new_values IS NOT NULL").await;
+    assert_eq!(kept, 0, "values go after RETENTION_AUDIT_VALUES_DAYS (30); the entries stay");
+    assert_eq!(count(&app, "SELECT count(*) FROM change_log").await, 3);
 }

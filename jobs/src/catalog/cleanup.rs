@@ -37,6 +37,13 @@ pub struct Cleanup {
     /// walk has listed for this long are pruned: they are gone at DrChrono.
     #[serde(default = "default_unkeyed_days")]
     pub unkeyed_days: i32,
+    /// `change_log` values (kept only with AUDIT_VALUES) older than this are emptied.
+    #[serde(default = "default_audit_values_days")]
+    pub audit_values_days: i32,
+}
+
+fn default_audit_values_days() -> i32 {
+    30
 }
 
 fn default_unkeyed_days() -> i32 {
@@ -65,6 +72,7 @@ impl Default for Cleanup {
             appointment_event_days: default_body_days(),
             deepcura_text_days: default_deepcura_text_days(),
             unkeyed_days: default_unkeyed_days(),
+            audit_values_days: default_audit_values_days(),
         }
     }
 }
@@ -89,6 +97,11 @@ const EMPTY_APPOINTMENT_EVENTS: &str = "WITH gone AS (UPDATE appointment_events 
        SET body = ''::bytea, notes = NULL, body_pruned_at = now() \
        WHERE id IN (SELECT id FROM appointment_events WHERE body_pruned_at IS NULL \
        AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \
+     SELECT count(*) FROM gone";
+
+const EMPTY_AUDIT_VALUES: &str = "WITH gone AS (UPDATE change_log SET old_values = NULL, new_values = NULL \
+       WHERE id IN (SELECT id FROM change_log WHERE (old_values IS NOT NULL OR new_values IS NOT NULL) \
+       AND at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \
      SELECT count(*) FROM gone";
 
 const EMPTY_DEEPCURA_TEXT: &str = "WITH gone AS (UPDATE deepcura_notes SET transcript = NULL, \
@@ -146,6 +159,7 @@ impl BackgroundJob for Cleanup {
             "write_requests.body": prune_all(&ctx, EMPTY_WRITE_REQUESTS, self.write_request_days).await?,
             "appointment_events.body": prune_all(&ctx, EMPTY_APPOINTMENT_EVENTS, self.appointment_event_days).await?,
             "deepcura_notes.text": prune_all(&ctx, EMPTY_DEEPCURA_TEXT, self.deepcura_text_days).await?,
+            "change_log.values": prune_all(&ctx, EMPTY_AUDIT_VALUES, self.audit_values_days).await?,
         });
         let total: u64 = pruned.as_object().into_iter().flat_map(|m| m.values()).filter_map(|v| v.as_u64()).sum();
         sqlx::query(

@@ -3,6 +3,7 @@
 //! `updated_at` never overwrites a newer one. Column extraction lives in
 //! `sql/*.sql`, one file per table.
 
+pub mod audit;
 pub mod batches;
 pub mod mapping;
 pub mod removals;

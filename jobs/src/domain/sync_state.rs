@@ -44,7 +44,8 @@ pub async fn page_high_water(
     time_zone: &str,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT least(max(drchrono_time(e->>'updated_at', $2)), now()) FROM jsonb_array_elements($1::jsonb) e",
+        "SELECT CASE WHEN max(t) IS NOT NULL THEN least(max(t), now()) END \
+         FROM (SELECT drchrono_time(e->>'updated_at', $2) AS t FROM jsonb_array_elements($1::jsonb) e) x",
     )
     .bind(sqlx::types::Json(page))
     .bind(time_zone)

@@ -54,6 +54,16 @@ impl TokenKey {
         Self(key)
     }
 
+    /// A separate 32-byte key for `purpose` (HKDF-SHA256), so one secret
+    /// serves several uses without one use's output keying another's.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"drchrono-sync"), &self.0)
+            .expand(purpose.as_bytes(), &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
+
     /// The raw key, for other at-rest encryption that shares it.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0

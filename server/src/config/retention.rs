@@ -32,6 +32,10 @@ pub struct RetentionSettings {
     #[arg(long, env = "RETENTION_DEEPCURA_TEXT_DAYS", default_value_t = 365, value_parser = days())]
     pub retention_deepcura_text_days: i32,
 
+    /// Old and new values in `change_log`, when AUDIT_VALUES keeps them; the entry stays.
+    #[arg(long, env = "RETENTION_AUDIT_VALUES_DAYS", default_value_t = 30, value_parser = days())]
+    pub retention_audit_values_days: i32,
+
     /// Objects without a numeric id that no walk has listed for this long.
     #[arg(long, env = "RETENTION_UNKEYED_DAYS", default_value_t = 90, value_parser = days())]
     pub retention_unkeyed_days: i32,
@@ -53,6 +57,7 @@ impl RetentionSettings {
             appointment_event_days: self.retention_appointment_event_days,
             deepcura_text_days: self.retention_deepcura_text_days,
             unkeyed_days: self.retention_unkeyed_days,
+            audit_values_days: self.retention_audit_values_days,
         }
     }
 }

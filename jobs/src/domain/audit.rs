@@ -1,0 +1,53 @@
+//! What `change_log` keeps. Its trigger records who changed what and when,
+//! the names of the changed fields, and a keyed hash of each old and new
+//! value, so that equality can still be proven without keeping copies of the
+//! chart. The values themselves only when `AUDIT_VALUES` is on (and then
+//! only for `RETENTION_AUDIT_VALUES_DAYS`).
+//!
+//! The hash key never sits in the database next to the hashes: each
+//! connection of the service's pool is given it as a session setting, derived
+//! from `TOKEN_ENCRYPTION_KEY` for this purpose alone. A change made from a
+//! session without it (an operator's `psql`) logs field names only.
+
+use sqlx::postgres::PgPoolOptions;
+
+use crate::drchrono::TokenKey;
+
+/// What each pooled connection is told about auditing.
+#[derive(Clone, Default)]
+pub struct AuditSession {
+    /// The change_log hash key, hex; none without `TOKEN_ENCRYPTION_KEY`.
+    key: Option<String>,
+    /// Keep old and new values too.
+    values: bool,
+}
+
+impl std::fmt::Debug for AuditSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditSession").field("keyed", &self.key.is_some()).field("values", &self.values).finish()
+    }
+}
+
+impl AuditSession {
+    pub fn new(key: Option<&TokenKey>, values: bool) -> Self {
+        Self { key: key.map(|k| hex::encode(k.derive("change_log"))), values }
+    }
+
+    /// `options` with every new connection told the key and the values switch.
+    pub fn on_connect(self, options: PgPoolOptions) -> PgPoolOptions {
+        options.after_connect(move |conn, _| {
+            let session = self.clone();
+            Box::pin(async move {
+                sqlx::query(
+                    "SELECT set_config('drchrono_sync.audit_key', $1, false), \
+                            set_config('drchrono_sync.audit_values', $2, false)",
+                )
+                .bind(session.key.as_deref().unwrap_or(""))
+                .bind(if session.values { "on" } else { "off" })
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+    }
+}
