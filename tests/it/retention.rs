@@ -79,7 +79,7 @@ async fn cleanup_applies_the_configured_retention_and_reports_it_per_table() {
     let emptied = [
         "SELECT count(*) FROM write_requests WHERE body = '{}' AND body_pruned_at IS NOT NULL",
         "SELECT count(*) FROM appointment_events WHERE body = ''::bytea AND notes IS NULL AND body_pruned_at IS NOT NULL",
-        "SELECT count(*) FROM deepcura_notes WHERE transcript IS NULL AND soap_subjective IS NULL AND text_pruned_at IS NOT NULL",
+        "SELECT count(*) FROM deepcura_notes WHERE raw_sealed = ''::bytea AND text_pruned_at IS NOT NULL",
     ];
     for sql in emptied {
         assert_eq!(count(&app, sql).await, 1, "the row stays, its PHI goes: {sql}");

@@ -1,6 +1,7 @@
 //! `cargo xtask deepcura unlinked`: the Deep Cura notes no clinical note
 //! could be matched to, for review (the same list as
 //! `GET /admin/deepcura/unlinked`). Ids and dates only, no note text.
+//! `cargo xtask deepcura show ID`: one note's text, unsealed on purpose.
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
@@ -12,6 +13,11 @@ use crate::config;
 pub enum DeepCuraCommand {
     /// List unlinked and ambiguous notes, oldest first.
     Unlinked(UnlinkedArgs),
+    /// Unseal and print one note's SOAP sections and transcript (PHI: only when the note must be read).
+    Show {
+        /// The note's id (`deepcura_notes.id`, as `unlinked` lists it).
+        id: i64,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -33,7 +39,10 @@ enum Status {
 }
 
 pub async fn run(cmd: DeepCuraCommand) -> Result<()> {
-    let DeepCuraCommand::Unlinked(args) = cmd;
+    let args = match cmd {
+        DeepCuraCommand::Unlinked(args) => args,
+        DeepCuraCommand::Show { id } => return show(id).await,
+    };
     let pool = config::service_pool(&config::service_settings()).await?;
     let status = args.status.map(|s| match s {
         Status::Unlinked => "unlinked",
@@ -77,4 +86,19 @@ fn print_table(notes: &[OpenNote]) {
         );
     }
     println!("\n{} note(s). To link one by hand, see \"Deep Cura\" in the README.", notes.len());
+}
+
+/// Prints a note's text as JSON, unsealed with TOKEN_ENCRYPTION_KEY.
+async fn show(id: i64) -> Result<()> {
+    let settings = config::service_settings();
+    let key = settings.token_encryption_key.clone().ok_or_else(|| {
+        anyhow::anyhow!("TOKEN_ENCRYPTION_KEY is not set: notes are sealed with it; set it as the service has it")
+    })?;
+    let pool = config::service_pool(&settings).await?;
+    let text = jobs::deepcura::open_text(&mut *pool.acquire().await?, id, &key).await?;
+    let text = text.ok_or_else(|| {
+        anyhow::anyhow!("note {id} is not there, its text was pruned (RETENTION_DEEPCURA_TEXT_DAYS), or it was sealed with another TOKEN_ENCRYPTION_KEY; `cargo xtask deepcura unlinked` lists notes")
+    })?;
+    println!("{}", serde_json::to_string_pretty(&text)?);
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! with their attempt history, webhook deliveries (rejected ones sooner),
 //! objects in `unkeyed_records` that no walk has listed for a while and old
 //! scheduler ticks; empties the PHI-bearing bodies of write requests and
-//! partner events and the decrypted Deep Cura text, keeping their rows. In
+//! partner events and the sealed Deep Cura text, keeping their rows. In
 //! bounded batches, so no statement holds locks for long. `change_log` and
 //! `sync_runs` are kept; the run's `sync_runs` row says what went, per table.
 
@@ -30,7 +30,7 @@ pub struct Cleanup {
     /// Partner appointment event bodies and notes older than this are emptied.
     #[serde(default = "default_body_days")]
     pub appointment_event_days: i32,
-    /// Decrypted Deep Cura text older than this is emptied (the sealed original stays).
+    /// Deep Cura notes' sealed text (`raw_sealed`) older than this is emptied; codes and link stay.
     #[serde(default = "default_deepcura_text_days")]
     pub deepcura_text_days: i32,
     /// Unkeyed objects (appointment occurrences with no numeric id) that no
@@ -104,8 +104,7 @@ const EMPTY_AUDIT_VALUES: &str = "WITH gone AS (UPDATE change_log SET old_values
        AND at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \
      SELECT count(*) FROM gone";
 
-const EMPTY_DEEPCURA_TEXT: &str = "WITH gone AS (UPDATE deepcura_notes SET transcript = NULL, \
-       soap_subjective = NULL, soap_objective = NULL, soap_assessment = NULL, soap_plan = NULL, \
+const EMPTY_DEEPCURA_TEXT: &str = "WITH gone AS (UPDATE deepcura_notes SET raw_sealed = ''::bytea, \
        text_pruned_at = now() \
        WHERE id IN (SELECT id FROM deepcura_notes WHERE text_pruned_at IS NULL \
        AND received_at < now() - make_interval(days => $1) LIMIT $2) RETURNING 1) \

@@ -10,7 +10,7 @@ mod store;
 
 pub use cipher::{Cipher, DecryptError, Scheme, check_shape, decode_base64};
 pub use note::{GridhookNote, ParseError};
-pub use store::{StoredNote, open_raw, store_note};
+pub use store::{NoteText, StoredNote, open_raw, open_text, store_note};
 
 #[cfg(test)]
 mod tests;

@@ -40,11 +40,6 @@ pub async fn store_note(
         .bind(note.patient_id)
         .bind(note.doctor_id)
         .bind(note.session_date)
-        .bind(&note.subjective)
-        .bind(&note.objective)
-        .bind(&note.assessment)
-        .bind(&note.plan)
-        .bind(&note.transcript)
         .bind(&note.icd10_codes)
         .bind(&note.cpt_codes)
         .bind(&note.medication_mentions)
@@ -81,4 +76,28 @@ pub async fn open_raw(db: &mut PgConnection, id: i64, key: &TokenKey) -> Result<
             .fetch_optional(db)
             .await?;
     Ok(row.and_then(|(session, sealed)| key.open(&raw_aad(&session), &sealed)))
+}
+
+/// A note's text, unsealed: the SOAP sections and the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NoteText {
+    pub subjective: Option<String>,
+    pub objective: Option<String>,
+    pub assessment: Option<String>,
+    pub plan: Option<String>,
+    pub transcript: Option<String>,
+}
+
+/// Unseals a note's text. It is stored only sealed, so this is the one way
+/// to read it, and a caller that does so is reading PHI on purpose.
+pub async fn open_text(db: &mut PgConnection, id: i64, key: &TokenKey) -> Result<Option<NoteText>, sqlx::Error> {
+    let Some(raw) = open_raw(db, id, key).await? else { return Ok(None) };
+    let Ok((note, _)) = GridhookNote::parse(raw.as_bytes()) else { return Ok(None) };
+    Ok(Some(NoteText {
+        subjective: note.subjective,
+        objective: note.objective,
+        assessment: note.assessment,
+        plan: note.plan,
+        transcript: note.transcript,
+    }))
 }

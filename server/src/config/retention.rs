@@ -28,7 +28,7 @@ pub struct RetentionSettings {
     #[arg(long, env = "RETENTION_APPOINTMENT_EVENT_DAYS", default_value_t = 90, value_parser = days())]
     pub retention_appointment_event_days: i32,
 
-    /// Decrypted Deep Cura text (transcript and SOAP sections); the sealed original and the link stay.
+    /// Deep Cura note text (transcript and SOAP sections, sealed in `raw_sealed`); codes and link stay.
     #[arg(long, env = "RETENTION_DEEPCURA_TEXT_DAYS", default_value_t = 365, value_parser = days())]
     pub retention_deepcura_text_days: i32,
 

@@ -8,7 +8,7 @@ use integration_tests::app::{TEST_TOKEN_KEY, TestApp, spawn_app, spawn_app_confi
 use job_runner::enqueue;
 use jobs::{
     catalog::SyncRecords,
-    deepcura::{Scheme, open_raw},
+    deepcura::{Scheme, open_raw, open_text},
     domain::RecordKind,
     drchrono::TokenKey,
 };
@@ -61,16 +61,19 @@ async fn a_gridhook_after_its_note_links_at_once_and_is_stored_sealed() {
 
     let session = gridhook["session_id"].as_str().unwrap();
     assert_eq!(link_of(&app, session).await, ("linked".into(), Some(note), Some("appointment".into()), vec![note]));
-    let (id, plan, codes, sealed): (i64, String, Value, Vec<u8>) =
+    let (id, plan, codes, sealed): (i64, Option<String>, Value, Vec<u8>) =
         sqlx::query_as("SELECT id, soap_plan, icd10_codes, raw_sealed FROM deepcura_notes WHERE session_id = $1")
             .bind(session)
             .fetch_one(app.pool())
             .await
             .unwrap();
-    assert_eq!(plan, gridhook["soap"]["plan"].as_str().unwrap());
+    assert_eq!(plan, None, "the note's text is never stored in the clear");
+    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
+    let text = open_text(&mut app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap();
+    assert_eq!(text.plan.as_deref(), gridhook["soap"]["plan"].as_str(), "an explicit unseal reads it");
+    assert_eq!(text.transcript.as_deref(), gridhook["transcript"].as_str());
     assert_eq!(codes, gridhook["icd10_codes"]);
     assert!(!sealed.windows(5).any(|w| w == b"Cough"), "the raw JSON is sealed, not plain");
-    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
     let raw: Value =
         serde_json::from_str(&open_raw(&mut app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap())
             .unwrap();
@@ -168,10 +171,13 @@ async fn a_session_delivered_again_updates_its_one_note() {
     gridhook["soap"]["plan"] = json!("Revised plan.");
     send_gridhook(&app, GridhookScheme::Sha256Iv, &gridhook).await;
 
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT soap_plan, delivery_id FROM deepcura_notes").fetch_all(app.pool()).await.unwrap();
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, delivery_id FROM deepcura_notes").fetch_all(app.pool()).await.unwrap();
     let last: i64 = sqlx::query_scalar("SELECT max(id) FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
-    assert_eq!(rows, vec![("Revised plan.".to_string(), last)]);
+    assert_eq!(rows.iter().map(|r| r.1).collect::<Vec<_>>(), vec![last], "one note, from the newest delivery");
+    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
+    let text = open_text(&mut app.pool().acquire().await.unwrap(), rows[0].0, &key).await.unwrap().unwrap();
+    assert_eq!(text.plan.as_deref(), Some("Revised plan."));
     let writes: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM change_log WHERE table_name = 'deepcura_notes' AND actor LIKE 'job:decrypt_gridhook%'",
     )
