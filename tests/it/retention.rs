@@ -152,3 +152,25 @@ async fn the_audit_keeps_field_names_and_hashes_and_values_only_when_asked() {
     assert_eq!(kept, 0, "values go after RETENTION_AUDIT_VALUES_DAYS (30); the entries stay");
     assert_eq!(count(&app, "SELECT count(*) FROM change_log").await, 3);
 }
+
+/// Reads of PHI-bearing endpoints are audited: who, what, how many records.
+#[tokio::test]
+async fn admin_reads_of_phi_leave_an_audit_row_with_their_count() {
+    let app = spawn_app().await;
+    let visit = app.sandbox.ids(sandbox::Kind::Appointment)[0];
+    let event = partner::event(&visit.to_string(), "appointment.updated", "2025-01-10T12:30:00Z");
+    assert!(app.post_partner_raw(partner::FEED, serde_json::to_vec(&event).unwrap()).await.status().is_success());
+    app.admin_get("/events").await;
+    app.admin_get("/admin/deepcura/unlinked").await;
+    let missing = app.http.get(app.url("/api/jobs/no-such-job")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let rows: Vec<(String, String, i32)> =
+        sqlx::query_as("SELECT actor, what, records FROM read_audit ORDER BY id").fetch_all(app.pool()).await.unwrap();
+    let expected = [
+        ("api:admin", "GET /events", 1),
+        ("api:admin", "GET /admin/deepcura/unlinked", 0),
+        ("api:admin", "GET /api/jobs/{id}", 0),
+    ];
+    let rows: Vec<(&str, &str, i32)> = rows.iter().map(|(a, w, n)| (a.as_str(), w.as_str(), *n)).collect();
+    assert_eq!(rows, expected);
+}

@@ -27,3 +27,8 @@ pub async fn service_pool(settings: &server::Settings) -> Result<sqlx::PgPool> {
     jobs::migrate::run(&pool).await?;
     Ok(pool)
 }
+
+/// Who runs an operator command, for the audit: `cli:` and the login name.
+pub fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}

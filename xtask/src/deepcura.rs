@@ -49,6 +49,7 @@ pub async fn run(cmd: DeepCuraCommand) -> Result<()> {
         Status::Ambiguous => "ambiguous",
     });
     let notes = open_notes(&pool, status, args.limit.max(1)).await?;
+    jobs::domain::audit::record_read(&pool, &config::cli_actor(), "deepcura unlinked", notes.len()).await?;
     if args.json {
         for note in &notes {
             println!("{}", serde_json::to_string(note)?);
@@ -96,6 +97,7 @@ async fn show(id: i64) -> Result<()> {
     })?;
     let pool = config::service_pool(&settings).await?;
     let text = jobs::deepcura::open_text(&mut *pool.acquire().await?, id, &key).await?;
+    jobs::domain::audit::record_read(&pool, &config::cli_actor(), "deepcura show", usize::from(text.is_some())).await?;
     let text = text.ok_or_else(|| {
         anyhow::anyhow!("note {id} is not there, its text was pruned (RETENTION_DEEPCURA_TEXT_DAYS), or it was sealed with another TOKEN_ENCRYPTION_KEY; `cargo xtask deepcura unlinked` lists notes")
     })?;

@@ -51,3 +51,20 @@ impl AuditSession {
         })
     }
 }
+
+/// Records that `actor` read `records` records of PHI through `what` (an
+/// endpoint or a command, never a value from what was read).
+pub async fn record_read<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    actor: &str,
+    what: &str,
+    records: usize,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO read_audit (actor, what, records) VALUES ($1, $2, $3)")
+        .bind(actor)
+        .bind(what)
+        .bind(i32::try_from(records).unwrap_or(i32::MAX))
+        .execute(db)
+        .await?;
+    Ok(())
+}

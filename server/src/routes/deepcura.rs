@@ -107,5 +107,6 @@ pub async fn unlinked(
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let notes = review::open_notes(&state.pool, q.status.as_deref(), limit).await?;
+    jobs::domain::audit::record_read(&state.pool, "api:admin", "GET /admin/deepcura/unlinked", notes.len()).await?;
     Ok(Json(json!({ "count": notes.len(), "notes": notes })).into_response())
 }

@@ -81,6 +81,7 @@ pub async fn list(
     bearer::require_admin(&state, &headers)?;
     let filter = query.filter()?;
     let events = store::list(&state.pool, &filter).await?;
+    jobs::domain::audit::record_read(&state.pool, "api:admin", "GET /events", events.len()).await?;
     let next_before = (events.len() as i64 == filter.limit).then(|| events.last().map(|e| e.id)).flatten();
     Ok(Json(json!({ "count": events.len(), "events": events, "next_before": next_before })))
 }

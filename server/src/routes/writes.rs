@@ -155,8 +155,11 @@ fn state_of(state: JobState) -> &'static str {
 }
 
 async fn job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
-    caller(&state, &headers)?;
-    let Some(job) = writeback::job(&state.pool, &id).await? else {
+    let role = caller(&state, &headers)?;
+    let found = writeback::job(&state.pool, &id).await?;
+    let actor = format!("api:{role}");
+    jobs::domain::audit::record_read(&state.pool, &actor, "GET /api/jobs/{id}", usize::from(found.is_some())).await?;
+    let Some(job) = found else {
         let body = json!({"error": "Not Found", "message": "no job with this id; check the id from the 202 answer"});
         return Ok((StatusCode::NOT_FOUND, Json(body)).into_response());
     };

@@ -124,10 +124,15 @@ pub async fn jobs(cmd: JobsCommand) -> Result<()> {
                 print!("{}", text::job_list_text(&rows));
             }
         }
-        JobsCommand::Show { id } => match ops::show(&pool, &id).await? {
-            Some(job) => print!("{}", text::job_detail_text(&job)),
-            None => bail!("no job {id}; `cargo xtask jobs list` shows recent ones"),
-        },
+        JobsCommand::Show { id } => {
+            let job = ops::show(&pool, &id).await?;
+            jobs::domain::audit::record_read(&pool, &config::cli_actor(), "jobs show", usize::from(job.is_some()))
+                .await?;
+            match job {
+                Some(job) => print!("{}", text::job_detail_text(&job)),
+                None => bail!("no job {id}; `cargo xtask jobs list` shows recent ones"),
+            }
+        }
     }
     Ok(())
 }
