@@ -5,6 +5,10 @@
 //! `HTTP_HEADER_READ_TIMEOUT_SECS`, or the connection is closed. HTTP/2 is
 //! not offered: its connection preface and streams have no such timeout,
 //! and the service sits behind a proxy that speaks HTTP/1.1 to it.
+//!
+//! hyper starts that clock whenever it waits for a request head, so an idle
+//! keep-alive connection is closed after the same time: the setting is the
+//! idle timeout too (the README says to keep it above a balancer's).
 
 use axum::Router;
 use hyper_util::{

@@ -17,6 +17,7 @@ pub const DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5000;
 pub struct LimitSettings {
     /// Seconds a client has to send a request's line and headers; the
     /// connection is closed past it, so a slow client cannot hold it open.
+    /// It also closes a keep-alive connection idle that long.
     #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub http_header_read_timeout_secs: u64,
 
