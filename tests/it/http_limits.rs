@@ -69,7 +69,7 @@ async fn requests_beyond_the_concurrency_limit_get_503_with_retry_after() {
     // The held request takes its slot as soon as its headers are read.
     let mut refused = None;
     for _ in 0..50 {
-        let resp = app.http.get(app.url("/health")).send().await.expect("health");
+        let resp = app.http.get(app.url("/ready")).send().await.expect("ready");
         if resp.status() == 503 {
             refused = Some(resp);
             break;
@@ -80,10 +80,12 @@ async fn requests_beyond_the_concurrency_limit_get_503_with_retry_after() {
     assert_eq!(resp.headers()["retry-after"], "1");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert!(body["request_id"].is_string(), "{body}");
+    let alive = app.http.get(app.url("/health")).send().await.expect("health");
+    assert_eq!(alive.status(), 200, "the liveness probe takes no slot");
     drop(held);
     let mut ok = false;
     for _ in 0..50 {
-        if app.http.get(app.url("/health")).send().await.expect("health").status() == 200 {
+        if app.http.get(app.url("/ready")).send().await.expect("ready").status() == 200 {
             ok = true;
             break;
         }

@@ -33,8 +33,16 @@ impl Slots {
     }
 }
 
+/// Liveness probes take no slot: an overloaded process is alive, and a
+/// liveness 503 would get it restarted, losing the work it is doing.
+/// Readiness (`/ready`) does take one, so a balancer stops sending to it.
+const LIVENESS: [&str; 2] = ["/", "/health"];
+
 /// Runs the request in a free slot, or answers 503 with `Retry-After`.
 pub async fn in_a_slot(State(slots): State<Slots>, req: Request, next: Next) -> Response {
+    if LIVENESS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let Ok(_slot) = slots.0.clone().try_acquire_owned() else {
         tracing::warn!("request refused: HTTP_MAX_CONCURRENT_REQUESTS reached");
         let body = json!({
