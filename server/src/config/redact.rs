@@ -78,6 +78,18 @@ mod tests {
 
     use super::Settings;
 
+    /// A setting added without a line above would be missing from `Debug`.
+    #[test]
+    fn debug_lists_every_setting() {
+        let cmd = Settings::augment_args(clap::Command::new("test")).mut_args(|a| a.env(None));
+        let s = Settings::from_arg_matches(&cmd.clone().try_get_matches_from(["test"]).unwrap()).unwrap();
+        let shown = format!("{s:?}");
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            assert!(shown.contains(&format!("{id}:")), "Debug of Settings does not list {id}");
+        }
+    }
+
     #[test]
     fn debug_names_which_secrets_are_set_but_never_their_values() {
         let cmd = Settings::augment_args(clap::Command::new("test")).mut_args(|a| a.env(None));
