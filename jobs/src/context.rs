@@ -2,7 +2,7 @@
 
 use chrono_tz::Tz;
 use sqlx::PgPool;
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use crate::{
     archive::{ArchiveSettings, S3Slot},
@@ -78,10 +78,7 @@ pub struct JobContext {
 impl JobContext {
     pub fn new(pool: PgPool, settings: JobSettings) -> Self {
         crate::domain::mapping::warm_up();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("the HTTP client builds with static settings");
+        let http = crate::drchrono::http_client();
         Self { pool, http, settings: Arc::new(settings), s3: S3Slot::default() }
     }
 

@@ -2,6 +2,9 @@
 //! honoured). `drchrono-sync --help` lists every variable.
 
 pub mod archive;
+pub mod limits;
+mod parsers;
+mod redact;
 mod retention;
 pub mod secrets;
 mod telemetry;
@@ -11,10 +14,13 @@ mod tests;
 use clap::Args;
 use std::{net::SocketAddr, time::Duration};
 
+pub use limits::LimitSettings;
+use parsers::{CronParser, TokenKeyParser};
 pub use telemetry::{OtlpProtocol, TelemetrySettings};
 
-/// Settings shared by every role.
-#[derive(Debug, Clone, Args)]
+/// Settings shared by every role. `Debug` is written by hand (`redact`):
+/// it says which secrets are set, never what they are.
+#[derive(Clone, Args)]
 pub struct Settings {
     /// Postgres connection string. `cargo xtask db url` finds or starts a local server.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
@@ -35,7 +41,7 @@ pub struct Settings {
     #[arg(long, env = "DRCHRONO_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
     pub drchrono_webhook_secret_previous: Option<String>,
 
-    /// DrChrono API origin (the sandbox's address in tests).
+    /// DrChrono API origin (the sandbox's address in tests); `https`, except on loopback.
     #[arg(long, env = "DRCHRONO_API_BASE", default_value = jobs::drchrono::settings::DEFAULT_API_BASE)]
     pub drchrono_api_base: String,
 
@@ -133,6 +139,9 @@ pub struct Settings {
     /// `text` or `json`.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub limits: LimitSettings,
 
     #[command(flatten)]
     pub runner: RunnerSettings,
@@ -234,6 +243,13 @@ impl Settings {
         })
     }
 
+    /// What stops the process at start, as one line naming the variable and
+    /// the fix: a short secret, or a DrChrono origin over plain http.
+    pub fn check_at_start(&self) -> Result<(), String> {
+        self.check_secrets()?;
+        jobs::drchrono::check_api_base(&self.drchrono_api_base)
+    }
+
     pub fn bind_addr(&self) -> SocketAddr {
         self.bind_addr
             .or_else(|| self.port.map(|p| SocketAddr::from(([0, 0, 0, 0], p))))
@@ -277,55 +293,5 @@ impl Settings {
             queues: r.job_queues.clone(),
             ..Default::default()
         }
-    }
-}
-
-/// Parses `TOKEN_ENCRYPTION_KEY`. A custom parser because clap's own error
-/// for a bad value quotes the value, and this one is a secret: the error
-/// names the variable and says what is wrong, never what was given.
-#[derive(Clone)]
-struct TokenKeyParser;
-
-impl clap::builder::TypedValueParser for TokenKeyParser {
-    type Value = jobs::drchrono::TokenKey;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<Self::Value, clap::Error> {
-        use clap::error::ErrorKind;
-        let text = value
-            .to_str()
-            .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, "TOKEN_ENCRYPTION_KEY is not valid UTF-8\n"))?;
-        jobs::drchrono::TokenKey::from_base64(text)
-            .map_err(|message| clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd))
-    }
-}
-
-/// Parses a `SCHEDULE_*` value into one line that names the variable, says
-/// what is wrong and shows a valid example.
-#[derive(Clone)]
-struct CronParser;
-
-impl clap::builder::TypedValueParser for CronParser {
-    type Value = scheduler::Cron;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<Self::Value, clap::Error> {
-        use clap::error::ErrorKind;
-        let name = arg
-            .and_then(|a| a.get_env())
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "a SCHEDULE_* variable".into());
-        let text = value
-            .to_str()
-            .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, format!("{name} is not valid UTF-8\n")))?;
-        text.parse().map_err(|e| clap::Error::raw(ErrorKind::ValueValidation, format!("{name}: {e}\n")).with_cmd(cmd))
     }
 }

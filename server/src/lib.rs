@@ -8,6 +8,7 @@ pub mod connect;
 pub mod error;
 mod inbox;
 mod json_guard;
+mod listen;
 pub mod partner;
 mod request_id;
 pub mod routes;
@@ -16,7 +17,7 @@ pub mod writeback;
 
 use anyhow::Context as _;
 use sqlx::{PgPool, postgres::PgPoolOptions};
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 use tokio::{net::TcpListener, sync::watch};
 
 use config::secrets::Inbound;
@@ -30,13 +31,16 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
+/// The pool of `DATABASE_MAX_CONNECTIONS`. A request that waits longer
+/// than `DATABASE_ACQUIRE_TIMEOUT_MS` for a connection gets 503 with
+/// `Retry-After`, rather than queueing behind the others without bound.
 pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
     let url = settings.database_url()?;
     let audit = jobs::domain::audit::AuditSession::new(settings.token_encryption_key.as_ref(), settings.audit_values);
     audit
         .on_connect(PgPoolOptions::new())
-        .max_connections(20)
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(settings.limits.database_max_connections.max(1))
+        .acquire_timeout(settings.limits.database_acquire_timeout())
         .connect(url)
         .await
         .context("cannot connect to DATABASE_URL; is Postgres running? (`cargo xtask db url` finds or starts one)")
@@ -48,8 +52,10 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves HTTP on `listener` until `shutdown` turns true.
-pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// Serves HTTP on `listener` until `shutdown` turns true, within the
+/// limits of `settings.limits` (header read timeout, request timeout,
+/// concurrency).
+pub async fn serve(state: AppState, listener: TcpListener, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     for kind in Inbound::ALL {
         if state.settings.secrets(kind).is_off() {
             tracing::warn!("{} is not set (or blank): 503 from {}", kind.var(), kind.opens());
@@ -58,12 +64,8 @@ pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::
     partner::schema::check();
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "HTTP listening");
-    axum::serve(listener, routes::router(state))
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        })
-        .await
-        .context("HTTP server failed")
+    let header_read_timeout = state.settings.limits.header_read_timeout();
+    listen::serve(listener, routes::router(state), header_read_timeout, shutdown).await.context("HTTP server failed")
 }
 
 /// Runs every registered job queue until `shutdown` turns true.

@@ -42,7 +42,7 @@ enum Role {
 async fn main() {
     let _ = dotenvy::dotenv();
     let cli: Cli = server::config::secrets::parse(std::env::args_os());
-    if let Err(line) = cli.settings.check_secrets() {
+    if let Err(line) = cli.settings.check_at_start() {
         eprintln!("error: {line}");
         std::process::exit(2);
     }

@@ -1,6 +1,8 @@
 //! Request ids: an incoming `X-Request-Id` is kept when it is a sane token,
 //! otherwise a ULID is made. Handlers read it as an extension and put it in
 //! their bodies and logs; the response always carries it in `X-Request-Id`.
+//! [`current`] gives it to code that sees no request, such as an error's
+//! response, so every 5xx body names the id its log line carries.
 
 use axum::{
     extract::Request,
@@ -19,6 +21,15 @@ const MAX_LEN: usize = 128;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+tokio::task_local! {
+    static CURRENT: String;
+}
+
+/// The id of the request being answered, when inside one.
+pub fn current() -> Option<String> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
 /// Letters, digits and `-_.:` only: safe in a header, a log line and a URL.
 fn acceptable(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
@@ -34,7 +45,7 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|| ulid::Ulid::generate().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id);
-    let mut resp = next.run(req).instrument(span).await;
+    let mut resp = CURRENT.scope(id.clone(), next.run(req).instrument(span)).await;
     let value = HeaderValue::from_str(&id).expect("request ids are visible ASCII");
     resp.headers_mut().insert(HEADER, value);
     resp

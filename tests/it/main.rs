@@ -10,6 +10,7 @@ mod drchrono_client;
 mod fail_closed;
 mod field_mappings;
 mod hostile_input;
+mod http_limits;
 mod logs_phi;
 mod metrics;
 mod operations;

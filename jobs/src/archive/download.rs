@@ -3,7 +3,8 @@
 //! hour, so one is never stored), then the file itself, fetched without the
 //! bearer token and capped while it streams.
 //!
-//! The link is a signed URL: it is never logged or put in an error.
+//! The link is a signed URL: it is never logged or put in an error. The
+//! shared client follows no redirect, so a 3xx from storage is a `Status`.
 
 use serde_json::Value;
 use std::time::Duration;
@@ -16,11 +17,21 @@ use job_runner::JobError;
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// An appointment's `clinical_note` block, as `verbose=true` serves it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` never shows the link, which opens the note to whoever holds it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NoteLink {
     pub locked: bool,
     /// `None` while DrChrono offers no PDF for the note.
     pub pdf: Option<Url>,
+}
+
+impl std::fmt::Debug for NoteLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NoteLink")
+            .field("locked", &self.locked)
+            .field("pdf", &self.pdf.as_ref().map(|_| "<signed link>"))
+            .finish()
+    }
 }
 
 /// The note block of `appointment_id`; `None` when the appointment is gone.

@@ -19,8 +19,9 @@ pub enum ParseError {
     NoSessionId,
 }
 
-/// The fields the service keeps in columns.
-#[derive(Debug, Clone, PartialEq)]
+/// The fields the service keeps in columns. `Debug` is written by hand:
+/// it shows ids and which sections are present, never the note's text.
+#[derive(Clone, PartialEq)]
 pub struct GridhookNote {
     pub session_id: String,
     pub appointment_id: Option<i64>,
@@ -37,6 +38,30 @@ pub struct GridhookNote {
     pub medication_mentions: Option<Value>,
     pub billing_summary: Option<Value>,
     pub risk_assessment: Option<Value>,
+}
+
+impl std::fmt::Debug for GridhookNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let present = |o: &Option<String>| o.as_ref().map(|t| format!("<{} bytes>", t.len()));
+        let given = |o: &Option<Value>| o.as_ref().map(|_| "<redacted>");
+        f.debug_struct("GridhookNote")
+            .field("session_id", &self.session_id)
+            .field("appointment_id", &self.appointment_id)
+            .field("patient_id", &self.patient_id)
+            .field("doctor_id", &self.doctor_id)
+            .field("session_date", &self.session_date)
+            .field("subjective", &present(&self.subjective))
+            .field("objective", &present(&self.objective))
+            .field("assessment", &present(&self.assessment))
+            .field("plan", &present(&self.plan))
+            .field("transcript", &present(&self.transcript))
+            .field("icd10_codes", &"<redacted>")
+            .field("cpt_codes", &"<redacted>")
+            .field("medication_mentions", &given(&self.medication_mentions))
+            .field("billing_summary", &given(&self.billing_summary))
+            .field("risk_assessment", &given(&self.risk_assessment))
+            .finish()
+    }
 }
 
 impl GridhookNote {
@@ -98,4 +123,21 @@ fn codes(v: Option<&Value>) -> Value {
 
 fn present(v: Option<&Value>) -> Option<Value> {
     v.filter(|v| !v.is_null()).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GridhookNote;
+
+    #[test]
+    fn debug_shows_ids_but_not_the_note_text() {
+        let plain = br#"{"session_id":"s-1","patient_id":7,"transcript":"Patient reports chest pain",
+            "soap":{"subjective":"Chest pain since Monday","plan":"ECG"},"icd10_codes":["R07.9"]}"#;
+        let (note, _) = GridhookNote::parse(plain).unwrap();
+        let shown = format!("{note:?}");
+        for text in ["chest pain", "Chest pain", "ECG", "R07.9"] {
+            assert!(!shown.contains(text), "Debug shows {text}: {shown}");
+        }
+        assert!(shown.contains("s-1") && shown.contains("Some(7)"), "{shown}");
+    }
 }

@@ -85,7 +85,7 @@ impl<'a> DrChronoClient<'a> {
         match resp.status().as_u16() {
             200 => read_json(resp, path).await.map(Some),
             404 => Ok(None),
-            // A 1xx/2xx/3xx other than 200 on a GET is unexpected: treat
+            // A 1xx/2xx other than 200 on a GET is unexpected: treat
             // it like a bad page, not as data.
             status if status < 400 => Err(DrChronoError::NotJson { status, path: path.to_string() }),
             status => Err(DrChronoError::Rejected { status, path: path.to_string() }),
@@ -142,6 +142,7 @@ impl<'a> DrChronoClient<'a> {
                     }
                     _ => return Err(DrChronoError::Unauthorized { path: path.to_string() }),
                 },
+                300..=399 => return Err(super::http::redirected(status, path)),
                 403 => return Err(DrChronoError::Forbidden { path: path.to_string() }),
                 429 => {
                     let until = rate_limited_until(resp).await;

@@ -62,6 +62,10 @@ pub enum DrChronoError {
     NotAList { path: String },
     #[error("DrChrono request to {path} failed: {kind}")]
     Transport { path: String, kind: &'static str },
+    /// A 3xx: the redirect is not followed, since it would carry the bearer
+    /// token (or the client secret) to wherever it points.
+    #[error("DrChrono answered {status} (a redirect) on {path}; redirects are not followed, check DRCHRONO_API_BASE")]
+    Redirected { status: u16, path: String },
     /// A `next` link outside the configured API origin is never followed
     /// (it would carry the bearer token elsewhere).
     #[error("DrChrono list {path} links to a page outside the configured API origin; not followed")]
@@ -108,6 +112,7 @@ impl From<DrChronoError> for JobError {
             | DrChronoError::Forbidden { .. }
             | DrChronoError::Rejected { .. }
             | DrChronoError::Invalid { .. }
+            | DrChronoError::Redirected { .. }
             | DrChronoError::OffOrigin { .. } => JobError::permanent(e),
             DrChronoError::Unauthorized { .. }
             | DrChronoError::RefreshFailed { .. }

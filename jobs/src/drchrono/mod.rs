@@ -12,6 +12,7 @@
 //! - [`pages`]: page-size maxima and appointment date chunks.
 //! - `walk`: list walks, page by page ([`Pages`]).
 //! - `writes`: POST and PATCH, through the same budget and error mapping.
+//! - `http`: the client (no redirects followed) and the `https` check of the origin.
 
 mod authorize;
 pub mod batches;
@@ -20,6 +21,7 @@ mod calls;
 pub mod client;
 mod crypto;
 mod error;
+mod http;
 pub mod pages;
 mod reauthorization;
 mod responses;
@@ -34,6 +36,7 @@ pub use budget::{BudgetStatus, Priority, budget_status};
 pub use client::DrChronoClient;
 pub use crypto::TokenKey;
 pub use error::{DrChronoError, REAUTH_MESSAGE_PREFIX, REAUTH_WAIT};
+pub use http::{check_api_base, http_client};
 pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
 pub use reauthorization::{
     ReauthRequired, StoredTokenState, read_stored_tokens, reauthorization_required, store_authorized_tokens,

@@ -87,6 +87,9 @@ pub(super) async fn post_token_form(
         .map_err(|e| DrChronoError::RefreshFailed { reason: super::responses::transport_kind(&e).into() })?;
     let status = resp.status().as_u16();
     crate::telemetry::record_status(&span, status);
+    if resp.status().is_redirection() {
+        return Err(super::http::redirected(status, "/o/token/"));
+    }
     let body: Option<Value> =
         tokio::time::timeout(Duration::from_secs(30), resp.json::<Value>()).await.ok().and_then(Result::ok);
     let field = |name: &str| body.as_ref().and_then(|b| b.get(name)).and_then(Value::as_str).map(str::to_string);

@@ -15,7 +15,8 @@ pub enum SseMode {
     AwsKms,
 }
 
-#[derive(Debug, Clone, Args)]
+/// `Debug` is written by hand (`redact`): it never shows the secret key.
+#[derive(Clone, Args)]
 #[command(next_help_heading = "Note PDF archive (off unless PROVIDER_STRING and S3_BUCKET are set)")]
 pub struct ArchiveArgs {
     /// The provider's name as it appears in note PDFs (compared case- and whitespace-blind).

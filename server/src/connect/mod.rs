@@ -153,8 +153,8 @@ impl Authorization {
         let sealed = self.wait_for_code(pool).await?;
         let code = key.open(pending::CODE_AAD, &sealed).ok_or(ConnectError::Unsealed)?;
         let client = settings.job_settings().drchrono;
-        // Every request sets its own timeout (`ClientSettings::timeout`).
-        let http = reqwest::Client::new();
+        // Every request sets its own timeout (`ClientSettings::timeout`); no redirect is followed.
+        let http = jobs::drchrono::http_client();
         let pair = jobs::drchrono::exchange_code(&http, &client, &code, &self.redirect_uri).await?;
         let resumed = jobs::drchrono::store_authorized_tokens(pool, key, &pair).await?;
         confirm::confirm(pool, &http, &client, pair.scope.as_deref(), resumed).await

@@ -40,13 +40,12 @@ async fn page(state: &AppState) -> Result<Response, ApiError> {
     Ok(([(CONTENT_TYPE, TEXT_FORMAT)], body).into_response())
 }
 
-/// Serves `/metrics` alone on `listener` (METRICS_BIND_ADDR) until `shutdown`.
-pub async fn serve(state: AppState, listener: TcpListener, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// Serves `/metrics` alone on `listener` (METRICS_BIND_ADDR) until
+/// `shutdown`, with the main listener's header read timeout.
+pub async fn serve(state: AppState, listener: TcpListener, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let header_read_timeout = state.settings.limits.header_read_timeout();
     let app = Router::new().route("/metrics", get(open)).with_state(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        })
+    crate::listen::serve(listener, app, header_read_timeout, shutdown)
         .await
         .map_err(|e| anyhow::anyhow!("metrics listener failed: {e}"))
 }

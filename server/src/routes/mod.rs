@@ -5,6 +5,7 @@ mod drchrono;
 mod drchrono_auth;
 mod drchrono_events;
 mod health;
+mod limits;
 pub mod metrics;
 mod partner;
 mod partner_events;
@@ -13,13 +14,20 @@ mod writes;
 use axum::{
     Router,
     extract::DefaultBodyLimit,
+    http::StatusCode,
+    middleware,
     routing::{get, post},
 };
+use tower_http::timeout::TimeoutLayer;
 
 use crate::AppState;
 
+/// Every route, inside the limits (outermost first): the request id, the
+/// concurrency limit, the request timeout, the body size cap.
 pub fn router(state: AppState) -> Router {
     let limit = state.settings.webhook_max_body_bytes;
+    let slots = limits::Slots::new(state.settings.limits.max_concurrent_requests());
+    let timeout = state.settings.limits.request_timeout();
     Router::new()
         .route("/webhooks/drchrono", get(drchrono::verify).post(drchrono::deliver))
         .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
@@ -34,5 +42,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))
         .merge(writes::routes())
         .layer(DefaultBodyLimit::max(limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(slots, limits::in_a_slot))
+        .layer(middleware::from_fn(crate::request_id::assign))
         .with_state(state)
 }

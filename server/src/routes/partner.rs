@@ -11,7 +11,6 @@ use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header::WWW_AUTHENTICATE},
-    middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -27,7 +26,7 @@ use crate::{
         schema::{self, PartnerEvent, Violation},
         store,
     },
-    request_id::{self, RequestId},
+    request_id::RequestId,
 };
 
 /// The endpoint's name in the webhook-deliveries metric.
@@ -38,7 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route("/webhook/appointments", post(receive))
         .route("/webhooks/appointments", post(receive))
         .route("/events", get(partner_events::list))
-        .layer(middleware::from_fn(request_id::assign))
 }
 
 fn failure(status: StatusCode, error: &str, message: impl Into<String>, request_id: &str) -> Response {
@@ -63,11 +61,13 @@ fn unauthorized(request_id: &str) -> Response {
     resp
 }
 
-/// A storage failure: 503 while the database is unreachable (the partner
-/// should retry), 500 otherwise. The detail is logged, PHI-free, never sent.
+/// A storage failure: 503 with `Retry-After` while the database is
+/// unreachable or its pool exhausted (the partner should retry), 500
+/// otherwise, since a retry would meet the same error. The detail is
+/// logged, PHI-free, never sent.
 fn storage_failed(e: &sqlx::Error, request_id: &str) -> Response {
     let detail = job_runner::describe_db_error(e);
-    if let sqlx::Error::Database(_) = e {
+    if !crate::error::is_transient(e) {
         tracing::error!(request_id, error = %detail, "partner event not stored");
         return failure(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,7 +77,13 @@ fn storage_failed(e: &sqlx::Error, request_id: &str) -> Response {
         );
     }
     tracing::error!(request_id, error = %detail, "partner event not stored: database unavailable");
-    failure(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "Database unavailable; retry later", request_id)
+    let resp = failure(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Service unavailable",
+        "Database unavailable; retry later",
+        request_id,
+    );
+    crate::error::retry_after(resp, crate::error::DATABASE_RETRY_AFTER_SECS)
 }
 
 pub async fn receive(

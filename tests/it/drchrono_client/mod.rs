@@ -5,6 +5,7 @@
 
 mod budget;
 mod lists;
+mod redirects;
 mod statuses;
 mod tokens;
 

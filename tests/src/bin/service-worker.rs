@@ -26,7 +26,7 @@ async fn main() {
     let url = argv.next().expect("usage: service-worker DATABASE_URL QUEUES");
     let queues = argv.next().expect("usage: service-worker DATABASE_URL QUEUES");
     let mut settings = server::config::secrets::parse::<Args>(["service-worker"]).settings;
-    if let Err(line) = settings.check_secrets() {
+    if let Err(line) = settings.check_at_start() {
         eprintln!("error: {line}");
         std::process::exit(2);
     }

@@ -1,0 +1,59 @@
+//! How much the service takes on at once, and for how long: the HTTP
+//! timeouts and concurrency limit, and the database pool. Past a limit the
+//! service answers at once (a closed connection, 408 or 503 with
+//! `Retry-After`) instead of queueing without bound.
+
+use clap::Args;
+use std::time::Duration;
+
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
+pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 20;
+pub const DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5000;
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitSettings {
+    /// Seconds a client has to send a request's line and headers; the
+    /// connection is closed past it, so a slow client cannot hold it open.
+    /// It also closes a keep-alive connection idle that long.
+    #[arg(long, env = "HTTP_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_SECS)]
+    pub http_header_read_timeout_secs: u64,
+
+    /// Seconds to read a request's body and answer it; past it the answer is 408.
+    #[arg(long, env = "HTTP_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
+    pub http_request_timeout_secs: u64,
+
+    /// Requests handled at once; the ones beyond get 503 with Retry-After.
+    #[arg(long, env = "HTTP_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS)]
+    pub http_max_concurrent_requests: usize,
+
+    /// Database connections of this process.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_DATABASE_MAX_CONNECTIONS)]
+    pub database_max_connections: u32,
+
+    /// Milliseconds a request waits for a free database connection; past it the answer is 503 with Retry-After.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS)]
+    pub database_acquire_timeout_ms: u64,
+}
+
+impl LimitSettings {
+    /// Zero would turn the timeout into "close at once"; one second is the floor.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_header_read_timeout_secs.max(1))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_request_timeout_secs.max(1))
+    }
+
+    /// At least one request, or nothing would ever be answered.
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.http_max_concurrent_requests.max(1)
+    }
+
+    pub fn database_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.database_acquire_timeout_ms.max(10))
+    }
+}
