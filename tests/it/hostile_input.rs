@@ -139,3 +139,27 @@ async fn an_updated_at_far_in_the_future_is_capped() {
         .unwrap();
     assert!(behind, "the cursor stays behind the walk's own time");
 }
+
+/// A delivery without `updated_at` cannot show it is newer than a stored
+/// row that has one, so it does not overwrite it.
+#[tokio::test]
+async fn a_delivery_without_updated_at_never_overwrites_a_stamped_row() {
+    let app = spawn_app().await;
+    let id = app.sandbox.patient_ids()[0];
+    let patient = app.sandbox.patient(id).unwrap();
+    // The stored row came from a walk: no delivery of its own to prefer.
+    let walk = jobs::catalog::SyncRecords::all(jobs::domain::RecordKind::Patient);
+    job_runner::enqueue(app.pool(), &walk).await.unwrap();
+    app.drain_jobs().await;
+    let mut stale = patient.clone();
+    stale.as_object_mut().unwrap().remove("updated_at");
+    stale["city"] = json!("Nowhere");
+    let resp: Value = app.drchrono().send("PATIENT_MODIFY", &stale).await.unwrap().json().await.unwrap();
+    app.drain_jobs().await;
+    let city: Option<String> =
+        sqlx::query_scalar("SELECT city FROM patients WHERE id = $1").bind(id).fetch_one(app.pool()).await.unwrap();
+    assert_eq!(city.as_deref(), patient["city"].as_str(), "the stamped row stands");
+    let job = resp["job_id"].as_str().unwrap();
+    let report = queue::report(app.pool(), job).await;
+    assert!(format!("{report:?}").contains("no updated_at"), "the job says why: {report:?}");
+}

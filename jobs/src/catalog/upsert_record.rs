@@ -48,6 +48,11 @@ impl BackgroundJob for UpsertRecord {
         let object = delivered_object(&body, event.as_deref())
             .with_context(|| format!("delivery {delivery} holds no usable object"))
             .map_err(JobError::permanent)?;
+        if unstamped_over_stamped(&ctx, self.kind, self.object_id, &object, event.as_deref()).await? {
+            return Ok(JobOutcome::skipped(
+                "the delivery has no updated_at and the stored row has one: it cannot be shown newer",
+            ));
+        }
         let actor = format!("job:{}:delivery:{delivery}", Self::NAME);
         let counts = super::apply_records(&ctx.pool, self.kind, &[object], &actor, &ctx.settings.locale()).await?;
         Ok(if counts.changed() > 0 {
@@ -56,6 +61,26 @@ impl BackgroundJob for UpsertRecord {
             JobOutcome::skipped("stored record is newer or identical")
         })
     }
+}
+
+/// A delivery without `updated_at` never overwrites a row that has one: it
+/// may be an old event replayed, and nothing in it says otherwise. A
+/// deletion still applies.
+async fn unstamped_over_stamped(
+    ctx: &JobContext,
+    kind: RecordKind,
+    id: i64,
+    object: &Value,
+    event: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let stamped = object.get("updated_at").is_some_and(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    if stamped || event == Some("APPOINTMENT_DELETE") {
+        return Ok(false);
+    }
+    // Only the kind's own fixed table name is formatted in.
+    let sql = format!("SELECT source_updated_at IS NOT NULL FROM {} WHERE id = $1", kind.table());
+    let stored: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&ctx.pool).await?;
+    Ok(stored.unwrap_or(false))
 }
 
 /// The object a delivery carried; an appointment delete marks it deleted.
