@@ -18,6 +18,8 @@ mod pdf;
 mod sandbox;
 mod service;
 mod sync;
+mod sync_estimate;
+mod sync_progress;
 mod test;
 
 use clap::{Parser, Subcommand};

@@ -11,13 +11,15 @@
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use job_runner::{BackgroundJob, JobState, enqueue};
 use jobs::{JobContext, catalog::SyncRecords, domain::RecordKind};
 use sqlx::PgPool;
-use std::{io::IsTerminal, time::Duration};
+use std::time::Duration;
 
-use crate::config;
+use crate::{
+    config, sync_estimate as estimate,
+    sync_progress::{Bars, Budget},
+};
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {
@@ -85,6 +87,17 @@ pub async fn run(args: SyncArgs) -> Result<()> {
     let (stop, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(jobs::registry::all().run(pool.clone(), ctx, config, rx));
     let budget = Budget::of(&settings);
+    let verbose_of = |kind: RecordKind| args.full && kind == RecordKind::Allergy;
+    let mut expected = Vec::new();
+    for kind in &kinds {
+        let skipped = done.contains(&kind.name().to_string());
+        expected.push(if skipped {
+            Some(0)
+        } else {
+            estimate::expected_calls(&pool, *kind, verbose_of(*kind)).await?
+        });
+    }
+    eprintln!("{}", remaining(&expected, budget.allowed));
     let bars = Bars::new(&kinds);
     let mut result = Ok(());
     for (i, kind) in kinds.iter().enumerate() {
@@ -96,12 +109,12 @@ pub async fn run(args: SyncArgs) -> Result<()> {
             full: args.full,
             // A first or full sync brings allergies' descriptions at once:
             // they come only in verbose lists.
-            verbose: args.full && *kind == RecordKind::Allergy,
+            verbose: verbose_of(*kind),
             cursor: Some(kind.table().to_string()),
             schedule: Some(if whole { "full_sync".into() } else { "manual".into() }),
             ..SyncRecords::all(*kind)
         };
-        result = walk(&pool, &job, &bars, i, &budget).await;
+        result = walk(&pool, &job, &bars, i, &budget, expected[i]).await;
         if result.is_err() {
             break;
         }
@@ -114,6 +127,22 @@ pub async fn run(args: SyncArgs) -> Result<()> {
     }
     let _ = stop.send(true);
     result
+}
+
+/// The estimate of what is left: the expected calls of the kinds still to
+/// walk, in budget hours, and how many of them have no estimate yet.
+fn remaining(expected: &[Option<u64>], per_hour: i64) -> String {
+    let known: u64 = expected.iter().flatten().sum();
+    let unknown = expected.iter().filter(|e| e.is_none()).count();
+    let hours = estimate::hours(known, per_hour);
+    match unknown {
+        0 => format!("sync: about {known} calls to go, {hours}"),
+        n if known == 0 => format!(
+            "sync: no estimate yet: {n} kind(s) never walked or stored here (DrChrono's lists give no count); \
+             each line shows its calls as it goes, and the next run estimates from this one"
+        ),
+        n => format!("sync: about {known} calls to go, {hours}, plus {n} kind(s) not yet counted (never walked here)"),
+    }
 }
 
 /// The `full_sync` row of this whole sync: an unfinished one is resumed,
@@ -144,7 +173,14 @@ async fn full_sync_run(pool: &PgPool) -> Result<(Option<i64>, Vec<String>)> {
 }
 
 /// Enqueues one walk (or finds the same walk already queued) and follows it.
-async fn walk(pool: &PgPool, job: &SyncRecords, bars: &Bars, i: usize, budget: &Budget) -> Result<()> {
+async fn walk(
+    pool: &PgPool,
+    job: &SyncRecords,
+    bars: &Bars,
+    i: usize,
+    budget: &Budget,
+    expected: Option<u64>,
+) -> Result<()> {
     let key = job.dedup_key().unwrap_or_default();
     let job_id = match enqueue(pool, job).await? {
         Some(id) => id,
@@ -152,13 +188,20 @@ async fn walk(pool: &PgPool, job: &SyncRecords, bars: &Bars, i: usize, budget: &
             .await?
             .context("the walk was neither enqueued nor found active; run the command again")?,
     };
-    follow(pool, &job_id, bars, i, budget).await
+    follow(pool, &job_id, bars, i, budget, expected).await
 }
 
 type RunRow = (String, i64, i64, i64, i64, i64, i64, Option<String>);
 
 /// Shows progress until the job ends, then the walk's summary line.
-async fn follow(pool: &PgPool, job_id: &str, bars: &Bars, i: usize, budget: &Budget) -> Result<()> {
+async fn follow(
+    pool: &PgPool,
+    job_id: &str,
+    bars: &Bars,
+    i: usize,
+    budget: &Budget,
+    expected: Option<u64>,
+) -> Result<()> {
     loop {
         let state = job_runner::queries::state(pool, job_id).await?.with_context(|| {
             format!("job {job_id} is gone; `cargo xtask jobs list --queue sync_records` lists walks")
@@ -181,7 +224,13 @@ async fn follow(pool: &PgPool, job_id: &str, bars: &Bars, i: usize, budget: &Bud
                 let why = r.7.as_deref().map_or("waiting", |e| e.split_once(": ").map_or(e, |(_, m)| m));
                 format!("{why}; the walk resumes on its own ({} calls so far)", r.5)
             }
-            Some(r) => format!("{} records, {} calls, {left} calls left this hour", r.1, r.5),
+            Some(r) => {
+                let to_go = expected.map_or_else(
+                    || "no estimate yet".to_string(),
+                    |e| format!("{} to go", estimate::hours(e.saturating_sub(r.5 as u64), budget.allowed)),
+                );
+                format!("{} records, {} calls, {left} calls left this hour, {to_go}", r.1, r.5)
+            }
             None => format!("queued, {left} calls left this hour"),
         };
         bars.set(i, line);
@@ -210,75 +259,5 @@ fn summarize(bars: &Bars, i: usize, state: JobState, row: Option<RunRow>, per_ho
             "the walk did not complete: {}; the job retries on its own when a worker runs (`drchrono-sync work`)",
             error.unwrap_or_else(|| state.to_string())
         ),
-    }
-}
-
-/// One line per kind: a bar on a terminal, plain lines every few seconds otherwise.
-struct Bars {
-    names: Vec<&'static str>,
-    bars: Option<Vec<ProgressBar>>,
-    last_line: std::sync::Mutex<std::time::Instant>,
-}
-
-impl Bars {
-    fn new(kinds: &[RecordKind]) -> Self {
-        let names: Vec<&'static str> = kinds.iter().map(|k| k.table()).collect();
-        let bars = std::io::stderr().is_terminal().then(|| {
-            let multi = MultiProgress::new();
-            let style = ProgressStyle::with_template("{spinner} {prefix:>15} {msg}").expect("valid template");
-            names
-                .iter()
-                .map(|name| {
-                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(*name));
-                    bar.set_message("waiting");
-                    bar
-                })
-                .collect()
-        });
-        Self { names, bars, last_line: std::sync::Mutex::new(std::time::Instant::now()) }
-    }
-
-    fn set(&self, i: usize, message: String) {
-        match &self.bars {
-            Some(bars) => {
-                bars[i].set_message(message);
-                bars[i].tick();
-            }
-            None => {
-                let mut last = self.last_line.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                if last.elapsed() > Duration::from_secs(2) {
-                    eprintln!("sync: {}: {message}", self.names[i]);
-                    *last = std::time::Instant::now();
-                }
-            }
-        }
-    }
-
-    fn finish(&self, i: usize, message: String) {
-        match &self.bars {
-            Some(bars) => bars[i].finish_with_message(message),
-            None => eprintln!("sync: {}: {message}", self.names[i]),
-        }
-    }
-}
-
-/// The reconciliation share of the hourly budget, for "calls left".
-struct Budget {
-    allowed: i64,
-}
-
-impl Budget {
-    fn of(settings: &server::Settings) -> Self {
-        let allowed = jobs::drchrono::budget::allowance(
-            settings.drchrono_calls_per_hour,
-            settings.drchrono_reconcile_percent,
-            jobs::drchrono::Priority::Reconcile,
-        );
-        Self { allowed: i64::from(allowed) }
-    }
-
-    async fn left(&self, pool: &PgPool) -> Result<i64> {
-        let status = jobs::drchrono::budget_status(pool).await?;
-        Ok((self.allowed - status.used).max(0))
     }
 }
