@@ -26,8 +26,8 @@ pub(super) struct BatchWalk<'a> {
 
 impl BatchWalk<'_> {
     /// Reads the batch from where the walk stands; `Err(WaitUntil)` while
-    /// DrChrono prepares it. `run_started` is this run's start, which
-    /// becomes the walk's start when the walk is new.
+    /// DrChrono prepares it. When this run starts the batch, `run`'s start
+    /// becomes the walk's start; a resumed walk keeps its first.
     pub async fn run(
         &self,
         ctx: &JobContext,
