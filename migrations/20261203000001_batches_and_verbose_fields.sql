@@ -11,7 +11,6 @@ CREATE TABLE drchrono_batches (
     started_at   timestamptz NOT NULL DEFAULT now(),
     walk_started timestamptz NOT NULL,
     next_page    integer     NOT NULL DEFAULT 1,
-    polls        integer     NOT NULL DEFAULT 0,
     listed       bigint[]    NOT NULL DEFAULT '{}'
 );
 

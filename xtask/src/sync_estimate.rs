@@ -6,14 +6,8 @@
 //! until it is walked, and the estimate says how many such kinds remain.
 
 use anyhow::Result;
-use jobs::{
-    domain::RecordKind,
-    drchrono::{batches::BATCH_PAGE_SIZE, max_page_size},
-};
+use jobs::{catalog::SyncRecords, domain::RecordKind};
 use sqlx::PgPool;
-
-/// Verbose pages outside appointments: "about 25–50"; the estimate takes 50.
-const VERBOSE_PAGE: u64 = 50;
 
 /// The calls a whole walk of `kind` is expected to cost; `None` when nothing is known.
 pub async fn expected_calls(pool: &PgPool, kind: RecordKind, verbose: bool) -> Result<Option<u64>> {
@@ -33,16 +27,10 @@ pub async fn expected_calls(pool: &PgPool, kind: RecordKind, verbose: bool) -> R
     Ok((rows > 0).then(|| pages(kind, rows as u64, verbose)))
 }
 
-/// Calls for `rows` records of `kind` as `sync_records` walks them.
+/// Calls for `rows` records of `kind` as `sync_records` walks them whole.
 fn pages(kind: RecordKind, rows: u64, verbose: bool) -> u64 {
-    let (page, extra) = match kind {
-        // A batch: its POST and a poll, then pages of 1,000.
-        RecordKind::Patient | RecordKind::ClinicalNote => (BATCH_PAGE_SIZE as u64, 2),
-        RecordKind::Appointment => (BATCH_PAGE_SIZE as u64, 0),
-        RecordKind::Allergy if verbose => (VERBOSE_PAGE, 0),
-        _ => (max_page_size(kind.api_path()).unwrap_or(250) as u64, 0),
-    };
-    rows.div_ceil(page).max(1) + extra
+    let (page, extra) = SyncRecords::whole_walk_pages(kind, verbose);
+    rows.div_ceil(page as u64).max(1) + extra
 }
 
 /// "≈H budget hours to go" for `calls` still to make at `per_hour`.

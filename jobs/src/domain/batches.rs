@@ -33,39 +33,31 @@ pub async fn current(pool: &PgPool, walk_key: &str, path: &str) -> Result<Option
     .await
 }
 
-/// Records a newly started batch; the pages read so far and the ids listed
-/// stay, so a batch that expired mid-walk is replaced without losing them.
+/// Records a newly started batch and returns it; the pages read so far and
+/// the ids listed stay, so a batch that expired mid-walk is replaced without
+/// losing them.
 pub async fn started(
     pool: &PgPool,
     walk_key: &str,
     path: &str,
     uuid: &str,
     walk_started: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<Batch, sqlx::Error> {
+    sqlx::query_as(
         "INSERT INTO drchrono_batches (walk_key, path, uuid, walk_started) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (walk_key) DO UPDATE SET path = EXCLUDED.path, uuid = EXCLUDED.uuid, started_at = now(), \
-         next_page = 1, polls = 0, \
+         next_page = 1, \
          listed = CASE WHEN drchrono_batches.path = EXCLUDED.path THEN drchrono_batches.listed ELSE '{}' END, \
          walk_started = CASE WHEN drchrono_batches.path = EXCLUDED.path \
-                        THEN drchrono_batches.walk_started ELSE EXCLUDED.walk_started END",
+                        THEN drchrono_batches.walk_started ELSE EXCLUDED.walk_started END \
+         RETURNING uuid, walk_started, next_page, listed",
     )
     .bind(walk_key)
     .bind(path)
     .bind(uuid)
     .bind(walk_started)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Counts a poll that found the batch still in progress.
-pub async fn polled(pool: &PgPool, walk_key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE drchrono_batches SET polls = polls + 1 WHERE walk_key = $1")
-        .bind(walk_key)
-        .execute(pool)
-        .await?;
-    Ok(())
+    .fetch_one(pool)
+    .await
 }
 
 /// Page `page` is applied: the walk goes on at the next, with its ids listed.

@@ -37,7 +37,7 @@ pub use client::DrChronoClient;
 pub use crypto::TokenKey;
 pub use error::{DrChronoError, REAUTH_MESSAGE_PREFIX, REAUTH_WAIT};
 pub use http::{check_api_base, http_client};
-pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, date_chunks, date_range_param, max_page_size};
+pub use pages::{MAX_PAGE_SIZES, MAX_RANGE_DAYS, VERBOSE_MAX_PAGE_SIZE, date_chunks, date_range_param, max_page_size};
 pub use reauthorization::{
     ReauthRequired, StoredTokenState, read_stored_tokens, reauthorization_required, store_authorized_tokens,
     stored_token_state,

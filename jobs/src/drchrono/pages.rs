@@ -16,8 +16,12 @@ pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/doctors", 250),
     ("/api/offices", 250),
     ("/api/appointments", 250),
-    ("/api/appointments_list", 1000),
+    ("/api/appointments_list", super::batches::BATCH_PAGE_SIZE),
 ];
+
+/// The largest page DrChrono serves with `verbose=true` outside
+/// appointments: "about 25–50" in its support pages.
+pub const VERBOSE_MAX_PAGE_SIZE: usize = 50;
 
 /// The maximum page size of the list at `path` (trailing slash and query
 /// ignored); `None` for an endpoint not in [`MAX_PAGE_SIZES`].

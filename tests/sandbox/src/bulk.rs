@@ -72,12 +72,17 @@ impl Batches {
     }
 }
 
+/// The batch lists and the kind each serves.
+const BATCH_LISTS: [(&str, Kind); 2] =
+    [("/api/patients_list", Kind::Patient), ("/api/clinical_notes_list", Kind::ClinicalNote)];
+
 fn kind_of(path: &str) -> Option<Kind> {
-    match path.trim_end_matches('/') {
-        "/api/patients_list" => Some(Kind::Patient),
-        "/api/clinical_notes_list" => Some(Kind::ClinicalNote),
-        _ => None,
-    }
+    let path = path.trim_end_matches('/');
+    BATCH_LISTS.iter().find(|(p, _)| *p == path).map(|(_, kind)| *kind)
+}
+
+fn kind_path(kind: Kind) -> &'static str {
+    BATCH_LISTS.iter().find(|(_, k)| *k == kind).map_or("/api/patients_list", |(p, _)| *p)
 }
 
 /// `POST /api/patients_list` and `POST /api/clinical_notes_list`.
@@ -112,13 +117,6 @@ pub(crate) async fn start(
     state.batches.batches.insert(uuid.clone(), batch);
     let description = format!("GET {}?uuid={uuid} to load the batch", kind_path(kind));
     reply::json(StatusCode::CREATED, json!({ "status": "In progress", "uuid": uuid, "description": description }))
-}
-
-fn kind_path(kind: Kind) -> &'static str {
-    match kind {
-        Kind::ClinicalNote => "/api/clinical_notes_list",
-        _ => "/api/patients_list",
-    }
 }
 
 /// `GET /api/patients_list?uuid=` and `GET /api/clinical_notes_list?uuid=`.

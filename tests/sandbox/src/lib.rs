@@ -64,7 +64,6 @@ pub use kind::{
     CLINICAL_NOTES_MAX_PAGE_SIZE, DOCTORS_MAX_PAGE_SIZE, Kind, MEDICATIONS_MAX_PAGE_SIZE, OFFICES_MAX_PAGE_SIZE,
     PATIENTS_MAX_PAGE_SIZE, PROBLEMS_MAX_PAGE_SIZE,
 };
-pub use lists::VERBOSE_MAX_PAGE_SIZE;
 pub use oauth::DEFAULT_SCOPES;
 pub use webhook::{WebhookSender, expected_secret_token};
 

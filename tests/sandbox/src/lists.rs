@@ -28,7 +28,7 @@ use crate::{
 /// DrChrono lowers the maximum page size with `verbose=true`: the spec says
 /// 25 for appointments, support pages "about 25–50" for the rest, where the
 /// sandbox picks the generous end.
-pub const VERBOSE_MAX_PAGE_SIZE: usize = 50;
+const VERBOSE_MAX_PAGE_SIZE: usize = 50;
 
 pub(crate) fn query_params(query: Option<String>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()

@@ -6,7 +6,6 @@ use job_runner::enqueue;
 use jobs::{
     catalog::{SyncPatientLists, SyncRecords},
     domain::RecordKind,
-    drchrono::{batches::BATCH_PAGE_SIZE, max_page_size},
 };
 use sandbox::{Kind, Sandbox};
 use serde::Serialize;
@@ -49,16 +48,12 @@ fn sandbox_kind(kind: RecordKind) -> Kind {
     Kind::ALL.into_iter().find(|k| k.path() == path).expect("the sandbox serves every record kind")
 }
 
-/// The fewest calls DrChrono's lists allow for `records` of `kind`: pages
-/// of 1,000 from the bulk lists (patients, notes, appointments), verbose
-/// pages for allergies when their description is wanted (it comes only
-/// so), pages of 250 for the rest. A batch's POST and polls come on top.
+/// The fewest calls DrChrono's lists allow for `records` of `kind`: its
+/// pages at the page size a whole walk reads (1,000 from the bulk lists,
+/// verbose pages for allergies when their description is wanted, 250 for
+/// the rest). A batch's POST and poll come on top.
 fn floor(kind: RecordKind, records: u64, verbose: bool) -> u64 {
-    let page = match kind {
-        RecordKind::Patient | RecordKind::ClinicalNote | RecordKind::Appointment => BATCH_PAGE_SIZE,
-        RecordKind::Allergy if verbose => sandbox::VERBOSE_MAX_PAGE_SIZE,
-        _ => max_page_size(kind.api_path()).unwrap_or(1),
-    };
+    let (page, _) = SyncRecords::whole_walk_pages(kind, verbose);
     records.div_ceil(page as u64).max(1)
 }
 

@@ -61,7 +61,6 @@ impl BatchWalk<'_> {
         loop {
             match client.batch_page(self.path, &batch.uuid, batch.next_page as u64, &mut stats).await? {
                 BatchPoll::InProgress => {
-                    batches::polled(pool, self.walk_key).await?;
                     let at = Utc::now() + ctx.settings.drchrono.batch_poll_wait;
                     return Err(JobError::WaitUntil(at, anyhow!("DrChrono is preparing the {} batch", self.path)));
                 }
@@ -111,9 +110,6 @@ impl BatchWalk<'_> {
         walk_started: DateTime<Utc>,
     ) -> Result<batches::Batch, JobError> {
         let uuid = client.start_batch(self.path, self.query).await?;
-        batches::started(&ctx.pool, self.walk_key, self.path, &uuid, walk_started).await?;
-        batches::current(&ctx.pool, self.walk_key, self.path)
-            .await?
-            .ok_or_else(|| JobError::Retryable(anyhow!("the batch of {} was not recorded; retrying", self.path)))
+        Ok(batches::started(&ctx.pool, self.walk_key, self.path, &uuid, walk_started).await?)
     }
 }

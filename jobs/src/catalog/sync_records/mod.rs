@@ -21,7 +21,7 @@ use crate::{
         removals::{self, Coverage},
         sync_state::{self, Run, RunOf, RunTotals, Scope},
     },
-    drchrono::Priority,
+    drchrono::{Priority, VERBOSE_MAX_PAGE_SIZE, batches::BATCH_PAGE_SIZE, max_page_size},
 };
 use job_runner::{BackgroundJob, JobError, JobOutcome, current_job_id};
 
@@ -67,8 +67,7 @@ impl SyncRecords {
     /// The list's query. Appointments always ask for `show_archived=true`:
     /// DrChrono leaves deleted appointments out otherwise, and a deletion
     /// that no webhook told us about would never be seen.
-    fn query(&self, since: Option<String>) -> Vec<(&'static str, String)> {
-        let incremental = since.is_some();
+    fn query(&self, since: Option<String>, source: Source) -> Vec<(&'static str, String)> {
         let mut q = Vec::new();
         match (since, self.kind) {
             (Some(since), _) => q.push(("since", since)),
@@ -81,7 +80,7 @@ impl SyncRecords {
         if let Some(p) = self.patient {
             q.push(("patient", p.to_string()));
         }
-        if self.verbose || self.source(incremental).is_batch() {
+        if self.verbose || source.is_batch() {
             q.push(("verbose", "true".to_string()));
         }
         q
@@ -102,6 +101,18 @@ impl SyncRecords {
                 Source::Batch("/api/clinical_notes_list")
             }
             _ => Source::List(self.kind.api_path()),
+        }
+    }
+
+    /// The page size a whole walk of `kind` reads, and the calls it makes
+    /// besides its pages (a batch's POST and one poll): what a whole walk
+    /// costs, for estimates and benchmarks.
+    pub fn whole_walk_pages(kind: RecordKind, verbose: bool) -> (usize, u64) {
+        let walk = Self { verbose, ..Self::all(kind) };
+        match walk.source(false) {
+            Source::Batch(_) => (BATCH_PAGE_SIZE, 2),
+            Source::List(_) if verbose && kind != RecordKind::Appointment => (VERBOSE_MAX_PAGE_SIZE, 0),
+            Source::List(path) => (max_page_size(path).unwrap_or(VERBOSE_MAX_PAGE_SIZE), 0),
         }
     }
 
@@ -132,8 +143,9 @@ impl SyncRecords {
         let client = ctx.drchrono_for(Priority::Reconcile);
         let actor = format!("job:{}:{}", Self::NAME, self.kind.name());
         let complete = since.is_none();
-        let query = self.query(since);
-        let walked = match self.source(!complete) {
+        let source = self.source(!complete);
+        let query = self.query(since, source);
+        let walked = match source {
             Source::List(path) => self.walk_list(ctx, &client, path, &query, run, totals, &actor).await?,
             Source::Batch(path) => {
                 let walk_key = self.walk_key();
