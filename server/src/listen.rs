@@ -16,7 +16,7 @@ use hyper_util::{
     server::{conn::auto::Builder, graceful::GracefulShutdown},
     service::TowerToHyperService,
 };
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 use tokio::{net::TcpListener, sync::watch};
 
 /// How long open connections may take to finish after shutdown begins.
@@ -26,6 +26,22 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// is dropped here rather than held by the accept loop.
 async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// The router with the connection's peer address in every request, as
+/// axum's `ConnectInfo` (the limiter of rejected deliveries keys on it).
+fn with_peer<B>(
+    router: Router,
+    peer: SocketAddr,
+) -> tower::util::MapRequest<Router, impl FnMut(axum::http::Request<B>) -> axum::http::Request<B> + Clone>
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    tower::ServiceExt::map_request(router, move |mut req: axum::http::Request<B>| {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        req
+    })
 }
 
 /// Serves `router` on `listener` until `shutdown` turns true, then lets
@@ -42,7 +58,7 @@ pub async fn serve(
     loop {
         let socket = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((socket, _)) => socket,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, usually: pause rather than spin.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -52,7 +68,8 @@ pub async fn serve(
             },
             () = stopped(&mut shutdown) => break,
         };
-        let service = TowerToHyperService::new(router.clone());
+        let (socket, peer) = socket;
+        let service = TowerToHyperService::new(with_peer(router.clone(), peer));
         let conn = builder.serve_connection_with_upgrades(TokioIo::new(socket), service).into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -22,6 +22,7 @@ mod partner_guards;
 mod preflight;
 mod records_lists;
 mod records_webhooks;
+mod rejected_deliveries;
 mod retention;
 mod runner_limits;
 mod runner_payloads;

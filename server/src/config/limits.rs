@@ -11,6 +11,7 @@ pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 20;
 pub const DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5000;
+pub const DEFAULT_WEBHOOK_REJECTED_PER_MINUTE: u32 = 30;
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Limits")]
@@ -36,6 +37,12 @@ pub struct LimitSettings {
     /// Milliseconds a request waits for a free database connection; past it the answer is 503 with Retry-After.
     #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS)]
     pub database_acquire_timeout_ms: u64,
+
+    /// Deliveries that fail authentication, stored per sending address per
+    /// minute. Past it, that address's failing deliveries get 429 with
+    /// Retry-After and are not stored; authentic ones always pass.
+    #[arg(long, env = "WEBHOOK_REJECTED_PER_MINUTE", default_value_t = DEFAULT_WEBHOOK_REJECTED_PER_MINUTE)]
+    pub webhook_rejected_per_minute: u32,
 }
 
 impl LimitSettings {
@@ -51,6 +58,11 @@ impl LimitSettings {
     /// At least one request, or nothing would ever be answered.
     pub fn max_concurrent_requests(&self) -> usize {
         self.http_max_concurrent_requests.max(1)
+    }
+
+    /// At least one, so a secret typo still leaves a stored trace.
+    pub fn rejected_per_minute(&self) -> u32 {
+        self.webhook_rejected_per_minute.max(1)
     }
 
     pub fn database_acquire_timeout(&self) -> Duration {

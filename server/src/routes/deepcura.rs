@@ -4,7 +4,7 @@
 //! notes no clinical note could be matched to, for review.
 
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes,
     extract::{Query, State},
     http::{HeaderMap, StatusCode},
@@ -18,6 +18,7 @@ use jobs::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::rejections::Gate;
 use crate::{
     AppState,
     bearer::{bearer_token, require_admin, secret_matches},
@@ -28,7 +29,12 @@ use crate::{
 
 const SOURCE: &str = "deepcura";
 
-pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn deliver(
+    State(state): State<AppState>,
+    Extension(gate): Extension<Gate>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let secrets = state.settings.secrets(Inbound::DeepCura);
     if secrets.is_off() {
         return Err(ApiError::NotConfigured("DEEPCURA_SHARED_SECRET is not set on the service"));
@@ -48,10 +54,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         verified: secrets.matched(|secret| secret_matches(presented, secret)).is_some(),
     };
     if !delivery.verified {
-        inbox::record(&state.pool, &delivery, "rejected_auth", Some("shared secret does not match")).await?;
-        jobs::metrics::webhook_delivery(SOURCE, "rejected_auth");
-        tracing::warn!("Deep Cura delivery rejected: bad shared secret");
-        return Err(ApiError::Unauthorized);
+        return super::rejections::refuse(&state, &gate, &delivery, "shared secret does not match").await;
     }
     if let Err(reason) = check_body(&body, state.settings.deepcura_scheme) {
         let id = inbox::record(&state.pool, &delivery, "malformed", Some(&reason)).await?;

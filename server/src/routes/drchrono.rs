@@ -4,7 +4,7 @@
 //! its job in one transaction, then answer. A 2xx means the event is durable.
 
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes,
     extract::{Query, State},
     http::{HeaderMap, StatusCode},
@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use super::{
     drchrono_auth::{delivery_is_authentic, hmac_hex, valid_msg},
     drchrono_events::{Route, facts, route},
+    rejections::Gate,
 };
 use crate::{
     AppState,
@@ -62,7 +63,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn deliver(
+    State(state): State<AppState>,
+    Extension(gate): Extension<Gate>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let secrets = secrets(&state)?;
     let signature = header(&headers, "x-drchrono-signature");
     let verified = secrets.matched(|secret| delivery_is_authentic(secret, signature, &body)).is_some();
@@ -81,10 +87,7 @@ pub async fn deliver(State(state): State<AppState>, headers: HeaderMap, body: By
         verified,
     };
     if !delivery.verified {
-        inbox::record(&state.pool, &delivery, "rejected_auth", Some("signature does not match")).await?;
-        jobs::metrics::webhook_delivery(SOURCE, "rejected_auth");
-        tracing::warn!(delivery_id = delivery.delivery_id, "DrChrono delivery rejected: bad signature");
-        return Err(ApiError::Unauthorized);
+        return super::rejections::refuse(&state, &gate, &delivery, "signature does not match").await;
     }
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,

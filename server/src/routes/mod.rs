@@ -9,6 +9,7 @@ mod limits;
 pub mod metrics;
 mod partner;
 mod partner_events;
+pub mod rejections;
 mod writes;
 
 use axum::{
@@ -23,11 +24,13 @@ use tower_http::timeout::TimeoutLayer;
 use crate::AppState;
 
 /// Every route, inside the limits (outermost first): the request id, the
-/// concurrency limit, the request timeout, the body size cap.
+/// concurrency limit, the limiter of repeated authentication failures, the
+/// request timeout, the body size cap.
 pub fn router(state: AppState) -> Router {
     let limit = state.settings.webhook_max_body_bytes;
     let slots = limits::Slots::new(state.settings.limits.max_concurrent_requests());
     let timeout = state.settings.limits.request_timeout();
+    let rejections = rejections::Rejections::new(state.settings.limits.rejected_per_minute());
     Router::new()
         .route("/webhooks/drchrono", get(drchrono::verify).post(drchrono::deliver))
         .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
@@ -43,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(writes::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(rejections, rejections::attach))
         .layer(middleware::from_fn_with_state(slots, limits::in_a_slot))
         .layer(middleware::from_fn(crate::request_id::assign))
         .with_state(state)
