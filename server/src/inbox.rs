@@ -88,6 +88,22 @@ pub async fn set_job<'e>(db: impl PgExecutor<'e>, id: i64, job_id: &str, outcome
     Ok(())
 }
 
+/// The job a previous delivery with this id produced, if any, with the id
+/// locked until `tx` ends: two copies of one delivery arriving at once are
+/// then told apart, the second seeing the first's job.
+pub async fn job_of_delivery_locked(
+    tx: &mut sqlx::PgConnection,
+    source: &str,
+    delivery_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))")
+        .bind(source)
+        .bind(delivery_id)
+        .execute(&mut *tx)
+        .await?;
+    job_of_delivery(&mut *tx, source, delivery_id).await
+}
+
 /// The job a previous delivery with this id produced, if any.
 pub async fn job_of_delivery<'e>(
     db: impl PgExecutor<'e>,

@@ -3,7 +3,7 @@
 //! required, ids may be numbers or numeric strings, and every field,
 //! unknown ones included, stays in the sealed raw copy.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::id_of;
@@ -28,6 +28,8 @@ pub struct GridhookNote {
     pub patient_id: Option<i64>,
     pub doctor_id: Option<i64>,
     pub session_date: Option<NaiveDate>,
+    /// The note's own version time: `updated_at`, else `created_at`.
+    pub note_time: Option<DateTime<Utc>>,
     pub subjective: Option<String>,
     pub objective: Option<String>,
     pub assessment: Option<String>,
@@ -50,6 +52,7 @@ impl std::fmt::Debug for GridhookNote {
             .field("patient_id", &self.patient_id)
             .field("doctor_id", &self.doctor_id)
             .field("session_date", &self.session_date)
+            .field("note_time", &self.note_time)
             .field("subjective", &present(&self.subjective))
             .field("objective", &present(&self.objective))
             .field("assessment", &present(&self.assessment))
@@ -82,6 +85,9 @@ impl GridhookNote {
             patient_id: id_of(object.get("patient_id")),
             doctor_id: id_of(object.get("doctor_id")),
             session_date: object.get("session_date").and_then(Value::as_str).and_then(date),
+            note_time: ["updated_at", "created_at"]
+                .iter()
+                .find_map(|k| object.get(*k).and_then(Value::as_str).and_then(|t| time(t, Utc::now()))),
             subjective: section("subjective"),
             objective: section("objective"),
             assessment: section("assessment"),
@@ -109,6 +115,21 @@ fn text(v: &Value) -> Option<String> {
 /// `YYYY-MM-DD`, alone or at the start of a timestamp.
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// An RFC 3339 time, or one without an offset taken as UTC (the sender's
+/// zone is not known). A time further ahead than
+/// [`FUTURE_SKEW`](crate::domain::FUTURE_SKEW) is taken as that far ahead,
+/// so one note dated years ahead cannot freeze its row.
+fn time(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let parsed = DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).or_else(|_| {
+        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+            .map(|t| t.and_utc())
+            .ok_or(())
+    });
+    parsed.ok().map(|t| t.min(now + crate::domain::FUTURE_SKEW))
 }
 
 /// Code lists as structured JSON: an array as sent, a single object wrapped,

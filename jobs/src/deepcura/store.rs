@@ -20,8 +20,8 @@ pub struct StoredNote {
 }
 
 /// Inserts or updates the note of `note.session_id`. A re-delivery with the
-/// same content, or an older delivery running after a newer one, leaves
-/// the row (and `change_log`) untouched.
+/// same content, or an older version (by the note's own time) arriving
+/// after a newer one, leaves the row (and `change_log`) untouched.
 pub async fn store_note(
     db: &mut PgConnection,
     delivery: i64,
@@ -48,6 +48,7 @@ pub async fn store_note(
         .bind(sealed)
         .bind(fingerprint)
         .bind(actor)
+        .bind(note.note_time)
         .fetch_optional(&mut *db)
         .await?;
     let stored = match written {

@@ -114,3 +114,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_note_time_is_updated_at_else_created_at_and_capped_ahead() {
+    let parse = |raw: serde_json::Value| GridhookNote::parse(raw.to_string().as_bytes()).unwrap().0.note_time;
+    let at = |s: &str| Some(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+    let both = parse(
+        json!({"session_id": "s", "updated_at": "2026-03-04T10:15:00-05:00", "created_at": "2026-03-01T00:00:00Z"}),
+    );
+    assert_eq!(both, at("2026-03-04T15:15:00Z"));
+    assert_eq!(parse(json!({"session_id": "s", "created_at": "2026-03-01 08:00:00"})), at("2026-03-01T08:00:00Z"));
+    assert_eq!(parse(json!({"session_id": "s", "updated_at": "yesterday"})), None);
+    let far = parse(json!({"session_id": "s", "updated_at": "2099-01-01T00:00:00Z"})).unwrap();
+    assert!(far <= chrono::Utc::now() + crate::domain::FUTURE_SKEW, "a stamp years ahead is capped");
+}

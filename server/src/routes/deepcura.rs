@@ -63,13 +63,24 @@ pub async fn deliver(
         return Err(ApiError::BadRequest(reason));
     }
     let mut tx = state.pool.begin().await?;
+    if let Some(previous) = match delivery.delivery_id {
+        Some(id) => inbox::job_of_delivery_locked(&mut tx, SOURCE, id).await?,
+        None => None,
+    } {
+        let id = inbox::record(&mut *tx, &delivery, "duplicate", Some("delivery id seen before")).await?;
+        tx.commit().await?;
+        jobs::metrics::webhook_delivery(SOURCE, "duplicate");
+        tracing::info!(inbox_id = id, job_id = previous, "Deep Cura delivery is a duplicate");
+        let body = json!({ "status": "accepted", "delivery_id": id, "job_id": previous, "outcome": "duplicate" });
+        return Ok((StatusCode::OK, Json(body)).into_response());
+    }
     let id = inbox::record(&mut *tx, &delivery, "accepted", None).await?;
     let job_id = enqueue(&mut *tx, &DecryptGridhook { delivery: id }).await?.unwrap_or_default();
     inbox::set_job(&mut *tx, id, &job_id, "accepted").await?;
     tx.commit().await?;
     jobs::metrics::webhook_delivery(SOURCE, "accepted");
     tracing::info!(inbox_id = id, job_id, "Deep Cura delivery stored");
-    let body = json!({ "status": "accepted", "delivery_id": id, "job_id": job_id });
+    let body = json!({ "status": "accepted", "delivery_id": id, "job_id": job_id, "outcome": "accepted" });
     Ok((StatusCode::OK, Json(body)).into_response())
 }
 

@@ -132,7 +132,7 @@ fn event_of(header: Option<&str>, body: &Value) -> String {
 async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Response, ApiError> {
     let mut tx = state.pool.begin().await?;
     if let Some(previous) = match d.delivery_id {
-        Some(id) => inbox::job_of_delivery(&mut *tx, SOURCE, id).await?,
+        Some(id) => inbox::job_of_delivery_locked(&mut tx, SOURCE, id).await?,
         None => None,
     } {
         let id = inbox::record(&mut *tx, d, "duplicate", Some("delivery id seen before")).await?;

@@ -2,6 +2,7 @@
 //! linked to their clinical note by `link_note` whichever arrives first.
 
 mod bad_input;
+mod versions;
 
 use chrono::NaiveDate;
 use integration_tests::app::{TEST_TOKEN_KEY, TestApp, spawn_app, spawn_app_configured};

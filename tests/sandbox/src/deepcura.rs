@@ -80,6 +80,15 @@ impl DeepCuraSender {
         Ok(request.send().await?)
     }
 
+    /// [`send`](Self::send) with an `x-deepcura-delivery` id, as a sender
+    /// that retries the same delivery would.
+    pub async fn send_with_delivery_id(&self, note: &Value, delivery_id: &str) -> anyhow::Result<reqwest::Response> {
+        let payload = encrypt_gridhook(&self.secret, self.scheme, note.to_string().as_bytes());
+        let body = json!({ "encrypted_payload": payload });
+        let request = self.http.post(&self.url).header("x-deepcura-secret", &self.secret);
+        Ok(request.header("x-deepcura-delivery", delivery_id).json(&body).send().await?)
+    }
+
     /// Sends `note` authenticated by `Authorization: Bearer` instead.
     pub async fn send_with_bearer(&self, note: &Value) -> anyhow::Result<reqwest::Response> {
         let payload = encrypt_gridhook(&self.secret, self.scheme, note.to_string().as_bytes());
@@ -103,6 +112,7 @@ impl Sandbox {
             "patient_id": patient_id,
             "doctor_id": visit.get("doctor"),
             "session_date": day,
+            "updated_at": format!("{day}T17:00:00Z"),
             "transcript": format!("Doctor: Good morning {}, what brings you in? Patient: A cough for a week.", first_name.as_str().unwrap_or("")),
             "soap": {
                 "subjective": "Cough for one week, no fever.",
