@@ -12,6 +12,7 @@ mod field_mappings;
 mod hostile_input;
 mod http_limits;
 mod logs_phi;
+mod logs_phi_failures;
 mod metrics;
 mod operations;
 mod otlp_export;
