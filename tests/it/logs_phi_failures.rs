@@ -8,6 +8,7 @@
 use integration_tests::{
     app::{ADMIN_TOKEN, TestApp},
     archive::spawn_archiving_app,
+    logs::practice_phi,
     queue,
     telemetry::capture,
 };
@@ -15,46 +16,6 @@ use job_runner::enqueue;
 use jobs::{catalog::SyncRecords, domain::RecordKind};
 use sandbox::Kind;
 use serde_json::{Value, json};
-
-/// Fields of each kind that are PHI, as the sandbox serves them.
-const PHI_FIELDS: [(Kind, &[&str]); 5] = [
-    (
-        Kind::Patient,
-        &[
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "cell_phone",
-            "home_phone",
-            "email",
-            "address",
-            "emergency_contact_name",
-        ],
-    ),
-    (Kind::Appointment, &["reason", "notes"]),
-    (Kind::Medication, &["name", "notes"]),
-    (Kind::Problem, &["name"]),
-    (Kind::Allergy, &["description", "reaction"]),
-];
-
-/// Every PHI value the sandbox holds, long enough not to be an ordinary word.
-fn practice_phi(app: &TestApp) -> Vec<(String, String)> {
-    let mut values = Vec::new();
-    for (kind, fields) in PHI_FIELDS {
-        for id in app.sandbox.ids(kind) {
-            let record = app.sandbox.record(kind, id).unwrap();
-            if kind == Kind::Appointment && record["patient"].is_null() {
-                continue;
-            }
-            for field in fields {
-                if let Some(v) = record[*field].as_str().filter(|v| v.len() >= 5) {
-                    values.push((format!("{kind:?} {id} {field}"), v.to_string()));
-                }
-            }
-        }
-    }
-    values
-}
 
 /// The recorded text an operator reads: attempt messages, job results,
 /// delivery and PDF-check reasons, sync run errors.
@@ -131,7 +92,7 @@ async fn failure_paths_log_trace_and_record_no_phi() {
     let archive_dead = queue::of_queue(app.pool(), "archive_pdf").await;
     assert!(archive_dead.iter().any(|j| j.state.to_string() == "dead"), "the bucket refused the upload");
 
-    let mut phi = practice_phi(app);
+    let mut phi = practice_phi(&app.sandbox);
     for body in [&refused, &adopted] {
         for (field, v) in body.as_object().unwrap() {
             if let Some(v) = v.as_str().filter(|v| v.len() >= 5 && *field != "gender") {
