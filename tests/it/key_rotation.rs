@@ -104,7 +104,7 @@ async fn rotation_moves_every_value_to_the_new_key_resumably() {
         assert_eq!(v[..5], TokenKey::from_bytes(B).header(), "every value carries B's key id");
     }
     assert_eq!(read_stored_tokens(&db.pool, &b_alone).await.unwrap().unwrap().0, "acc-A");
-    let text = jobs::deepcura::open_raw(&mut *db.pool.acquire().await.unwrap(), 1, &b_alone).await.unwrap();
+    let text = jobs::deepcura::open_raw(&mut db.pool.acquire().await.unwrap(), 1, &b_alone).await.unwrap();
     assert_eq!(text.as_deref(), Some("{\"n\":0}"), "notes open with B alone");
     let fingerprint: Vec<u8> = sqlx::query_scalar("SELECT raw_fingerprint FROM deepcura_notes WHERE id = 1")
         .fetch_one(&db.pool)
