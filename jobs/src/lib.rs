@@ -14,6 +14,7 @@ pub mod faults;
 pub mod metrics;
 pub mod migrate;
 pub mod registry;
+pub mod rotation;
 pub mod telemetry;
 pub mod writeback;
 

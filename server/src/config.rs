@@ -63,10 +63,15 @@ pub struct Settings {
     #[arg(long, env = "DRCHRONO_CLIENT_SECRET", hide_env_values = true)]
     pub drchrono_client_secret: Option<String>,
 
-    /// Base64 of 32 random bytes (`openssl rand -base64 32`); encrypts the
-    /// stored tokens. Required wherever tokens are stored or refreshed.
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`); seals the
+    /// stored tokens and Deep Cura notes. Required wherever tokens are stored or refreshed.
     #[arg(long, env = "TOKEN_ENCRYPTION_KEY", hide_env_values = true, value_parser = TokenKeyParser)]
     pub token_encryption_key: Option<jobs::drchrono::TokenKey>,
+
+    /// The key being rotated out: what it sealed still opens (nothing new is
+    /// sealed with it) until `cargo xtask rotate-key` has re-sealed it all.
+    #[arg(long, env = "TOKEN_ENCRYPTION_KEY_PREVIOUS", hide_env_values = true, value_parser = TokenKeyParser)]
+    pub token_encryption_key_previous: Option<jobs::drchrono::TokenKey>,
 
     /// DrChrono calls per clock hour, shared by every process (DrChrono resets at the top of the hour).
     #[arg(long, env = "DRCHRONO_CALLS_PER_HOUR", default_value_t = jobs::drchrono::settings::DEFAULT_CALLS_PER_HOUR)]
@@ -247,6 +252,11 @@ impl Settings {
     /// the fix: a short secret, or a DrChrono origin over plain http.
     pub fn check_at_start(&self) -> Result<(), String> {
         self.check_secrets()?;
+        if self.token_encryption_key.is_none() && self.token_encryption_key_previous.is_some() {
+            return Err("TOKEN_ENCRYPTION_KEY_PREVIOUS is set but TOKEN_ENCRYPTION_KEY is not; during a rotation \
+                        TOKEN_ENCRYPTION_KEY is the new key and _PREVIOUS the old one"
+                .into());
+        }
         jobs::drchrono::check_api_base(&self.drchrono_api_base)
     }
 
@@ -254,6 +264,13 @@ impl Settings {
         self.bind_addr
             .or_else(|| self.port.map(|p| SocketAddr::from(([0, 0, 0, 0], p))))
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    }
+
+    /// `TOKEN_ENCRYPTION_KEY`, with `TOKEN_ENCRYPTION_KEY_PREVIOUS` to open
+    /// what the old key sealed; `None` without the first.
+    pub fn token_keys(&self) -> Option<jobs::drchrono::Keyring> {
+        let current = self.token_encryption_key.clone()?;
+        Some(jobs::drchrono::Keyring::new(current, self.token_encryption_key_previous.clone()))
     }
 
     pub fn job_settings(&self) -> jobs::JobSettings {
@@ -265,7 +282,7 @@ impl Settings {
                 refresh_token: secrets::present(&self.drchrono_refresh_token).map(str::to_string),
                 client_id: secrets::present(&self.drchrono_client_id).map(str::to_string),
                 client_secret: secrets::present(&self.drchrono_client_secret).map(str::to_string),
-                token_encryption_key: self.token_encryption_key.clone(),
+                token_keys: self.token_keys(),
                 calls_per_hour: self.drchrono_calls_per_hour,
                 calls_per_second: self.drchrono_calls_per_second,
                 reconcile_percent: self.drchrono_reconcile_percent,

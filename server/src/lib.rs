@@ -36,7 +36,7 @@ pub struct AppState {
 /// `Retry-After`, rather than queueing behind the others without bound.
 pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
     let url = settings.database_url()?;
-    let audit = jobs::domain::audit::AuditSession::new(settings.token_encryption_key.as_ref(), settings.audit_values);
+    let audit = jobs::domain::audit::AuditSession::new(settings.token_keys().as_ref(), settings.audit_values);
     audit
         .on_connect(PgPoolOptions::new())
         .max_connections(settings.limits.database_max_connections.max(1))

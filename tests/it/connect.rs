@@ -3,14 +3,14 @@
 //! once and redirects to the callback), then let connect finish.
 
 use integration_tests::{
-    app::{TEST_TOKEN_KEY, TestApp, spawn_app_configured},
+    app::{TestApp, spawn_app_configured},
     queue,
 };
 use job_runner::{JobState, enqueue};
 use jobs::{
     catalog::SyncRecords,
     domain::RecordKind,
-    drchrono::{DrChronoError, TokenKey, read_stored_tokens, reauthorization_required},
+    drchrono::{DrChronoError, read_stored_tokens, reauthorization_required},
 };
 use sandbox::Kind;
 use server::connect::{Authorization, ConnectArgs, ConnectError, Connected};
@@ -74,7 +74,7 @@ async fn onboarding_connect_sync_revoke_and_reconnect_with_the_service_running()
     for (sealed, plain) in [(&access_enc, &access), (&refresh_enc, &refresh)] {
         assert!(!sealed.windows(plain.len()).any(|w| w == plain.as_bytes()), "no plaintext token in the table");
     }
-    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
+    let key = integration_tests::app::test_keys();
     assert_eq!(read_stored_tokens(app.pool(), &key).await.unwrap(), Some((access, Some(refresh))));
     let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_pending").fetch_one(app.pool()).await.unwrap();
     assert_eq!(pending, 0, "the authorization is consumed");

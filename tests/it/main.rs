@@ -11,6 +11,7 @@ mod fail_closed;
 mod field_mappings;
 mod hostile_input;
 mod http_limits;
+mod key_rotation;
 mod logs_phi;
 mod logs_phi_failures;
 mod metrics;

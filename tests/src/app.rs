@@ -17,6 +17,11 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// TOKEN_ENCRYPTION_KEY of test apps (tests decrypt the token row with it).
 pub const TEST_TOKEN_KEY: [u8; 32] = *b"test-token-encryption-key-32byte";
 
+/// The keys a test app seals and opens with: [`TEST_TOKEN_KEY`] alone.
+pub fn test_keys() -> jobs::drchrono::Keyring {
+    jobs::drchrono::TokenKey::from_bytes(TEST_TOKEN_KEY).into()
+}
+
 pub struct TestApp {
     pub db: TestDb,
     pub settings: Settings,

@@ -35,8 +35,7 @@ pub async fn fresh_db() -> TestDb {
         .expect("CREATE DATABASE");
     let url = with_database(&admin_url, &name);
     // Told the change_log hash key, as the service's own pool is.
-    let key = jobs::drchrono::TokenKey::from_bytes(crate::app::TEST_TOKEN_KEY);
-    let audit = jobs::domain::audit::AuditSession::new(Some(&key), false);
+    let audit = jobs::domain::audit::AuditSession::new(Some(&crate::app::test_keys()), false);
     let pool =
         audit.on_connect(PgPoolOptions::new()).max_connections(12).connect(&url).await.expect("connect to test db");
     jobs::migrate::run(&pool).await.expect("migrations apply to a fresh database");

@@ -92,11 +92,11 @@ fn print_table(notes: &[OpenNote]) {
 /// Prints a note's text as JSON, unsealed with TOKEN_ENCRYPTION_KEY.
 async fn show(id: i64) -> Result<()> {
     let settings = config::service_settings();
-    let key = settings.token_encryption_key.clone().ok_or_else(|| {
+    let keys = settings.token_keys().ok_or_else(|| {
         anyhow::anyhow!("TOKEN_ENCRYPTION_KEY is not set: notes are sealed with it; set it as the service has it")
     })?;
     let pool = config::service_pool(&settings).await?;
-    let text = jobs::deepcura::open_text(&mut *pool.acquire().await?, id, &key).await?;
+    let text = jobs::deepcura::open_text(&mut *pool.acquire().await?, id, &keys).await?;
     jobs::domain::audit::record_read(&pool, &config::cli_actor(), "deepcura show", usize::from(text.is_some())).await?;
     let text = text.ok_or_else(|| {
         anyhow::anyhow!("note {id} is not there, its text was pruned (RETENTION_DEEPCURA_TEXT_DAYS), or it was sealed with another TOKEN_ENCRYPTION_KEY; `cargo xtask deepcura unlinked` lists notes")

@@ -15,6 +15,7 @@ mod demo;
 mod layout;
 mod ops;
 mod pdf;
+mod rotate_key;
 mod sandbox;
 mod service;
 mod sync;
@@ -49,6 +50,8 @@ enum Command {
     /// Deep Cura notes awaiting review (`deepcura unlinked`).
     #[command(subcommand)]
     Deepcura(deepcura::DeepCuraCommand),
+    /// Re-seal every sealed value under TOKEN_ENCRYPTION_KEY (the old key in _PREVIOUS); resumable, --dry-run counts.
+    RotateKey(rotate_key::RotateKeyArgs),
     /// Find or start Postgres, and manage scratch databases.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -97,6 +100,7 @@ async fn main() {
         Command::RetryFailed(args) => ops::retry_failed(args).await,
         Command::Jobs(cmd) => ops::jobs(cmd).await,
         Command::Deepcura(cmd) => deepcura::run(cmd).await,
+        Command::RotateKey(args) => rotate_key::run(args).await,
         Command::Test(args) => test::run(args).await,
         Command::Layout(args) => layout::run(args),
         Command::Sandbox(args) => sandbox::run(args).await,

@@ -40,7 +40,7 @@ impl BackgroundJob for DecryptGridhook {
                 "DEEPCURA_SHARED_SECRET is not set on the worker; set it, then revive with `cargo xtask retry-failed --queue decrypt_gridhook`"
             ))
         })?;
-        let key = settings.drchrono.token_encryption_key.as_ref().ok_or_else(|| {
+        let keys = settings.drchrono.token_keys.as_ref().ok_or_else(|| {
             JobError::permanent(anyhow!(
                 "TOKEN_ENCRYPTION_KEY is not set on the worker (decrypted notes are stored sealed with it); set it, then revive with `cargo xtask retry-failed --queue decrypt_gridhook`"
             ))
@@ -66,7 +66,7 @@ impl BackgroundJob for DecryptGridhook {
         let (note, raw) = opened.with_context(|| format!("delivery {}", self.delivery)).map_err(JobError::permanent)?;
         let actor = format!("job:{}:delivery:{}", Self::NAME, self.delivery);
         let mut tx = ctx.pool.begin().await?;
-        let stored = store_note(&mut tx, self.delivery, &note, &raw, key, &actor).await?;
+        let stored = store_note(&mut tx, self.delivery, &note, &raw, keys, &actor).await?;
         enqueue(&mut *tx, &LinkNote { note: stored.id }).await?;
         tx.commit().await?;
         tracing::info!(

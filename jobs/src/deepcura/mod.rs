@@ -11,6 +11,7 @@ mod store;
 pub use cipher::{Cipher, DecryptError, Scheme, check_shape, decode_base64};
 pub use note::{GridhookNote, ParseError};
 pub use store::{NoteText, StoredNote, open_raw, open_text, store_note};
+pub(crate) use store::{raw_aad, raw_fingerprint};
 
 #[cfg(test)]
 mod tests;

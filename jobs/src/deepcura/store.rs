@@ -4,12 +4,18 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::GridhookNote;
-use crate::drchrono::TokenKey;
+use crate::drchrono::Keyring;
 
 /// The associated data of the sealed raw JSON: table, column and session,
 /// so a sealed copy moved to another row does not open.
-fn raw_aad(session_id: &str) -> String {
+pub(crate) fn raw_aad(session_id: &str) -> String {
     format!("deepcura_notes.raw:{session_id}")
+}
+
+/// `raw_fingerprint`: recognises an identical re-delivery without opening
+/// the stored copy.
+pub(crate) fn raw_fingerprint(keys: &Keyring, raw_text: &str) -> Vec<u8> {
+    keys.fingerprint(&["deepcura_notes.raw", raw_text])
 }
 
 /// The row a delivery was stored in, and whether this delivery changed it.
@@ -27,12 +33,12 @@ pub async fn store_note(
     delivery: i64,
     note: &GridhookNote,
     raw: &Value,
-    key: &TokenKey,
+    keys: &Keyring,
     actor: &str,
 ) -> Result<StoredNote, sqlx::Error> {
     let raw_text = raw.to_string();
-    let sealed = key.seal(&raw_aad(&note.session_id), &raw_text);
-    let fingerprint = key.fingerprint(&["deepcura_notes.raw", &raw_text]);
+    let sealed = keys.seal(&raw_aad(&note.session_id), &raw_text);
+    let fingerprint = raw_fingerprint(keys, &raw_text);
     let written: Option<i64> = sqlx::query_scalar(include_str!("store_note.sql"))
         .bind(&note.session_id)
         .bind(delivery)
@@ -69,14 +75,23 @@ pub async fn store_note(
     Ok(stored)
 }
 
-/// Opens a note's sealed raw JSON, for operators who need every field.
-pub async fn open_raw(db: &mut PgConnection, id: i64, key: &TokenKey) -> Result<Option<String>, sqlx::Error> {
+/// Opens a note's sealed raw JSON, for operators who need every field;
+/// `None` when it is not there, was pruned or opens with neither key.
+pub async fn open_raw(db: &mut PgConnection, id: i64, keys: &Keyring) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(String, Vec<u8>)> =
         sqlx::query_as("SELECT session_id, raw_sealed FROM deepcura_notes WHERE id = $1")
             .bind(id)
             .fetch_optional(db)
             .await?;
-    Ok(row.and_then(|(session, sealed)| key.open(&raw_aad(&session), &sealed)))
+    Ok(row.and_then(|(session, sealed)| match keys.open(&raw_aad(&session), &sealed) {
+        Ok(raw) => Some(raw),
+        Err(e) => {
+            if !sealed.is_empty() {
+                tracing::warn!(deepcura_note = id, error = %e, "a Deep Cura note's sealed text did not open");
+            }
+            None
+        }
+    }))
 }
 
 /// A note's text, unsealed: the SOAP sections and the transcript.
@@ -91,8 +106,8 @@ pub struct NoteText {
 
 /// Unseals a note's text. It is stored only sealed, so this is the one way
 /// to read it, and a caller that does so is reading PHI on purpose.
-pub async fn open_text(db: &mut PgConnection, id: i64, key: &TokenKey) -> Result<Option<NoteText>, sqlx::Error> {
-    let Some(raw) = open_raw(db, id, key).await? else { return Ok(None) };
+pub async fn open_text(db: &mut PgConnection, id: i64, keys: &Keyring) -> Result<Option<NoteText>, sqlx::Error> {
+    let Some(raw) = open_raw(db, id, keys).await? else { return Ok(None) };
     let Ok((note, _)) = GridhookNote::parse(raw.as_bytes()) else { return Ok(None) };
     Ok(Some(NoteText {
         subjective: note.subjective,

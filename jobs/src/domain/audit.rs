@@ -11,7 +11,7 @@
 
 use sqlx::postgres::PgPoolOptions;
 
-use crate::drchrono::TokenKey;
+use crate::drchrono::Keyring;
 
 /// What each pooled connection is told about auditing.
 #[derive(Clone, Default)]
@@ -29,8 +29,10 @@ impl std::fmt::Debug for AuditSession {
 }
 
 impl AuditSession {
-    pub fn new(key: Option<&TokenKey>, values: bool) -> Self {
-        Self { key: key.map(|k| hex::encode(k.derive("change_log"))), values }
+    /// The hashes are keyed with the current key: a rotation changes them
+    /// from then on, and proving equality across it takes the previous key.
+    pub fn new(keys: Option<&Keyring>, values: bool) -> Self {
+        Self { key: keys.map(|k| hex::encode(k.derive("change_log"))), values }
     }
 
     /// `options` with every new connection told the key and the values switch.

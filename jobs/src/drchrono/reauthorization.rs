@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{
-    AuthorizedPair, DrChronoError, REAUTH_MESSAGE_PREFIX,
+    AuthorizedPair, DrChronoError, Keyring, REAUTH_MESSAGE_PREFIX,
     budget::APP,
-    crypto::{ACCESS, REFRESH, TokenKey, open_field, seal_pair},
+    crypto::{ACCESS, REFRESH, open_field, seal_pair},
 };
 
 /// Why DrChrono calls are stopped, for `/ready` and operators.
@@ -39,8 +39,8 @@ pub async fn reauthorization_required(pool: &PgPool) -> Result<Option<ReauthRequ
 /// committing the rotated one, so it is single-flight with refreshes: it
 /// waits for a refresh in flight and lands after it, and a refresh that was
 /// waiting finds the pair changed and uses it without calling DrChrono.
-pub async fn store_authorized_tokens(pool: &PgPool, key: &TokenKey, pair: &AuthorizedPair) -> Result<u64, sqlx::Error> {
-    let sealed = seal_pair(key, &pair.access, Some(&pair.refresh));
+pub async fn store_authorized_tokens(pool: &PgPool, keys: &Keyring, pair: &AuthorizedPair) -> Result<u64, sqlx::Error> {
+    let sealed = seal_pair(keys, &pair.access, Some(&pair.refresh));
     sqlx::query(
         "INSERT INTO oauth_tokens (key, access_token_enc, refresh_token_enc, access_expires_at, granted_scope)
          VALUES ($1, $2, $3, CASE WHEN $4::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END, $5)
@@ -76,7 +76,7 @@ pub struct StoredTokenState {
 }
 
 /// `None` when no pair is stored yet.
-pub async fn stored_token_state(pool: &PgPool, key: &TokenKey) -> Result<Option<StoredTokenState>, sqlx::Error> {
+pub async fn stored_token_state(pool: &PgPool, keys: &Keyring) -> Result<Option<StoredTokenState>, sqlx::Error> {
     type Row = (Vec<u8>, Option<Vec<u8>>, bool, bool, Option<String>);
     let row: Option<Row> = sqlx::query_as(
         "SELECT access_token_enc, refresh_token_enc, coalesce(access_expires_at <= now() + interval '60 seconds', false),
@@ -87,8 +87,8 @@ pub async fn stored_token_state(pool: &PgPool, key: &TokenKey) -> Result<Option<
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|(access, refresh, expired, needs_reauth, granted_scope)| StoredTokenState {
-        decryptable: open_field(key, ACCESS, &access).is_ok()
-            && refresh.as_deref().is_none_or(|r| open_field(key, REFRESH, r).is_ok()),
+        decryptable: open_field(keys, ACCESS, &access).is_ok()
+            && refresh.as_deref().is_none_or(|r| open_field(keys, REFRESH, r).is_ok()),
         has_refresh_token: refresh.is_some(),
         expired,
         needs_reauth,
@@ -99,7 +99,7 @@ pub async fn stored_token_state(pool: &PgPool, key: &TokenKey) -> Result<Option<
 /// Reads the stored pair back in plaintext (operators' tooling and tests).
 pub async fn read_stored_tokens(
     pool: &PgPool,
-    key: &TokenKey,
+    keys: &Keyring,
 ) -> Result<Option<(String, Option<String>)>, DrChronoError> {
     let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT access_token_enc, refresh_token_enc FROM oauth_tokens WHERE key = $1")
@@ -107,7 +107,7 @@ pub async fn read_stored_tokens(
             .fetch_optional(pool)
             .await?;
     let Some((access, refresh)) = row else { return Ok(None) };
-    let access = open_field(key, ACCESS, &access)?;
-    let refresh = refresh.map(|r| open_field(key, REFRESH, &r)).transpose()?;
+    let access = open_field(keys, ACCESS, &access)?;
+    let refresh = refresh.map(|r| open_field(keys, REFRESH, &r)).transpose()?;
     Ok(Some((access, refresh)))
 }

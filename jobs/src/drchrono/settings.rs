@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::TokenKey;
+use super::Keyring;
 
 /// Defaults of the settings that have one; the service's command line
 /// (`server::Settings`) uses the same constants.
@@ -22,7 +22,7 @@ pub const DEFAULT_BATCH_POLL_MS: u64 = 3000;
 pub struct ClientSettings {
     /// API origin, such as `https://drchrono.com` or the sandbox's address.
     pub api_base: String,
-    /// With `token_encryption_key`: the first access token, stored encrypted
+    /// With `token_keys`: the first access token, stored encrypted
     /// on first start. Without key and client credentials: used as is, in
     /// memory (no refresh), for read-only set-ups and older tests.
     pub access_token: Option<String>,
@@ -30,8 +30,9 @@ pub struct ClientSettings {
     pub refresh_token: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
-    /// Encrypts the stored tokens (AES-256-GCM).
-    pub token_encryption_key: Option<TokenKey>,
+    /// Seal and open the stored tokens (AES-256-GCM): `TOKEN_ENCRYPTION_KEY`,
+    /// and `TOKEN_ENCRYPTION_KEY_PREVIOUS` during a rotation.
+    pub token_keys: Option<Keyring>,
     /// The shared hourly budget of API calls, for every process together.
     pub calls_per_hour: u32,
     /// Calls per second for every process together, spaced evenly; 0 turns
@@ -57,7 +58,7 @@ impl Default for ClientSettings {
             refresh_token: None,
             client_id: None,
             client_secret: None,
-            token_encryption_key: None,
+            token_keys: None,
             calls_per_hour: DEFAULT_CALLS_PER_HOUR,
             calls_per_second: DEFAULT_CALLS_PER_SECOND,
             reconcile_percent: DEFAULT_RECONCILE_PERCENT,
@@ -81,7 +82,7 @@ impl std::fmt::Debug for ClientSettings {
             .field("refresh_token", &redacted(&self.refresh_token))
             .field("client_id", &self.client_id)
             .field("client_secret", &redacted(&self.client_secret))
-            .field("token_encryption_key", &self.token_encryption_key)
+            .field("token_keys", &self.token_keys)
             .field("calls_per_hour", &self.calls_per_hour)
             .field("calls_per_second", &self.calls_per_second)
             .field("reconcile_percent", &self.reconcile_percent)

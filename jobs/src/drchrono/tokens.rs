@@ -12,10 +12,10 @@ use chrono::Utc;
 use sqlx::{PgPool, Row as _};
 
 use super::{
-    ClientSettings, DrChronoError,
+    ClientSettings, DrChronoError, Keyring,
     budget::APP,
     calls::CallCount,
-    crypto::{ACCESS, REFRESH, TokenKey, open_field, seal_pair},
+    crypto::{ACCESS, REFRESH, open_field, seal_pair},
     token_grant::{Grant, grant},
 };
 
@@ -37,8 +37,8 @@ impl<'a> Auth<'a> {
         http: &'a reqwest::Client,
         settings: &'a ClientSettings,
     ) -> Result<Self, DrChronoError> {
-        if let Some(key) = &settings.token_encryption_key {
-            return Ok(Auth::Stored(Store { pool, http, settings, key }));
+        if let Some(keys) = &settings.token_keys {
+            return Ok(Auth::Stored(Store { pool, http, settings, keys }));
         }
         if settings.refresh_token.is_some() || settings.client_id.is_some() || settings.client_secret.is_some() {
             return Err(DrChronoError::Config(
@@ -52,11 +52,21 @@ impl<'a> Auth<'a> {
     }
 }
 
+/// `DRCHRONO_ACCESS_TOKEN` and `DRCHRONO_REFRESH_TOKEN`, when set.
+pub(crate) fn seed_pair(settings: &ClientSettings) -> Option<(&str, Option<&str>)> {
+    Some((settings.access_token.as_deref()?, settings.refresh_token.as_deref()))
+}
+
+/// What `seed_fingerprint` is the fingerprint of.
+pub(crate) fn seed_parts<'a>(access: &'a str, refresh: Option<&'a str>) -> [&'a str; 2] {
+    [access, refresh.unwrap_or("")]
+}
+
 pub(crate) struct Store<'a> {
     pool: &'a PgPool,
     http: &'a reqwest::Client,
     settings: &'a ClientSettings,
-    key: &'a TokenKey,
+    keys: &'a Keyring,
 }
 
 struct Row {
@@ -69,7 +79,7 @@ struct Row {
 
 impl Store<'_> {
     fn open(&self, field: &str, bytes: &[u8]) -> Result<String, DrChronoError> {
-        open_field(self.key, field, bytes)
+        open_field(self.keys, field, bytes)
     }
 
     async fn row(&self) -> Result<Option<Row>, DrChronoError> {
@@ -93,10 +103,8 @@ impl Store<'_> {
 
     /// The environment's seed pair and its fingerprint, if one is configured.
     fn seed(&self) -> Option<(&str, Option<&str>, Vec<u8>)> {
-        let access = self.settings.access_token.as_deref()?;
-        let refresh = self.settings.refresh_token.as_deref();
-        let fingerprint = self.key.fingerprint(&[access, refresh.unwrap_or("")]);
-        Some((access, refresh, fingerprint))
+        let (access, refresh) = seed_pair(self.settings)?;
+        Some((access, refresh, self.keys.fingerprint(&seed_parts(access, refresh))))
     }
 
     /// The access token to call with. Checks the re-authorization flag first,
@@ -126,7 +134,7 @@ impl Store<'_> {
                 "no DrChrono tokens are stored yet; run `drchrono-sync connect` (or set DRCHRONO_ACCESS_TOKEN and DRCHRONO_REFRESH_TOKEN for the first start)".into(),
             ));
         };
-        let sealed = seal_pair(self.key, access, refresh);
+        let sealed = seal_pair(self.keys, access, refresh);
         let inserted = sqlx::query(
             "INSERT INTO oauth_tokens (key, access_token_enc, refresh_token_enc, seed_fingerprint)
              VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
@@ -154,10 +162,12 @@ impl Store<'_> {
         let Some((access, refresh, fingerprint)) = self.seed() else {
             return Err(locked_out());
         };
-        if row.seed_fingerprint.as_deref() == Some(fingerprint.as_slice()) {
+        // Made with the previous key, or before subkeys, it is still the same pair.
+        let seeded = row.seed_fingerprint.as_deref();
+        if seeded.is_some_and(|f| self.keys.fingerprint_matches(&seed_parts(access, refresh), f)) {
             return Err(locked_out());
         }
-        let sealed = seal_pair(self.key, access, refresh);
+        let sealed = seal_pair(self.keys, access, refresh);
         let replaced = sqlx::query(
             "UPDATE oauth_tokens
                 SET access_token_enc = $2, refresh_token_enc = $3, seed_fingerprint = $4,
@@ -238,7 +248,7 @@ impl Store<'_> {
                 Err(DrChronoError::NeedsReauthorization { reason: code })
             }
             Grant::Issued { access, refresh, expires_in } => {
-                let sealed = seal_pair(self.key, &access, Some(&refresh));
+                let sealed = seal_pair(self.keys, &access, Some(&refresh));
                 let update = sqlx::query(
                     "UPDATE oauth_tokens
                         SET access_token_enc = $2, refresh_token_enc = $3,
@@ -277,7 +287,7 @@ impl Store<'_> {
     /// Last resort when the refresh's own transaction failed to commit: the
     /// old refresh token is already dead at DrChrono, so the new pair must land.
     async fn store_rotated(&self, access: &str, refresh: &str, expires_in: Option<f64>) -> Result<i64, DrChronoError> {
-        let sealed = seal_pair(self.key, access, Some(refresh));
+        let sealed = seal_pair(self.keys, access, Some(refresh));
         let generation = sqlx::query_scalar(
             "UPDATE oauth_tokens
                 SET access_token_enc = $2, refresh_token_enc = $3,

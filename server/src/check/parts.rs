@@ -27,7 +27,7 @@ pub(super) async fn migrations(pool: &PgPool) -> Part {
 pub(super) async fn tokens(pool: &PgPool, settings: &Settings) -> Part {
     const NAME: &str = "drchrono tokens";
     const CONNECT: &str = "run `drchrono-sync connect` to authorize the app";
-    let Some(key) = &settings.token_encryption_key else {
+    let Some(keys) = settings.token_keys() else {
         if settings.job_settings().drchrono.access_token.is_some() && settings.drchrono_client_id.is_none() {
             return Part::ok(NAME, "static DRCHRONO_ACCESS_TOKEN, used as is and never refreshed");
         }
@@ -45,7 +45,7 @@ pub(super) async fn tokens(pool: &PgPool, settings: &Settings) -> Part {
             "set DRCHRONO_CLIENT_ID and DRCHRONO_CLIENT_SECRET from DrChrono's API console",
         );
     }
-    let state = match jobs::drchrono::stored_token_state(pool, key).await {
+    let state = match jobs::drchrono::stored_token_state(pool, &keys).await {
         Ok(state) => state,
         Err(e) => {
             return Part::fail(
@@ -64,8 +64,8 @@ pub(super) async fn tokens(pool: &PgPool, settings: &Settings) -> Part {
     if !state.decryptable {
         return Part::fail(
             NAME,
-            "stored tokens do not decrypt with TOKEN_ENCRYPTION_KEY",
-            "restore the key they were stored with, or run `drchrono-sync connect`",
+            "stored tokens open with neither TOKEN_ENCRYPTION_KEY nor TOKEN_ENCRYPTION_KEY_PREVIOUS",
+            "set TOKEN_ENCRYPTION_KEY_PREVIOUS to the key they were stored with (then `cargo xtask rotate-key`), or run `drchrono-sync connect`",
         );
     }
     if state.needs_reauth {
@@ -86,8 +86,10 @@ pub(super) async fn tokens(pool: &PgPool, settings: &Settings) -> Part {
 /// The scopes granted at the last `connect`, against those the service uses.
 pub(super) async fn scopes(pool: &PgPool, settings: &Settings) -> Part {
     const NAME: &str = "drchrono scopes";
-    let granted = match &settings.token_encryption_key {
-        Some(key) => jobs::drchrono::stored_token_state(pool, key).await.ok().flatten().and_then(|s| s.granted_scope),
+    let granted = match settings.token_keys() {
+        Some(keys) => {
+            jobs::drchrono::stored_token_state(pool, &keys).await.ok().flatten().and_then(|s| s.granted_scope)
+        }
         None => None,
     };
     let Some(granted) = granted else {

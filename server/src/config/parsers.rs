@@ -1,6 +1,6 @@
 //! Value parsers whose errors name the variable and never quote a secret.
 
-/// Parses `TOKEN_ENCRYPTION_KEY`. A custom parser because clap's own error
+/// Parses `TOKEN_ENCRYPTION_KEY` (and `_PREVIOUS`). A custom parser because clap's own error
 /// for a bad value quotes the value, and this one is a secret: the error
 /// names the variable and says what is wrong, never what was given.
 #[derive(Clone)]
@@ -12,14 +12,18 @@ impl clap::builder::TypedValueParser for TokenKeyParser {
     fn parse_ref(
         &self,
         cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
+        arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<Self::Value, clap::Error> {
         use clap::error::ErrorKind;
+        let name = arg
+            .and_then(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "TOKEN_ENCRYPTION_KEY".into());
         let text = value
             .to_str()
-            .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, "TOKEN_ENCRYPTION_KEY is not valid UTF-8\n"))?;
-        jobs::drchrono::TokenKey::from_base64(text)
+            .ok_or_else(|| clap::Error::raw(ErrorKind::InvalidUtf8, format!("{name} is not valid UTF-8\n")))?;
+        jobs::drchrono::TokenKey::from_base64_var(&name, text)
             .map_err(|message| clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd))
     }
 }

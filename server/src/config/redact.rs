@@ -25,6 +25,7 @@ impl fmt::Debug for Settings {
             .field("drchrono_client_id", &self.drchrono_client_id)
             .field("drchrono_client_secret", &set(&self.drchrono_client_secret))
             .field("token_encryption_key", &self.token_encryption_key)
+            .field("token_encryption_key_previous", &self.token_encryption_key_previous)
             .field("drchrono_calls_per_hour", &self.drchrono_calls_per_hour)
             .field("drchrono_calls_per_second", &self.drchrono_calls_per_second)
             .field("drchrono_reconcile_percent", &self.drchrono_reconcile_percent)
@@ -134,11 +135,15 @@ mod tests {
             *slot = Some(value.into());
         }
         s.token_encryption_key = Some(jobs::drchrono::TokenKey::from_bytes(*b"0123456789abcdef0123456789abcdef"));
+        s.token_encryption_key_previous =
+            Some(jobs::drchrono::TokenKey::from_bytes(*b"fedcba9876543210fedcba9876543210"));
         let shown = format!("{s:?}");
         for value in secrets {
             assert!(!shown.contains(value), "Debug shows {value}: {shown}");
         }
         assert!(!shown.contains("db-password") && !shown.contains("0123456789abcdef"), "{shown}");
+        assert!(!shown.contains("fedcba9876543210"), "{shown}");
+        assert!(shown.contains("token_encryption_key_previous: Some(TokenKey(<redacted>))"), "{shown}");
         assert!(shown.contains("admin_token: Some(\"<redacted>\")"), "says which are set: {shown}");
     }
 }

@@ -22,7 +22,7 @@ pub struct CallbackQuery {
 }
 
 pub async fn callback(State(app): State<AppState>, Query(q): Query<CallbackQuery>) -> Response {
-    let Some(key) = &app.settings.token_encryption_key else {
+    let Some(keys) = app.settings.token_keys() else {
         return page(
             StatusCode::SERVICE_UNAVAILABLE,
             "TOKEN_ENCRYPTION_KEY is not set; the service cannot store DrChrono tokens.",
@@ -33,7 +33,7 @@ pub async fn callback(State(app): State<AppState>, Query(q): Query<CallbackQuery
     };
     let answer = match (q.code.as_deref().filter(|c| !c.is_empty()), q.error.as_deref()) {
         (_, Some(error)) => Callback::Error(oauth_error_code(error)),
-        (Some(code), None) => Callback::Code(key.seal(CODE_AAD, code)),
+        (Some(code), None) => Callback::Code(keys.seal(CODE_AAD, code)),
         (None, None) => {
             return page(
                 StatusCode::BAD_REQUEST,

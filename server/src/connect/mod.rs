@@ -64,8 +64,8 @@ pub enum ConnectError {
     Expired(u64),
     #[error("DrChrono answered the authorization with `{0}`; run connect again and approve the app")]
     Denied(String),
-    #[error("the stored authorization code does not decrypt with TOKEN_ENCRYPTION_KEY; run connect again")]
-    Unsealed,
+    #[error("the stored authorization code does not open ({0}); run connect again")]
+    Unsealed(jobs::drchrono::OpenError),
     #[error(transparent)]
     DrChrono(#[from] jobs::drchrono::DrChronoError),
     #[error("database: {0}; check DATABASE_URL and run `drchrono-sync migrate`")]
@@ -146,17 +146,15 @@ impl Authorization {
     /// Waits for the callback, exchanges the code, stores the pair and
     /// confirms it with DrChrono.
     pub async fn complete(self, pool: &PgPool, settings: &Settings) -> Result<Connected, ConnectError> {
-        let key = settings
-            .token_encryption_key
-            .as_ref()
-            .ok_or(ConnectError::Missing("TOKEN_ENCRYPTION_KEY", "it encrypts the tokens"))?;
+        let keys =
+            settings.token_keys().ok_or(ConnectError::Missing("TOKEN_ENCRYPTION_KEY", "it encrypts the tokens"))?;
         let sealed = self.wait_for_code(pool).await?;
-        let code = key.open(pending::CODE_AAD, &sealed).ok_or(ConnectError::Unsealed)?;
+        let code = keys.open(pending::CODE_AAD, &sealed).map_err(ConnectError::Unsealed)?;
         let client = settings.job_settings().drchrono;
         // Every request sets its own timeout (`ClientSettings::timeout`); no redirect is followed.
         let http = jobs::drchrono::http_client();
         let pair = jobs::drchrono::exchange_code(&http, &client, &code, &self.redirect_uri).await?;
-        let resumed = jobs::drchrono::store_authorized_tokens(pool, key, &pair).await?;
+        let resumed = jobs::drchrono::store_authorized_tokens(pool, &keys, &pair).await?;
         confirm::confirm(pool, &http, &client, pair.scope.as_deref(), resumed).await
     }
 

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-/// The associated data the authorization code is sealed under.
-pub(crate) const CODE_AAD: &str = "oauth_pending.code_enc";
+/// The associated data the authorization code is sealed under (the key
+/// rotation re-seals it too, so it is defined with the other sealed columns).
+pub(crate) const CODE_AAD: &str = jobs::drchrono::OAUTH_CODE_AAD;
 
 /// What the callback brought.
 pub(crate) enum Callback {

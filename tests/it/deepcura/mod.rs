@@ -5,13 +5,12 @@ mod bad_input;
 mod versions;
 
 use chrono::NaiveDate;
-use integration_tests::app::{TEST_TOKEN_KEY, TestApp, spawn_app, spawn_app_configured};
+use integration_tests::app::{TestApp, spawn_app, spawn_app_configured};
 use job_runner::enqueue;
 use jobs::{
     catalog::SyncRecords,
     deepcura::{Scheme, open_raw, open_text},
     domain::RecordKind,
-    drchrono::TokenKey,
 };
 use sandbox::GridhookScheme;
 use serde_json::{Value, json};
@@ -69,7 +68,7 @@ async fn a_gridhook_after_its_note_links_at_once_and_is_stored_sealed() {
             .await
             .unwrap();
     assert_eq!(plan, None, "the note's text is never stored in the clear");
-    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
+    let key = integration_tests::app::test_keys();
     let text = open_text(&mut app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap();
     assert_eq!(text.plan.as_deref(), gridhook["soap"]["plan"].as_str(), "an explicit unseal reads it");
     assert_eq!(text.transcript.as_deref(), gridhook["transcript"].as_str());
@@ -176,7 +175,7 @@ async fn a_session_delivered_again_updates_its_one_note() {
         sqlx::query_as("SELECT id, delivery_id FROM deepcura_notes").fetch_all(app.pool()).await.unwrap();
     let last: i64 = sqlx::query_scalar("SELECT max(id) FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.1).collect::<Vec<_>>(), vec![last], "one note, from the newest delivery");
-    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
+    let key = integration_tests::app::test_keys();
     let text = open_text(&mut app.pool().acquire().await.unwrap(), rows[0].0, &key).await.unwrap().unwrap();
     assert_eq!(text.plan.as_deref(), Some("Revised plan."));
     let writes: i64 = sqlx::query_scalar(

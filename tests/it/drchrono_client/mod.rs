@@ -21,7 +21,7 @@ use job_runner::{BackgroundJob, JobError, JobOutcome, Registry, enqueue};
 use jobs::{
     JobContext, JobSettings,
     drchrono::{
-        ClientSettings, DrChronoError, Priority, TokenKey, date_chunks, date_range_param, max_page_size,
+        ClientSettings, DrChronoError, Keyring, Priority, date_chunks, date_range_param, max_page_size,
         read_stored_tokens, reauthorization_required,
     },
 };
@@ -55,8 +55,8 @@ impl Env {
         JobContext::new(self.db.pool.clone(), self.settings.clone())
     }
 
-    fn key(&self) -> TokenKey {
-        TokenKey::from_bytes(TEST_TOKEN_KEY)
+    fn key(&self) -> Keyring {
+        integration_tests::app::test_keys()
     }
 
     fn patient_path(&self, n: usize) -> String {
@@ -74,7 +74,7 @@ fn job_settings(sandbox: &Sandbox) -> JobSettings {
         refresh_token: Some(refresh),
         client_id: Some(sandbox.config().client_id.clone()),
         client_secret: Some(sandbox.config().client_secret.clone()),
-        token_encryption_key: Some(TokenKey::from_bytes(TEST_TOKEN_KEY)),
+        token_keys: Some(integration_tests::app::test_keys()),
         timeout: Duration::from_secs(5),
         page_retry_delays: vec![Duration::from_millis(20), Duration::from_millis(50), Duration::from_millis(100)],
         ..Default::default()

@@ -107,7 +107,7 @@ async fn a_401_refreshes_once_retries_once_and_stores_the_rotated_pair_encrypted
 
 #[tokio::test]
 async fn without_an_encryption_key_stored_tokens_are_refused_with_a_clear_error() {
-    let env = env_with(1, |s| s.drchrono.token_encryption_key = None).await;
+    let env = env_with(1, |s| s.drchrono.token_keys = None).await;
     let ctx = env.ctx();
     let err = ctx.drchrono().get_object(&env.patient_path(0)).await.unwrap_err();
     let message = err.to_string();
@@ -117,7 +117,7 @@ async fn without_an_encryption_key_stored_tokens_are_refused_with_a_clear_error(
 
     // Only an access token, no key and no client: used as is, in memory.
     let env = env_with(1, |s| {
-        s.drchrono.token_encryption_key = None;
+        s.drchrono.token_keys = None;
         s.drchrono.refresh_token = None;
         s.drchrono.client_id = None;
         s.drchrono.client_secret = None;
