@@ -110,11 +110,9 @@ async fn change_log(pool: &PgPool, targets: &[Target]) -> Result<(u64, u64)> {
 
 /// (jobs, dead jobs, a few dead jobs' queue and error class).
 async fn jobs(pool: &PgPool) -> Result<(i64, i64, Vec<String>)> {
-    let (all, dead): (i64, i64) =
-        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE status = 'Killed') FROM apalis.jobs")
-            .fetch_one(pool)
-            .await
-            .context("counting jobs")?;
+    use job_runner::{JobState, queries::count};
+    let all = count(pool, None, &JobState::ALL).await.context("counting jobs")?;
+    let dead = count(pool, None, &[JobState::Dead]).await.context("counting dead jobs")?;
     let examples: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT id, queue, error_class FROM dead_jobs ORDER BY died_at LIMIT 5")
             .fetch_all(pool)
