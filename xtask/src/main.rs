@@ -6,6 +6,7 @@
 //! toolchain that runs xtask is the one that builds and tests.
 
 mod bench;
+mod chaos;
 mod check;
 mod config;
 mod connect;
@@ -18,6 +19,7 @@ mod pdf;
 mod rotate_key;
 mod sandbox;
 mod service;
+mod service_process;
 mod sync;
 mod sync_estimate;
 mod sync_progress;
@@ -64,6 +66,8 @@ enum Command {
     /// Note PDF archive: list notes whose PDF needs review, or check one again.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
+    /// Deliveries while workers, the HTTP process and Postgres are killed; checks nothing was lost (minutes).
+    Chaos(chaos::ChaosArgs),
     /// Measure the job runner (one JSON line per figure on stdout; release build).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -105,6 +109,7 @@ async fn main() {
         Command::Layout(args) => layout::run(args),
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Chaos(args) => chaos::run(args).await,
         Command::Pdf(cmd) => pdf::run(cmd).await,
     };
     if let Err(e) = result {

@@ -8,6 +8,7 @@
 
 mod locate;
 mod private_cluster;
+mod scratch_cluster;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
@@ -15,6 +16,8 @@ use sqlx::{Connection, PgConnection};
 use std::time::Duration;
 
 pub use locate::locate;
+pub use private_cluster::{any_free_port, target_dir};
+pub use scratch_cluster::{Restarter, ScratchCluster};
 
 /// Prefix of the per-test databases the integration harness creates.
 /// A crashed test run leaves them behind; `db reset-tests` and `test` drop them.

@@ -21,7 +21,7 @@ use super::{Postgres, connect};
 /// port is used when it is taken.
 const PREFERRED_PORT: u16 = 55432;
 /// The OS user that runs the cluster when xtask runs as root.
-const SERVICE_USER: &str = "postgres";
+pub(super) const SERVICE_USER: &str = "postgres";
 
 /// Starts (initialising first if needed) the private cluster; `None` when
 /// the machine has no PostgreSQL binaries.
@@ -40,17 +40,8 @@ pub async fn ensure() -> Result<Option<Postgres>> {
         None => {
             let port = free_port()?;
             eprintln!("db: starting the private cluster in {shown} on 127.0.0.1:{port}");
-            let opts = format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
-            let log = data.join("server.log");
-            let args = ["-D", path_str(&data)?, "-l", path_str(&log)?, "-w", "-t", "60", "-o", &opts, "start"];
-            let out = pg(&bin, "pg_ctl", &args, run_as)?;
-            if !out.status.success() {
-                bail!(
-                    "pg_ctl start failed: {}\nSee {} for the server's log; `rm -rf {shown}` starts afresh.",
-                    output_text(&out),
-                    log.display()
-                );
-            }
+            start(&bin, &data, port, &[], run_as)
+                .map_err(|e| anyhow::anyhow!("{e:#}; `rm -rf {shown}` starts afresh."))?;
             port
         }
     };
@@ -63,8 +54,25 @@ pub async fn ensure() -> Result<Option<Postgres>> {
     Ok(Some(Postgres { url, how }))
 }
 
+/// `pg_ctl start` on 127.0.0.1:`port` with no Unix socket, waiting until it
+/// accepts connections; `settings` are extra `-c name=value` options. The
+/// server's log is `server.log` in the data directory.
+pub(super) fn start(bin: &Path, data: &Path, port: u16, settings: &[&str], run_as: Option<&str>) -> Result<()> {
+    let mut opts = format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
+    for setting in settings {
+        opts.push_str(&format!(" -c {setting}"));
+    }
+    let log = data.join("server.log");
+    let args = ["-D", path_str(data)?, "-l", path_str(&log)?, "-w", "-t", "60", "-o", &opts, "start"];
+    let out = pg(bin, "pg_ctl", &args, run_as)?;
+    if !out.status.success() {
+        bail!("pg_ctl start failed: {}\nSee {} for the server's log", output_text(&out), log.display());
+    }
+    Ok(())
+}
+
 /// `initdb` with trust auth and a `postgres` superuser.
-fn init(bin: &Path, data: &Path, run_as: Option<&str>) -> Result<()> {
+pub(super) fn init(bin: &Path, data: &Path, run_as: Option<&str>) -> Result<()> {
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     if let Some(user) = run_as {
         let st = Command::new("chown").args(["-R", &format!("{user}:"), path_str(data)?]).status()?;
@@ -100,7 +108,7 @@ fn running_port(bin: &Path, data: &Path, run_as: Option<&str>) -> Option<u16> {
 }
 
 /// Runs `bin/tool args`, as `user` when given.
-fn pg(bin: &Path, tool: &str, args: &[&str], run_as: Option<&str>) -> Result<Output> {
+pub(super) fn pg(bin: &Path, tool: &str, args: &[&str], run_as: Option<&str>) -> Result<Output> {
     let exe = bin.join(tool);
     let exe = path_str(&exe)?;
     let mut cmd = match run_as {
@@ -136,7 +144,7 @@ fn shell_quote(s: &str) -> String {
 
 /// The newest `/usr/lib/postgresql/<ver>/bin` with `initdb` and `pg_ctl`,
 /// else the directory on PATH that has both (Fedora, Homebrew).
-fn find_bin_dir() -> Option<PathBuf> {
+pub(super) fn find_bin_dir() -> Option<PathBuf> {
     let has_tools = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
     let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -165,7 +173,7 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-fn running_as_root() -> bool {
+pub(super) fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
@@ -173,15 +181,20 @@ fn free_port() -> Result<u16> {
     if std::net::TcpListener::bind(("127.0.0.1", PREFERRED_PORT)).is_ok() {
         return Ok(PREFERRED_PORT);
     }
+    any_free_port()
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (the OS's choice).
+pub fn any_free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("no free TCP port on 127.0.0.1")?;
     Ok(l.local_addr()?.port())
 }
 
-fn path_str(p: &Path) -> Result<&str> {
+pub(super) fn path_str(p: &Path) -> Result<&str> {
     p.to_str().with_context(|| format!("path is not UTF-8: {}", p.display()))
 }
 
-fn output_text(out: &Output) -> String {
+pub(super) fn output_text(out: &Output) -> String {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     text.trim().to_string()
 }

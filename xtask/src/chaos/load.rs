@@ -1,0 +1,140 @@
+//! The burst: real-format DrChrono deliveries of many versions of the same
+//! records, sent at a fixed concurrency, each retried with the same
+//! delivery id until it is answered 2xx, as DrChrono retries a failed one.
+//!
+//! Each new version is made in the sandbox first (`modify` bumps the
+//! record's `updated_at`, strictly later than the last), so the object
+//! delivered is what DrChrono itself would serve for that version.
+
+use rand::{RngExt as _, seq::SliceRandom as _};
+use sandbox::{Kind, Sandbox, WebhookSender};
+use serde_json::Value;
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use super::answers::{Answer, Tally};
+
+/// Attempts per delivery before the sender gives up on it.
+const MAX_ATTEMPTS: u32 = 60;
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A record the burst changes, and the event its changes are delivered as.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: jobs::domain::RecordKind,
+    sandbox_kind: Kind,
+    pub id: i64,
+}
+
+/// One delivery (one version) and every answer its attempts got.
+#[derive(Debug)]
+pub struct Sent {
+    pub target: usize,
+    pub updated_at: String,
+    pub delivery_id: String,
+    pub answers: Vec<Answer>,
+}
+
+impl Sent {
+    pub fn succeeded(&self) -> bool {
+        self.answers.contains(&Answer::Success)
+    }
+}
+
+/// Up to `count` records, spread over every kind a delivery can carry whole.
+pub fn targets(sandbox: &Sandbox, count: usize) -> Vec<Target> {
+    use jobs::domain::RecordKind as R;
+    let kinds = [
+        (Kind::Patient, R::Patient),
+        (Kind::Appointment, R::Appointment),
+        (Kind::ClinicalNote, R::ClinicalNote),
+        (Kind::Problem, R::Problem),
+        (Kind::Medication, R::Medication),
+        (Kind::Allergy, R::Allergy),
+    ];
+    let per_kind = count.div_ceil(kinds.len());
+    let mut targets: Vec<Target> = kinds
+        .into_iter()
+        .flat_map(|(sandbox_kind, kind)| {
+            let ids = sandbox.ids(sandbox_kind).into_iter().take(per_kind);
+            ids.map(move |id| Target { kind, sandbox_kind, id })
+        })
+        .collect();
+    targets.shuffle(&mut rand::rng());
+    targets.truncate(count);
+    targets
+}
+
+/// The event and object of a new version of `target`, made in the sandbox.
+fn new_version(sandbox: &Sandbox, target: &Target) -> Option<(&'static str, Value)> {
+    Some(match target.sandbox_kind {
+        Kind::ClinicalNote => {
+            let locked = sandbox.record(Kind::ClinicalNote, target.id)?.get("locked") == Some(&Value::Bool(true));
+            let event = if locked { "CLINICAL_NOTE_UNLOCK" } else { "CLINICAL_NOTE_LOCK" };
+            (event, sandbox.lock_note(target.id, !locked)?)
+        }
+        kind => {
+            let event = match kind {
+                Kind::Patient => "PATIENT_MODIFY",
+                Kind::Appointment => "APPOINTMENT_MODIFY",
+                Kind::Problem => "PATIENT_PROBLEM_MODIFY",
+                Kind::Medication => "PATIENT_MEDICATION_MODIFY",
+                _ => "PATIENT_ALLERGY_MODIFY",
+            };
+            (event, sandbox.modify(kind, target.id, |_| {})?)
+        }
+    })
+}
+
+/// Sends new versions of random targets from `concurrency` senders until
+/// `until`, then lets the deliveries in flight finish their retries.
+pub async fn burst(
+    sandbox: Arc<Sandbox>,
+    sender: WebhookSender,
+    targets: Arc<Vec<Target>>,
+    concurrency: usize,
+    until: Instant,
+    tally: Arc<Tally>,
+) -> Vec<Sent> {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (sandbox, sender, targets, tally, sent) =
+            (sandbox.clone(), sender.clone(), targets.clone(), tally.clone(), sent.clone());
+        senders.spawn(async move {
+            while Instant::now() < until {
+                let target = rand::rng().random_range(0..targets.len());
+                let Some((event, object)) = new_version(&sandbox, &targets[target]) else { continue };
+                let updated_at = object.get("updated_at").and_then(Value::as_str).unwrap_or_default().to_string();
+                let delivery_id = format!("chaos-{:032x}", rand::random::<u128>());
+                let answers = deliver(&sender, event, &object, &delivery_id, &tally).await;
+                sent.lock().unwrap_or_else(|p| p.into_inner()).push(Sent { target, updated_at, delivery_id, answers });
+            }
+        });
+    }
+    while senders.join_next().await.is_some() {}
+    std::mem::take(&mut *sent.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Attempts until a 2xx (or `MAX_ATTEMPTS`), with a growing pause between.
+async fn deliver(sender: &WebhookSender, event: &str, object: &Value, id: &str, tally: &Tally) -> Vec<Answer> {
+    let mut answers = Vec::new();
+    let mut pause = Duration::from_millis(50);
+    for _ in 0..MAX_ATTEMPTS {
+        let answer = match sender.send_with_delivery_id(event, object, id).await {
+            Ok(response) => Answer::of_status(response.status()),
+            Err(e) => Answer::of_error(&e),
+        };
+        tally.count(&answer);
+        let done = answer == Answer::Success;
+        answers.push(answer);
+        if done {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_BACKOFF);
+    }
+    answers
+}
