@@ -12,6 +12,7 @@ mod connect;
 mod db;
 mod deepcura;
 mod demo;
+mod fuzz;
 mod layout;
 mod ops;
 mod pdf;
@@ -61,6 +62,8 @@ enum Command {
     /// Note PDF archive: list notes whose PDF needs review, or check one again.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
+    /// Malformed bodies with valid credentials on every inbound endpoint; non-zero on any 5xx, panic or poison job.
+    Fuzz(fuzz::FuzzArgs),
     /// Measure the job runner (one JSON line per figure on stdout; release build).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -101,6 +104,7 @@ async fn main() {
         Command::Layout(args) => layout::run(args),
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Fuzz(args) => fuzz::run(args).await,
         Command::Pdf(cmd) => pdf::run(cmd).await,
     };
     if let Err(e) = result {

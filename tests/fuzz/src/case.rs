@@ -1,7 +1,11 @@
 //! One fuzz case: an endpoint, a request with valid credentials and a
 //! malformed body or query, and the mutations that made it.
 
-use crate::{inbound, queries, rng::Rng, samples::{Samples, Target}};
+use crate::{
+    inbound, queries,
+    rng::Rng,
+    samples::{Samples, Target},
+};
 
 /// The endpoints fuzzed, each counted apart in the figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,7 +81,15 @@ pub struct Case {
 
 impl Case {
     pub fn new(endpoint: Endpoint, method: reqwest::Method, path: impl Into<String>) -> Case {
-        Case { index: 0, endpoint, method, path: path.into(), headers: Vec::new(), body: Vec::new(), mutations: Vec::new() }
+        Case {
+            index: 0,
+            endpoint,
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            mutations: Vec::new(),
+        }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<Vec<u8>>) -> Case {

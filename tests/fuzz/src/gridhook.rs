@@ -29,7 +29,10 @@ pub fn deepcura(rng: &mut Rng, target: &Target, samples: &Samples) -> Case {
         5..=7 => {
             let valid = B64.decode(encrypt(gridhook.to_string().as_bytes())).unwrap_or_default();
             let (payload, name) = ciphertext(rng, valid, target);
-            Mutated { body: serde_json::to_vec(&json!({ "encrypted_payload": payload })).unwrap_or_default(), mutations: vec![name] }
+            Mutated {
+                body: serde_json::to_vec(&json!({ "encrypted_payload": payload })).unwrap_or_default(),
+                mutations: vec![name],
+            }
         }
         _ => {
             let envelope = json!({ "encrypted_payload": encrypt(gridhook.to_string().as_bytes()) });

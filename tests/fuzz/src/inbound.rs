@@ -98,7 +98,11 @@ pub fn partner(rng: &mut Rng, target: &Target, samples: &Samples) -> Case {
         "notes": "Annual physical examination",
     });
     let path = if rng.chance(90) { "/webhook/appointments" } else { "/webhooks/appointments" };
-    Case::new(Endpoint::Partner, Method::POST, path).bearer(&target.partner_token).json(mutate(rng, &event, target.max_body))
+    Case::new(Endpoint::Partner, Method::POST, path).bearer(&target.partner_token).json(mutate(
+        rng,
+        &event,
+        target.max_body,
+    ))
 }
 
 /// A write-API request: a create or an update of a patient or an appointment.

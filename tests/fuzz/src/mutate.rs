@@ -137,9 +137,14 @@ fn add_key(rng: &mut Rng, d: &mut Draft, path: &[Step]) {
     if let (true, Some(existing)) = (rng.chance(50), map.keys().next().cloned()) {
         // A duplicate key cannot live in a Map: the object becomes raw text.
         let rest = serde_json::to_vec(&Value::Object(map)).unwrap_or_default();
-        let dup = [b"{".as_slice(), &serde_json::to_vec(&existing).unwrap_or_default(), b": ", &values::wrong_type(rng)]
-            .concat();
-        let raw = if rest.len() > 2 { [dup, b", ".to_vec(), rest[1..].to_vec()].concat() } else { [dup, b"}".to_vec()].concat() };
+        let dup =
+            [b"{".as_slice(), &serde_json::to_vec(&existing).unwrap_or_default(), b": ", &values::wrong_type(rng)]
+                .concat();
+        let raw = if rest.len() > 2 {
+            [dup, b", ".to_vec(), rest[1..].to_vec()].concat()
+        } else {
+            [dup, b"}".to_vec()].concat()
+        };
         let marker = d.marker(raw);
         if let Some(node) = node_mut(&mut d.tree, parent) {
             *node = marker;

@@ -79,7 +79,8 @@ fn query(rng: &mut Rng, keys: &[&str]) -> String {
 }
 
 pub fn verify(rng: &mut Rng) -> Case {
-    let mut case = Case::new(Endpoint::DrChronoVerify, Method::GET, format!("/webhooks/drchrono?{}", query(rng, &["msg"])));
+    let mut case =
+        Case::new(Endpoint::DrChronoVerify, Method::GET, format!("/webhooks/drchrono?{}", query(rng, &["msg"])));
     case.mutations.push("query");
     case
 }

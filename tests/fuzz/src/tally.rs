@@ -2,7 +2,10 @@
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
-use crate::{case::{Case, Endpoint}, send::Answer};
+use crate::{
+    case::{Case, Endpoint},
+    send::Answer,
+};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counts {
