@@ -33,5 +33,9 @@ async fn a_fixed_seed_slice_of_the_fuzzer_finds_no_5xx_panic_or_poison_job() {
     assert!(jobs.poison.is_empty(), "poison jobs: {:#?}", jobs.poison);
     assert_eq!(fuzz::panics::count(), 0, "something panicked; see the test's output");
     let total = tally.total();
-    assert!(total.ok > 100 && total.client_error > 100 && jobs.jobs > 50, "the slice reached the jobs: {}", tally.summary());
+    assert!(
+        total.ok > 100 && total.client_error > 100 && jobs.jobs > 50,
+        "the slice reached the jobs: {}",
+        tally.summary()
+    );
 }

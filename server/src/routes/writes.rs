@@ -158,7 +158,9 @@ async fn job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<S
     let role = caller(&state, &headers)?;
     // Postgres refuses NUL in text: no job id holds one, and asking must not be a 500.
     if id.contains('\0') {
-        return Err(ApiError::BadRequest("the job id contains a NUL character; use the job_id of the 202 answer".into()));
+        return Err(ApiError::BadRequest(
+            "the job id contains a NUL character; use the job_id of the 202 answer".into(),
+        ));
     }
     let found = writeback::job(&state.pool, &id).await?;
     let actor = format!("api:{role}");
