@@ -163,3 +163,15 @@ async fn a_delivery_without_updated_at_never_overwrites_a_stamped_row() {
     let report = queue::report(app.pool(), job).await;
     assert!(format!("{report:?}").contains("no updated_at"), "the job says why: {report:?}");
 }
+
+/// A NUL in a path id or a query filter reaches a text bind unless it is
+/// refused first: Postgres would answer 22021 and the service a 500.
+#[tokio::test]
+async fn a_nul_in_an_operator_query_or_path_id_is_a_400() {
+    let app = spawn_app().await;
+    for path in ["/api/jobs/%00", "/api/jobs/a%00b", "/events?appointment_id=a%00", "/events?patient_id=%00"] {
+        let resp = app.http.get(app.url(path)).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        let (status, said) = message(resp).await;
+        assert_eq!((status, said.contains("NUL")), (400, true), "{path}: {said}");
+    }
+}

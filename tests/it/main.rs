@@ -9,6 +9,7 @@ mod deepcura;
 mod drchrono_client;
 mod fail_closed;
 mod field_mappings;
+mod fuzz_slice;
 mod hostile_input;
 mod http_limits;
 mod key_rotation;

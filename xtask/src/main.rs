@@ -13,6 +13,7 @@ mod connect;
 mod db;
 mod deepcura;
 mod demo;
+mod fuzz;
 mod layout;
 mod ops;
 mod pdf;
@@ -68,6 +69,8 @@ enum Command {
     Pdf(pdf::PdfCommand),
     /// Deliveries while workers, the HTTP process and Postgres are killed; checks nothing was lost (minutes).
     Chaos(chaos::ChaosArgs),
+    /// Malformed bodies with valid credentials on every inbound endpoint; non-zero on any 5xx, panic or poison job.
+    Fuzz(fuzz::FuzzArgs),
     /// Measure the job runner (one JSON line per figure on stdout; release build).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -110,6 +113,7 @@ async fn main() {
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Chaos(args) => chaos::run(args).await,
+        Command::Fuzz(args) => fuzz::run(args).await,
         Command::Pdf(cmd) => pdf::run(cmd).await,
     };
     if let Err(e) = result {

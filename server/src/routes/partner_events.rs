@@ -47,6 +47,12 @@ impl EventQuery {
         if self.event_type.as_deref().is_some_and(|t| !EVENT_TYPES.contains(&t)) {
             return Err(ApiError::BadRequest(format!("event_type must be one of {}", EVENT_TYPES.join(", "))));
         }
+        // Postgres refuses NUL in text: no stored id holds one.
+        for (name, value) in [("appointment_id", &self.appointment_id), ("patient_id", &self.patient_id)] {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                return Err(ApiError::BadRequest(format!("{name} contains a NUL character (%00); remove it")));
+            }
+        }
         let limit =
             match self.limit.as_deref() {
                 None => DEFAULT_LIMIT,

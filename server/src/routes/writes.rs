@@ -156,6 +156,12 @@ fn state_of(state: JobState) -> &'static str {
 
 async fn job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
     let role = caller(&state, &headers)?;
+    // Postgres refuses NUL in text: no job id holds one, and asking must not be a 500.
+    if id.contains('\0') {
+        return Err(ApiError::BadRequest(
+            "the job id contains a NUL character; use the job_id of the 202 answer".into(),
+        ));
+    }
     let found = writeback::job(&state.pool, &id).await?;
     let actor = format!("api:{role}");
     jobs::domain::audit::record_read(&state.pool, &actor, "GET /api/jobs/{id}", usize::from(found.is_some())).await?;

@@ -129,12 +129,12 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
     }
 }
 
-fn already_release() -> bool {
+pub(crate) fn already_release() -> bool {
     std::env::var("XTASK_RELEASE").is_ok_and(|v| v == "1")
 }
 
 /// Runs the same arguments through a release build and exits with its code.
-fn reexec_release() -> ! {
+pub(crate) fn reexec_release() -> ! {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
     eprintln!("bench: switching to a release build of xtask (the first build takes a few minutes)");
     let status = cargo().args(["run", "--release", "-p", "xtask", "--"]).args(&args).env("XTASK_RELEASE", "1").status();

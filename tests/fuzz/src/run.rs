@@ -1,0 +1,44 @@
+//! Sends cases `first..first + count` of a seed, at most `concurrency` at
+//! once, until they are all sent or the deadline passes.
+
+use std::time::Instant;
+
+use futures::{StreamExt as _, future};
+
+use crate::{
+    case::generate,
+    samples::{Samples, Target},
+    send::{client, send},
+    tally::Tally,
+};
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub seed: u64,
+    pub first: u64,
+    pub count: u64,
+    pub concurrency: usize,
+    /// No case starts after it.
+    pub deadline: Option<Instant>,
+}
+
+pub async fn run(target: &Target, samples: &Samples, plan: &Plan) -> Tally {
+    let http = client();
+    let deadline = plan.deadline;
+    futures::stream::iter(plan.first..plan.first.saturating_add(plan.count))
+        .take_while(|_| future::ready(deadline.is_none_or(|d| Instant::now() < d)))
+        .map(|index| {
+            let http = &http;
+            async move {
+                let case = generate(plan.seed, index, target, samples);
+                let answer = send(http, target, &case).await;
+                (case, answer)
+            }
+        })
+        .buffer_unordered(plan.concurrency.max(1))
+        .fold(Tally::default(), |mut tally, (case, answer)| {
+            tally.add(&case, &answer);
+            future::ready(tally)
+        })
+        .await
+}
