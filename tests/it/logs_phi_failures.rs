@@ -22,11 +22,17 @@ use serde_json::{Value, json};
 async fn recorded_text(app: &TestApp) -> String {
     let sql = "SELECT concat_ws(E'\\n', \
          (SELECT string_agg(message, E'\\n') FROM job_attempts), \
-         (SELECT string_agg(last_result::text, E'\\n') FROM apalis.jobs), \
          (SELECT string_agg(reason, E'\\n') FROM webhook_deliveries), \
          (SELECT string_agg(reason, E'\\n') FROM pdf_checks), \
          (SELECT string_agg(error, E'\\n') FROM sync_runs))";
-    sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap()
+    let recorded: String = sqlx::query_scalar(sql).fetch_one(app.pool()).await.unwrap();
+    let mut results = Vec::new();
+    for queue in jobs::registry::all().names() {
+        for job in queue::of_queue(app.pool(), queue).await {
+            results.push(format!("{} {:?}", job.args, job.last_result));
+        }
+    }
+    format!("{recorded}\n{}", results.join("\n"))
 }
 
 async fn write_patient(app: &TestApp, body: &Value) -> String {

@@ -60,7 +60,7 @@ pub fn drchrono(rng: &mut Rng, target: &Target, samples: &Samples) -> Case {
         1 => case.header("x-drchrono-delivery", "fuzz-repeated-delivery"),
         2 => case.header("x-drchrono-delivery", vec![b'd', 0xE9, 0xFF, b'x']),
         3 => case.header("x-drchrono-delivery", "d".repeat(4_000)),
-        _ => case.header("x-drchrono-delivery", format!("{:032x}", rng.next())),
+        _ => case.header("x-drchrono-delivery", format!("{:032x}", rng.next_u64())),
     };
     let signature = if rng.chance(70) {
         target.webhook_secret.clone()

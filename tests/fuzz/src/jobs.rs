@@ -32,7 +32,7 @@ const POISON: &str = "\
     ORDER BY min(id)";
 
 pub async fn check(pool: &PgPool) -> anyhow::Result<JobFigures> {
-    let jobs = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(pool).await?;
+    let jobs = job_runner::queries::count(pool, None, &job_runner::JobState::ALL).await?;
     let attempts = sqlx::query_scalar("SELECT count(*) FROM job_attempts").fetch_one(pool).await?;
     let poison = sqlx::query_scalar(POISON).fetch_all(pool).await?;
     Ok(JobFigures { jobs, attempts, poison })

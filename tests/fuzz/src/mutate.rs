@@ -216,7 +216,7 @@ fn mutate_bytes(rng: &mut Rng, body: &mut Vec<u8>) -> &'static str {
         }
         5 => {
             const TAILS: &[&[u8]] = &[b"}", b",{}", b"\x00", b"garbage", b"\n{}"];
-            let tail: &[u8] = *rng.pick(TAILS);
+            let tail: &[u8] = rng.pick::<&[u8]>(TAILS);
             body.extend_from_slice(tail);
             "trailing_garbage"
         }

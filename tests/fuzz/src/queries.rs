@@ -56,7 +56,7 @@ fn encode(text: &str) -> String {
 /// One hostile value, encoded for a query or a path segment.
 pub fn value(rng: &mut Rng) -> String {
     match rng.below(10) {
-        0..=5 => encode(*rng.pick(TEXT)),
+        0..=5 => encode(rng.pick::<&str>(TEXT)),
         6 | 7 => rng.pick(ENCODED).to_string(),
         8 => encode(&"9".repeat(1 + rng.below(4_000))),
         _ => encode(&rng.pick(TEXT).repeat(50)),

@@ -127,7 +127,7 @@ pub fn number(rng: &mut Rng) -> Vec<u8> {
 
 /// A hostile date token (a JSON string).
 pub fn date(rng: &mut Rng) -> Vec<u8> {
-    quoted(*rng.pick(DATES))
+    quoted(rng.pick::<&str>(DATES))
 }
 
 /// A string token with escapes, control characters or lone surrogates.
@@ -142,7 +142,7 @@ pub fn invalid_utf8(rng: &mut Rng) -> Vec<u8> {
 
 /// A valid but awkward string token.
 pub fn awkward(rng: &mut Rng) -> Vec<u8> {
-    quoted(*rng.pick(AWKWARD))
+    quoted(rng.pick::<&str>(AWKWARD))
 }
 
 /// Control characters (NUL included, now and then) in a string token.

@@ -2,8 +2,8 @@
 //! (no second job), and of two versions of a session the newer by the
 //! note's own time is kept, whatever order they arrive in.
 
-use integration_tests::app::{TEST_TOKEN_KEY, TestApp, spawn_app};
-use jobs::{deepcura::open_text, drchrono::TokenKey};
+use integration_tests::app::{TestApp, spawn_app};
+use jobs::deepcura::open_text;
 use sandbox::{GridhookScheme, Kind};
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ async fn plan_of(app: &TestApp, session: &str) -> Option<String> {
         .fetch_one(app.pool())
         .await
         .unwrap();
-    let key = TokenKey::from_bytes(TEST_TOKEN_KEY);
+    let key = integration_tests::app::test_keys();
     open_text(&mut app.pool().acquire().await.unwrap(), id, &key).await.unwrap().unwrap().plan
 }
 
@@ -33,10 +33,7 @@ async fn a_delivery_id_seen_before_is_a_duplicate_that_makes_no_job() {
     assert_eq!((first["outcome"].as_str(), again["outcome"].as_str()), (Some("accepted"), Some("duplicate")));
     assert_eq!(first["job_id"], again["job_id"], "the duplicate points at the first delivery's job");
     app.drain_jobs().await;
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'decrypt_gridhook'")
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
+    let jobs = integration_tests::queue::count(app.pool(), Some("decrypt_gridhook"), &job_runner::JobState::ALL).await;
     assert_eq!(jobs, 1, "one decrypt job for one delivery sent twice");
     let outcomes: Vec<String> =
         sqlx::query_scalar("SELECT outcome FROM webhook_deliveries WHERE source = 'deepcura' ORDER BY id")
