@@ -75,3 +75,17 @@ async fn queue_names_are_the_stable_snake_case_job_names() {
         "the row's queue is the job's NAME, not a Rust type path"
     );
 }
+
+/// A dedup key past an index entry's size limit (a sender's value can be
+/// that long) still enqueues and still deduplicates: the table holds its
+/// SHA-256, not a database error.
+#[tokio::test]
+async fn a_dedup_key_too_long_for_the_index_still_enqueues_once() {
+    let db = fresh_db().await;
+    let key = "k".repeat(10_000);
+    let job = Noop { tag: "long-key".into(), key: Some(key.clone()) };
+    let first = enqueue(&db.pool, &job).await.expect("a long key enqueues").expect("inserted");
+    assert_eq!(enqueue(&db.pool, &job).await.unwrap(), None, "the same key is a duplicate");
+    let holder = job_runner::queries::active_job_with_key(&db.pool, Noop::NAME, &key).await.unwrap();
+    assert_eq!(holder, Some(first), "the producer finds the job holding its long key");
+}

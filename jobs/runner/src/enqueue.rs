@@ -22,7 +22,11 @@ struct NewJob {
 }
 
 fn new_job<J: BackgroundJob>(job: &J) -> Result<NewJob, serde_json::Error> {
-    Ok(NewJob { id: ulid::Ulid::generate().to_string(), payload: serde_json::to_vec(job)?, key: job.dedup_key() })
+    Ok(NewJob {
+        id: ulid::Ulid::generate().to_string(),
+        payload: serde_json::to_vec(job)?,
+        key: job.dedup_key().map(|k| crate::job::stored_key(&k).into_owned()),
+    })
 }
 
 /// A job whose key an active job holds is not inserted.

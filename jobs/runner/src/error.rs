@@ -107,7 +107,8 @@ impl std::error::Error for StoredError {}
 /// because Postgres messages can quote column values.
 impl From<sqlx::Error> for JobError {
     /// A data exception (SQLSTATE class 22: a NUL in text, a number out of
-    /// range, a date that is not one) is the job's data at fault: retrying
+    /// range, a date that is not one) or a program limit (class 54: a value
+    /// too large for its index) is the job's data at fault: retrying
     /// gives the same answer, so it fails once as a bad payload, naming the
     /// column where Postgres says which. Everything else may pass.
     fn from(e: sqlx::Error) -> Self {
@@ -118,13 +119,13 @@ impl From<sqlx::Error> for JobError {
     }
 }
 
-/// The PHI-free description of a class-22 error; `None` for other errors.
+/// The PHI-free description of a class-22 or class-54 error; `None` for other errors.
 /// Postgres's own message may quote the value, so only its code and the
 /// names of the table, column and type are kept.
 fn data_exception(e: &sqlx::Error) -> Option<String> {
     let sqlx::Error::Database(db) = e else { return None };
     let code = db.code()?;
-    if !code.starts_with("22") {
+    if !code.starts_with("22") && !code.starts_with("54") {
         return None;
     }
     let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
@@ -137,6 +138,8 @@ fn data_exception(e: &sqlx::Error) -> Option<String> {
     };
     let what = if code == "22P05" {
         "a NUL character (\\u0000), which Postgres cannot store"
+    } else if code.starts_with("54") {
+        "a value too large to store or index"
     } else {
         "a value Postgres refuses"
     };

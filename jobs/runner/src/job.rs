@@ -51,3 +51,34 @@ pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
 
     fn run(self, ctx: Self::Context) -> impl Future<Output = Result<JobOutcome, JobError>> + Send;
 }
+
+/// Dedup keys longer than this are stored as their SHA-256: a btree index
+/// entry has a size limit (about 2,700 bytes), and a key built from a
+/// sender's value must not turn an enqueue into a database error.
+pub const MAX_STORED_KEY_LEN: usize = 200;
+
+/// The form of `key` the job table holds: the key itself, or
+/// `sha256:<hex>` of it past [`MAX_STORED_KEY_LEN`] bytes. Equal keys give
+/// equal stored forms, so deduplication is unchanged.
+pub fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::Digest as _;
+    if key.len() <= MAX_STORED_KEY_LEN {
+        return key.into();
+    }
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(key.as_bytes()))).into()
+}
+
+#[cfg(test)]
+mod stored_key_tests {
+    use super::*;
+
+    #[test]
+    fn short_keys_are_kept_and_long_ones_hashed_alike() {
+        assert_eq!(stored_key("patient:7"), "patient:7");
+        let long = "x".repeat(MAX_STORED_KEY_LEN + 1);
+        let stored = stored_key(&long);
+        assert!(stored.starts_with("sha256:") && stored.len() == 7 + 64, "{stored}");
+        assert_eq!(stored, stored_key(&long.clone()), "equal keys, equal stored forms");
+        assert_ne!(stored, stored_key(&"y".repeat(MAX_STORED_KEY_LEN + 1)));
+    }
+}

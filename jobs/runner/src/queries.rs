@@ -98,7 +98,7 @@ pub async fn active_job_with_key<'e>(
         "SELECT id FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = $2 AND status = ANY($3) LIMIT 1",
     )
     .bind(queue)
-    .bind(key)
+    .bind(crate::job::stored_key(key))
     .bind(JobState::db_statuses(&JobState::ACTIVE))
     .fetch_optional(db)
     .await

@@ -17,7 +17,13 @@ pub enum ParseError {
     NotAnObject,
     #[error("decrypted payload has no session_id; Deep Cura notes are keyed by it")]
     NoSessionId,
+    #[error("decrypted payload's session_id is {0} bytes, over the {MAX_SESSION_ID_LEN} a session id can be")]
+    SessionIdTooLong(usize),
 }
+
+/// Longer ids are refused: the id is a unique index key, and an index
+/// entry has a size limit.
+pub const MAX_SESSION_ID_LEN: usize = 200;
 
 /// The fields the service keeps in columns. `Debug` is written by hand:
 /// it shows ids and which sections are present, never the note's text.
@@ -77,6 +83,9 @@ impl GridhookNote {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(ParseError::NoSessionId),
         };
+        if session_id.len() > MAX_SESSION_ID_LEN {
+            return Err(ParseError::SessionIdTooLong(session_id.len()));
+        }
         let soap = object.get("soap");
         let section = |name: &str| soap.and_then(|s| s.get(name)).and_then(text);
         let note = Self {

@@ -70,6 +70,8 @@ fn parsing_keeps_the_known_fields_and_needs_only_a_session_id() {
     assert_eq!(GridhookNote::parse(b"not json").unwrap_err(), ParseError::NotJson);
     assert_eq!(GridhookNote::parse(b"[1]").unwrap_err(), ParseError::NotAnObject);
     assert_eq!(GridhookNote::parse(br#"{"session_id":"  "}"#).unwrap_err(), ParseError::NoSessionId);
+    let long = json!({ "session_id": "s".repeat(5000) }).to_string();
+    assert_eq!(GridhookNote::parse(long.as_bytes()).unwrap_err(), ParseError::SessionIdTooLong(5000));
 }
 
 /// One cipher per scheme for the property tests: scrypt is slow by design.
