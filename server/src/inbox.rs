@@ -91,11 +91,12 @@ pub async fn set_job<'e>(db: impl PgExecutor<'e>, id: i64, job_id: &str, outcome
 /// The job a previous delivery with this id produced, if any, with the id
 /// locked until `tx` ends: two copies of one delivery arriving at once are
 /// then told apart, the second seeing the first's job.
+/// `None` at once for a delivery that carries no id.
 pub async fn job_of_delivery_locked(
     tx: &mut sqlx::PgConnection,
-    source: &str,
-    delivery_id: &str,
+    d: &Delivery<'_>,
 ) -> Result<Option<String>, sqlx::Error> {
+    let (source, Some(delivery_id)) = (d.source, d.delivery_id) else { return Ok(None) };
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))")
         .bind(source)
         .bind(delivery_id)

@@ -63,10 +63,7 @@ pub async fn deliver(
         return Err(ApiError::BadRequest(reason));
     }
     let mut tx = state.pool.begin().await?;
-    if let Some(previous) = match delivery.delivery_id {
-        Some(id) => inbox::job_of_delivery_locked(&mut tx, SOURCE, id).await?,
-        None => None,
-    } {
+    if let Some(previous) = inbox::job_of_delivery_locked(&mut tx, &delivery).await? {
         let id = inbox::record(&mut *tx, &delivery, "duplicate", Some("delivery id seen before")).await?;
         tx.commit().await?;
         jobs::metrics::webhook_delivery(SOURCE, "duplicate");

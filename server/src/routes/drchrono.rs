@@ -131,10 +131,7 @@ fn event_of(header: Option<&str>, body: &Value) -> String {
 /// Stores the delivery and enqueues its job in one transaction.
 async fn accept(state: &AppState, d: &Delivery<'_>, route: Route) -> Result<Response, ApiError> {
     let mut tx = state.pool.begin().await?;
-    if let Some(previous) = match d.delivery_id {
-        Some(id) => inbox::job_of_delivery_locked(&mut tx, SOURCE, id).await?,
-        None => None,
-    } {
+    if let Some(previous) = inbox::job_of_delivery_locked(&mut tx, d).await? {
         let id = inbox::record(&mut *tx, d, "duplicate", Some("delivery id seen before")).await?;
         tx.commit().await?;
         jobs::metrics::webhook_delivery(SOURCE, "duplicate");
