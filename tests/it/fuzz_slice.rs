@@ -24,7 +24,7 @@ async fn a_fixed_seed_slice_of_the_fuzzer_finds_no_5xx_panic_or_poison_job() {
     fuzz::panics::install();
     let app = spawn_app().await;
     let samples = Samples::from_sandbox(&app.sandbox);
-    let plan = Plan { seed: 17, first: 0, count: 1_500, concurrency: 4, deadline: None };
+    let plan = Plan { seed: 17, first: 0, count: 1_500, concurrency: 4, deadline: None, progress_every: None };
     let tally = fuzz::run(&target(&app), &samples, &plan).await;
     let failures: Vec<String> = tally.failures.iter().map(ToString::to_string).collect();
     assert!(failures.is_empty(), "replay with `cargo xtask fuzz --seed 17 --case N`: {failures:#?}");

@@ -92,12 +92,16 @@ pub fn cargo() -> std::process::Command {
 
 #[tokio::main]
 async fn main() {
-    // The runner logs every attempt at info; a benchmark must not pay for that.
+    let cli = Cli::parse();
+    // The runner logs every attempt at info; a benchmark must not pay for
+    // that. Under fuzz every case is meant to be refused, and the service's
+    // warning for each would bury the progress lines.
+    let quiet = matches!(cli.command, Command::Fuzz(_));
+    let default_filter = if quiet { "error,sqlx=error" } else { "warn,sqlx=error" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Sync(args) => sync::run(args).await,

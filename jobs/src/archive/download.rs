@@ -156,4 +156,13 @@ mod tests {
         split.push(b"PDF-1.4 ...").unwrap();
         assert_eq!(split.finish().unwrap(), b"%PDF-1.4 ...");
     }
+
+    #[test]
+    fn debug_of_a_note_link_hides_the_signed_link() {
+        let url = Url::parse("https://files.example/note.pdf?X-Amz-Signature=secret-signature").unwrap();
+        let link = NoteLink { locked: true, pdf: Some(url) };
+        let shown = format!("{link:?}");
+        assert!(!shown.contains("secret-signature") && !shown.contains("files.example"), "{shown}");
+        assert!(shown.contains("locked: true") && shown.contains("<signed link>"), "{shown}");
+    }
 }

@@ -40,6 +40,11 @@ pub struct FuzzArgs {
     drain_seconds: u64,
 }
 
+/// About twenty progress lines a run, and one at least every 5,000 answers.
+fn progress_every(count: u64) -> u64 {
+    (count / 20).clamp(1, 5_000)
+}
+
 pub async fn run(args: FuzzArgs) -> Result<()> {
     if args.release && cfg!(debug_assertions) && !crate::bench::already_release() {
         crate::bench::reexec_release();
@@ -53,6 +58,7 @@ pub async fn run(args: FuzzArgs) -> Result<()> {
         count,
         concurrency: args.concurrency,
         deadline: Some(Instant::now() + Duration::from_secs(args.seconds)),
+        progress_every: Some(progress_every(count)),
     };
     println!(
         "fuzz: seed {} cases {first}..{} concurrency {}, at most {} s",
