@@ -24,11 +24,16 @@ async fn message(resp: reqwest::Response) -> (u16, String) {
     (status, body["message"].as_str().unwrap_or_default().to_string())
 }
 
+/// After a refused delivery, nothing was enqueued on `queue_name`.
+async fn nothing_enqueued(app: &TestApp, queue_name: &str) {
+    app.drain_jobs().await;
+    assert!(queue::of_queue(app.pool(), queue_name).await.is_empty(), "{queue_name}: nothing enqueued");
+}
+
 #[tokio::test]
-async fn a_nul_in_an_authenticated_body_is_a_400_naming_the_field_and_starts_nothing() {
+async fn a_nul_in_a_drchrono_delivery_is_a_400_naming_the_field_and_recorded_as_malformed() {
     let app = spawn_app().await;
-    let id = app.sandbox.patient_ids()[0];
-    let mut patient = app.sandbox.patient(id).unwrap();
+    let mut patient = app.sandbox.patient(app.sandbox.patient_ids()[0]).unwrap();
     patient["first_name"] = json!("An\u{0}n");
 
     let (status, said) = message(app.drchrono().send("PATIENT_MODIFY", &patient).await.unwrap()).await;
@@ -36,26 +41,38 @@ async fn a_nul_in_an_authenticated_body_is_a_400_naming_the_field_and_starts_not
     let (outcome, reason, ..) = last_delivery(&app, "drchrono").await;
     assert_eq!(outcome, "malformed");
     assert!(reason.is_some_and(|r| r.contains("NUL")), "the inbox says why");
+    nothing_enqueued(&app, "upsert_record").await;
+}
 
+#[tokio::test]
+async fn a_nul_in_a_partner_event_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
+    let id = app.sandbox.patient_ids()[0];
     let mut event = partner::event(&id.to_string(), "appointment.updated", "2025-01-10T12:30:00Z");
     event["notes"] = json!("bring\u{0} records");
     let (status, said) = message(app.post_partner_raw(partner::FEED, serde_json::to_vec(&event).unwrap()).await).await;
     assert_eq!((status, said.contains("$.notes")), (400, true), "{said}");
+    nothing_enqueued(&app, "apply_partner_appointment_event").await;
+}
 
+#[tokio::test]
+async fn a_nul_in_a_patient_write_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
     let write = json!({"first_name": "A\u{0}", "last_name": "B", "gender": "Female", "date_of_birth": "1990-01-01"});
     let resp = app.http.post(app.url("/api/patients")).bearer_auth(ADMIN_TOKEN).json(&write).send().await.unwrap();
     let (status, said) = message(resp).await;
     assert_eq!((status, said.contains("$.first_name")), (400, true), "{said}");
+    nothing_enqueued(&app, "push_patient").await;
+}
 
+#[tokio::test]
+async fn a_nul_in_a_gridhook_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
     let gridhook = json!({ "encrypted_payload": "AAAA\u{0}" });
     let resp = app.deepcura(GridhookScheme::Sha256Iv).send_body(&gridhook, Some(DEEPCURA_SECRET)).await.unwrap();
     let (status, said) = message(resp).await;
     assert_eq!((status, said.contains("$.encrypted_payload")), (400, true), "{said}");
-
-    app.drain_jobs().await;
-    for queue_name in ["upsert_record", "apply_partner_appointment_event", "push_patient", "decrypt_gridhook"] {
-        assert!(queue::of_queue(app.pool(), queue_name).await.is_empty(), "{queue_name}: nothing enqueued");
-    }
+    nothing_enqueued(&app, "decrypt_gridhook").await;
 }
 
 #[tokio::test]

@@ -5,6 +5,10 @@
 //! Each new version is made in the sandbox first (`modify` bumps the
 //! record's `updated_at`, strictly later than the last), so the object
 //! delivered is what DrChrono itself would serve for that version.
+//!
+//! One delivery in [`STALE_EVERY`] is instead an older version of a record
+//! under a new delivery id: DrChrono's retry of a delivery that failed
+//! hours ago arrives after the newer ones, and must not win over them.
 
 use rand::{RngExt as _, seq::SliceRandom as _};
 use sandbox::{Kind, Sandbox, WebhookSender};
@@ -19,6 +23,12 @@ use super::answers::{Answer, Tally};
 /// Attempts per delivery before the sender gives up on it.
 const MAX_ATTEMPTS: u32 = 60;
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// One delivery in this many re-sends an older version.
+const STALE_EVERY: u32 = 10;
+
+/// Per target, the version before the newest and the newest, for the late re-sends.
+type Versions = Option<(&'static str, Value)>;
+type Previous = Mutex<Vec<(Versions, Versions)>>;
 
 /// A record the burst changes, and the event its changes are delivered as.
 #[derive(Debug, Clone)]
@@ -35,6 +45,8 @@ pub struct Sent {
     pub updated_at: String,
     pub delivery_id: String,
     pub answers: Vec<Answer>,
+    /// An older version re-sent late.
+    pub stale: bool,
 }
 
 impl Sent {
@@ -88,6 +100,22 @@ fn new_version(sandbox: &Sandbox, target: &Target) -> Option<(&'static str, Valu
     })
 }
 
+/// What to send for `target`: now and then its previous version again
+/// (`true`), else a new version, remembering the one it replaces.
+fn pick(sandbox: &Sandbox, target: &Target, previous: &Previous, i: usize) -> Option<(&'static str, Value, bool)> {
+    if rand::rng().random_ratio(1, STALE_EVERY) {
+        let older = previous.lock().unwrap_or_else(|p| p.into_inner())[i].0.clone();
+        if let Some((event, object)) = older {
+            return Some((event, object, true));
+        }
+    }
+    let (event, object) = new_version(sandbox, target)?;
+    let mut versions = previous.lock().unwrap_or_else(|p| p.into_inner());
+    let slot = &mut versions[i];
+    *slot = (slot.1.take(), Some((event, object.clone())));
+    Some((event, object, false))
+}
+
 /// Sends new versions of random targets from `concurrency` senders until
 /// `until`, then lets the deliveries in flight finish their retries.
 pub async fn burst(
@@ -99,18 +127,22 @@ pub async fn burst(
     tally: Arc<Tally>,
 ) -> Vec<Sent> {
     let sent = Arc::new(Mutex::new(Vec::new()));
+    let previous: Arc<Previous> = Arc::new(Mutex::new(vec![(None, None); targets.len()]));
     let mut senders = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (sandbox, sender, targets, tally, sent) =
-            (sandbox.clone(), sender.clone(), targets.clone(), tally.clone(), sent.clone());
+        let (sandbox, sender, targets, tally, sent, previous) =
+            (sandbox.clone(), sender.clone(), targets.clone(), tally.clone(), sent.clone(), previous.clone());
         senders.spawn(async move {
             while Instant::now() < until {
                 let target = rand::rng().random_range(0..targets.len());
-                let Some((event, object)) = new_version(&sandbox, &targets[target]) else { continue };
+                let Some((event, object, stale)) = pick(&sandbox, &targets[target], &previous, target) else {
+                    continue;
+                };
                 let updated_at = object.get("updated_at").and_then(Value::as_str).unwrap_or_default().to_string();
                 let delivery_id = format!("chaos-{:032x}", rand::random::<u128>());
                 let answers = deliver(&sender, event, &object, &delivery_id, &tally).await;
-                sent.lock().unwrap_or_else(|p| p.into_inner()).push(Sent { target, updated_at, delivery_id, answers });
+                let one = Sent { target, updated_at, delivery_id, answers, stale };
+                sent.lock().unwrap_or_else(|p| p.into_inner()).push(one);
             }
         });
     }

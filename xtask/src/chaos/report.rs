@@ -58,6 +58,8 @@ pub async fn drain(pool: &PgPool, limit: Duration) -> Result<()> {
 /// The run in numbers.
 pub struct Figures {
     deliveries: usize,
+    /// Of them, older versions re-sent late.
+    stale: usize,
     answers: u64,
     success: u64,
     unavailable: u64,
@@ -90,6 +92,7 @@ impl Figures {
         let (get, fault) = (Tally::get, FaultCounts::get);
         Self {
             deliveries: sent.len(),
+            stale: sent.iter().filter(|s| s.stale).count(),
             answers: tally.answers(),
             success: get(&tally.success),
             unavailable: get(&tally.unavailable),
@@ -119,10 +122,11 @@ impl Figures {
 
     pub fn line(&self) -> String {
         format!(
-            "chaos: deliveries={} answers={} 2xx={} 503={} dropped={} other={} gave_up={} objects={} jobs={} \
+            "chaos: deliveries={} stale_resends={} answers={} 2xx={} 503={} dropped={} other={} gave_up={} objects={} jobs={} \
              worker_kills={} http_kills={} pg_restarts={} self_exits={} elapsed={:.1}s \
              wrong_version={} lost={} duplicates={} dead_jobs={}",
             self.deliveries,
+            self.stale,
             self.answers,
             self.success,
             self.unavailable,
