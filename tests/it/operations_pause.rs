@@ -3,7 +3,7 @@
 //! jobs finish; a resume lets the backlog run.
 
 use integration_tests::db::fresh_db;
-use integration_tests::operator::{ACTOR, actions};
+use integration_tests::operator::{ACTOR, actions, queue_metric};
 use integration_tests::process::WorkerProcess;
 use integration_tests::queue;
 use integration_tests::test_jobs::{LongRunning, Noop, Sleepy, fast_config, registry, start};
@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(30);
+const PAUSED: &str = "drchrono_sync_queue_paused";
 
 async fn pause(pool: &PgPool, queue: &str) -> PauseOutcome {
     ops::pause_queue(pool, queue, ACTOR, &registry().names()).await.unwrap()
@@ -80,12 +81,14 @@ async fn a_paused_queue_waits_while_others_run_and_runs_after_resume() {
     let noop = stats.iter().find(|s| s.queue == "test_noop").unwrap();
     assert_eq!((noop.paused, noop.pending), (true, 2));
     assert!(!stats.iter().find(|s| s.queue == "test_sleepy").unwrap().paused);
+    assert_eq!(queue_metric(&db.pool, PAUSED, "test_noop").await, 1.0, "alerts can tell a pause from an outage");
 
     assert_eq!(resume(&db.pool, "test_noop").await, PauseOutcome::Resumed);
     for id in &held {
         queue::wait_for_state(&db.pool, id, JobState::Done, LIMIT).await;
     }
     assert!(ops::paused_queues(&db.pool).await.unwrap().is_empty());
+    assert_eq!(queue_metric(&db.pool, PAUSED, "test_noop").await, 0.0);
     assert_eq!(resume(&db.pool, "test_noop").await, PauseOutcome::NotPaused);
 
     let outcomes: Vec<(String, String)> = actions(&db.pool).await.into_iter().map(|r| (r.0, r.4)).collect();
@@ -141,4 +144,20 @@ async fn an_unknown_queue_is_refused_with_the_known_ones_and_audited() {
     let rows = actions(&db.pool).await;
     assert_eq!((rows[0].0.as_str(), rows[0].4.as_str()), ("pause_queue", "refused: unknown queue"));
     assert_eq!(rows[0].5["queue"], "test_nope");
+}
+
+#[tokio::test]
+async fn the_scheduler_records_its_ticks_while_their_queue_is_paused() {
+    let db = fresh_db().await;
+    pause(&db.pool, "test_noop").await;
+    let _runner = start(&db.pool, fast_config());
+    let _scheduler = WorkerProcess::spawn(env!("CARGO_BIN_EXE_test-scheduler"), &db.url, "* * * * * *").await;
+    let first_tick = "SELECT coalesce((SELECT job_ids[1] FROM scheduler_ticks WHERE schedule = 'test_tick' \
+                      AND cardinality(job_ids) = 1 ORDER BY tick_at LIMIT 1), '')";
+    let job = integration_tests::wait::until::<String>(&db.pool, first_tick, LIMIT, |id| !id.is_empty()).await;
+    another_queue_runs(&db.pool).await;
+    assert_untouched(&db.pool, std::slice::from_ref(&job)).await;
+
+    resume(&db.pool, "test_noop").await;
+    queue::wait_for_state(&db.pool, &job, JobState::Done, LIMIT).await;
 }

@@ -32,9 +32,14 @@ pub async fn actions(pool: &PgPool) -> Vec<ActionRow> {
 
 /// `drchrono_sync_dead_jobs{queue=...}` as the runner renders it for `/metrics`.
 pub async fn dead_metric(pool: &PgPool, queue: &'static str) -> f64 {
+    queue_metric(pool, "drchrono_sync_dead_jobs", queue).await
+}
+
+/// The runner's series `name{queue=...}`, rendered as for `/metrics`.
+pub async fn queue_metric(pool: &PgPool, name: &str, queue: &'static str) -> f64 {
     let mut text = job_runner::metrics::Text::default();
     job_runner::metrics::render_queues(&mut text, pool, &[queue]).await.expect("render queue metrics");
-    let series = format!("drchrono_sync_dead_jobs{{queue=\"{queue}\"}} ");
+    let series = format!("{name}{{queue=\"{queue}\"}} ");
     let text = text.into_string();
     let line = text.lines().find_map(|l| l.strip_prefix(&series)).unwrap_or_else(|| panic!("no {series} in {text}"));
     line.parse().expect("a number")
