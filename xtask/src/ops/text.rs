@@ -61,7 +61,7 @@ pub fn stats_text(rows: &[QueueStats]) -> String {
 }
 
 pub fn job_list_text(rows: &[JobRow]) -> String {
-    let mut out = format!("{:<26} {:<16} {:<8} {:>5} {:<20}\n", "id", "queue", "state", "tries", "last error / record");
+    let mut out = format!("{:<26} {:<16} {:<9} {:>5} {:<20}\n", "id", "queue", "state", "tries", "last error / record");
     for r in rows {
         let about = match (&r.last_error_class, &r.record_type, r.record_id) {
             (Some(class), ..) => class.clone(),
@@ -70,7 +70,7 @@ pub fn job_list_text(rows: &[JobRow]) -> String {
         };
         let tries = format!("{}/{}", r.attempts, r.max_attempts);
         let _ =
-            writeln!(out, "{:<26} {:<16} {:<8} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
+            writeln!(out, "{:<26} {:<16} {:<9} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
     }
     let _ = writeln!(out, "{} job(s)", rows.len());
     tidy(out)
@@ -95,8 +95,10 @@ pub fn job_detail_text(job: &JobDetail) -> String {
     let _ = writeln!(out, "record   {record}");
     let _ = writeln!(out, "trace    {}", job.trace.as_deref().unwrap_or("-"));
     if let Some(by) = &job.discarded_by {
-        let why = job.discard_reason.as_deref().unwrap_or("no reason given");
-        let _ = writeln!(out, "discard  {} by {}: {}", time(job.discarded_at), fit(by, 16), fit(why, 33));
+        let _ = writeln!(out, "discard  {} by {}", time(job.discarded_at), fit(by, 50));
+        for line in wrap(job.discard_reason.as_deref().unwrap_or("no reason given"), 71) {
+            let _ = writeln!(out, "         {line}");
+        }
     }
     let _ = writeln!(out, "args     {}", fit(&job.args.to_string(), 71));
     let _ = writeln!(out, "\n{:>3} {:<10} {:<14} {:<15} {:>9}  worker", "#", "outcome", "class", "started", "took");

@@ -81,7 +81,7 @@ impl ByIdReport {
 pub(crate) async fn begin(
     pool: &PgPool,
     req: &ByIdRequest,
-    refusal: impl Fn(&str, JobState) -> Option<String>,
+    refusal: impl Fn(&str, &str, JobState) -> Option<String>,
 ) -> Result<(Transaction<'static, Postgres>, ByIdReport), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let jobs = judge(&mut tx, &req.ids, refusal).await?;
@@ -109,12 +109,12 @@ pub(crate) async fn finish(
     tx.commit().await
 }
 
-/// Locks the named jobs and judges each: `refusal` gives the reason a job in
-/// that state is refused, or `None` when it may change.
+/// Locks the named jobs and judges each: `refusal` (id, queue, state) gives
+/// the reason a job in that state is refused, or `None` when it may change.
 async fn judge(
     tx: &mut sqlx::PgConnection,
     ids: &[String],
-    refusal: impl Fn(&str, JobState) -> Option<String>,
+    refusal: impl Fn(&str, &str, JobState) -> Option<String>,
 ) -> Result<Vec<JobVerdict>, sqlx::Error> {
     let rows: Vec<(String, String, String)> =
         sqlx::query_as("SELECT id, job_type, status FROM apalis.jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE")
@@ -130,7 +130,7 @@ async fn judge(
         };
         let state = JobState::from_db_status(status)
             .ok_or_else(|| sqlx::Error::Protocol(format!("job {id} has an unknown status {status:?}")))?;
-        let verdict = match refusal(id, state) {
+        let verdict = match refusal(id, queue, state) {
             Some(why) => Verdict::Refused { why },
             None => Verdict::Done,
         };

@@ -6,14 +6,14 @@
 use super::by_id::{self, ByIdReport, ByIdRequest};
 use crate::JobState;
 
-/// Why job `id` in `state` cannot be cancelled, or `None` when it can.
-fn refusal(id: &str, state: JobState) -> Option<String> {
+/// Why job `id` of `queue` in `state` cannot be cancelled, or `None` when it can.
+fn refusal(id: &str, queue: &str, state: JobState) -> Option<String> {
     Some(match state {
         JobState::Pending | JobState::Retrying => return None,
         JobState::Queued | JobState::Running => format!(
             "job {id} is {state}: a worker holds it and an attempt is never stopped midway; \
              wait for it to end (`cargo xtask jobs show {id}`), then cancel it if it is retrying, \
-             or discard it if it died (`cargo xtask jobs pause QUEUE` stops its queue taking more)"
+             or discard it if it died (`cargo xtask jobs pause {queue}` stops its queue taking more)"
         ),
         JobState::Done => format!("job {id} is done: it already ran, so there is nothing to cancel"),
         JobState::Dead => {

@@ -10,7 +10,7 @@ use crate::JobState;
 pub const MAX_REASON_CHARS: usize = 500;
 
 /// Why job `id` in `state` cannot be discarded, or `None` when it can.
-fn refusal(id: &str, state: JobState) -> Option<String> {
+fn refusal(id: &str, _queue: &str, state: JobState) -> Option<String> {
     Some(match state {
         JobState::Dead => return None,
         JobState::Pending | JobState::Retrying => format!(
