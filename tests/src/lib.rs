@@ -6,6 +6,7 @@ pub mod app;
 pub mod archive;
 pub mod db;
 pub mod logs;
+pub mod operator;
 pub mod partner;
 pub mod process;
 pub mod proxy;

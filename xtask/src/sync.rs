@@ -235,7 +235,7 @@ async fn follow(
         };
         bars.set(i, line);
         match state {
-            JobState::Done | JobState::Dead => return summarize(bars, i, state, row, budget.allowed),
+            s if !s.is_active() => return summarize(bars, i, state, row, budget.allowed),
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     }

@@ -181,7 +181,7 @@ pub async fn schema_ready(pool: &PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Deletes up to `limit` jobs that finished (done or dead) more than
+/// Deletes up to `limit` jobs that finished (done, dead, cancelled or discarded) more than
 /// `older_than_days` ago, with their attempt history; returns how many.
 pub async fn prune_finished<'e>(db: impl PgExecutor<'e>, older_than_days: i32, limit: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
@@ -193,7 +193,7 @@ pub async fn prune_finished<'e>(db: impl PgExecutor<'e>, older_than_days: i32, l
     )
     .bind(older_than_days)
     .bind(limit)
-    .bind(JobState::db_statuses(&[JobState::Done, JobState::Dead]))
+    .bind(JobState::db_statuses(&[JobState::Done, JobState::Dead, JobState::Cancelled, JobState::Discarded]))
     .fetch_one(db)
     .await
 }

@@ -22,10 +22,24 @@ pub enum JobState {
     Done,
     /// Attempts exhausted or a permanent error; only an operator revives it.
     Dead,
+    /// Stopped by an operator while pending or retrying: it never runs again.
+    Cancelled,
+    /// A dead job an operator set aside: kept for the record, out of every
+    /// dead count and alert; `retry-failed --id` alone revives it.
+    Discarded,
 }
 
 impl JobState {
-    pub const ALL: [JobState; 6] = [Self::Pending, Self::Queued, Self::Running, Self::Retrying, Self::Done, Self::Dead];
+    pub const ALL: [JobState; 8] = [
+        Self::Pending,
+        Self::Queued,
+        Self::Running,
+        Self::Retrying,
+        Self::Done,
+        Self::Dead,
+        Self::Cancelled,
+        Self::Discarded,
+    ];
 
     /// The states that hold a dedup key: while a job is in one of these,
     /// enqueuing another with the same key is a no-op.
@@ -40,6 +54,8 @@ impl JobState {
             Self::Retrying => "Failed",
             Self::Done => "Done",
             Self::Dead => "Killed",
+            Self::Cancelled => "Cancelled",
+            Self::Discarded => "Discarded",
         }
     }
 
@@ -58,6 +74,8 @@ impl JobState {
             Self::Retrying => "retrying",
             Self::Done => "done",
             Self::Dead => "dead",
+            Self::Cancelled => "cancelled",
+            Self::Discarded => "discarded",
         }
     }
 
@@ -98,6 +116,6 @@ mod tests {
             assert_eq!(JobState::from_db_status(s.db_status()), Some(s));
         }
         assert_eq!(JobState::from_db_status("Exhausted"), None);
-        assert!(!JobState::Dead.is_active() && !JobState::Done.is_active());
+        assert!(JobState::ALL[4..].iter().all(|s| !s.is_active()), "done, dead, cancelled and discarded are final");
     }
 }

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use sqlx::{PgPool, postgres::PgListener};
 use std::{collections::HashMap, time::Duration};
 
-/// apalis's notification channel, fired by its insert trigger.
-const CHANNEL: &str = "apalis::job::insert";
+/// apalis's notification channel, fired by its insert trigger (and by a
+/// queue's resume, `ops::resume_queue`).
+pub(crate) const CHANNEL: &str = "apalis::job::insert";
 
 #[derive(Deserialize)]
 struct Inserted {

@@ -9,6 +9,7 @@ use job_runner::ops::{self, JobFilter, RetryOutcome, RetryRequest};
 
 use crate::config;
 
+mod actions;
 pub mod text;
 
 /// Filters shared by `retry-failed` and `jobs list`.
@@ -85,6 +86,14 @@ pub enum JobsCommand {
     List(ListArgs),
     /// One job: its arguments (ids only), every attempt with its outcome and worker, its trace.
     Show { id: String },
+    /// Set dead jobs aside: kept with who, when and why, out of dead counts and alerts. Exit 1 if any is refused.
+    Discard(actions::DiscardArgs),
+    /// Stop pending or retrying jobs for good; their dedup keys are free again. Exit 1 if any is refused.
+    Cancel(actions::ByIdArgs),
+    /// Stop every replica's workers taking jobs of a queue; running jobs finish, enqueues go on.
+    Pause(actions::QueueArgs),
+    /// Let a paused queue's jobs run again, on every replica.
+    Resume(actions::QueueArgs),
 }
 
 #[derive(Args, Debug)]
@@ -107,12 +116,17 @@ enum State {
     Retrying,
     Done,
     Dead,
+    Cancelled,
+    Discarded,
 }
 
 pub async fn jobs(cmd: JobsCommand) -> Result<()> {
     let pool = config::service_pool(&config::service_settings()).await?;
     match cmd {
-        JobsCommand::Stats => print!("{}", text::stats_text(&ops::stats(&pool).await?)),
+        JobsCommand::Stats => {
+            print!("{}", text::stats_text(&ops::stats(&pool).await?));
+            print!("{}", actions::paused_text(&ops::paused_queues(&pool).await?));
+        }
         JobsCommand::List(args) => {
             let state = args.state.map(|s| format!("{s:?}").to_lowercase());
             let rows = ops::list(&pool, &args.filter.filter()?, state.as_deref(), args.limit.max(1)).await?;
@@ -133,6 +147,10 @@ pub async fn jobs(cmd: JobsCommand) -> Result<()> {
                 None => bail!("no job {id}; `cargo xtask jobs list` shows recent ones"),
             }
         }
+        JobsCommand::Discard(args) => actions::discard(&pool, args).await?,
+        JobsCommand::Cancel(args) => actions::cancel(&pool, args).await?,
+        JobsCommand::Pause(args) => actions::pause(&pool, args, &jobs::registry::all().names()).await?,
+        JobsCommand::Resume(args) => actions::resume(&pool, args, &jobs::registry::all().names()).await?,
     }
     Ok(())
 }

@@ -17,16 +17,16 @@ fn age(secs: Option<f64>) -> String {
 }
 
 /// Drops the padding at line ends.
-fn tidy(text: String) -> String {
+pub(super) fn tidy(text: String) -> String {
     text.lines().map(str::trim_end).map(|l| format!("{l}\n")).collect()
 }
 
-fn time(at: Option<DateTime<Utc>>) -> String {
+pub(super) fn time(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "-".into(), |t| t.format("%m-%d %H:%M:%S").to_string())
 }
 
 /// Cuts `s` to `width` characters, marking the cut.
-fn fit(s: &str, width: usize) -> String {
+pub(super) fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
     } else {
@@ -61,7 +61,7 @@ pub fn stats_text(rows: &[QueueStats]) -> String {
 }
 
 pub fn job_list_text(rows: &[JobRow]) -> String {
-    let mut out = format!("{:<26} {:<16} {:<8} {:>5} {:<20}\n", "id", "queue", "state", "tries", "last error / record");
+    let mut out = format!("{:<26} {:<16} {:<9} {:>5} {:<20}\n", "id", "queue", "state", "tries", "last error / record");
     for r in rows {
         let about = match (&r.last_error_class, &r.record_type, r.record_id) {
             (Some(class), ..) => class.clone(),
@@ -70,7 +70,7 @@ pub fn job_list_text(rows: &[JobRow]) -> String {
         };
         let tries = format!("{}/{}", r.attempts, r.max_attempts);
         let _ =
-            writeln!(out, "{:<26} {:<16} {:<8} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
+            writeln!(out, "{:<26} {:<16} {:<9} {:>5} {:<20}", r.id, fit(&r.queue, 16), r.state, tries, fit(&about, 20));
     }
     let _ = writeln!(out, "{} job(s)", rows.len());
     tidy(out)
@@ -94,6 +94,12 @@ pub fn job_detail_text(job: &JobDetail) -> String {
     let _ = writeln!(out, "enqueued {}   next run {}", time(job.enqueued_at), time(Some(job.run_at)));
     let _ = writeln!(out, "record   {record}");
     let _ = writeln!(out, "trace    {}", job.trace.as_deref().unwrap_or("-"));
+    if let Some(by) = &job.discarded_by {
+        let _ = writeln!(out, "discard  {} by {}", time(job.discarded_at), fit(by, 50));
+        for line in wrap(job.discard_reason.as_deref().unwrap_or("no reason given"), 71) {
+            let _ = writeln!(out, "         {line}");
+        }
+    }
     let _ = writeln!(out, "args     {}", fit(&job.args.to_string(), 71));
     let _ = writeln!(out, "\n{:>3} {:<10} {:<14} {:<15} {:>9}  worker", "#", "outcome", "class", "started", "took");
     for a in &job.history {
@@ -124,7 +130,7 @@ pub fn job_detail_text(job: &JobDetail) -> String {
 }
 
 /// Word-wraps `s` at `width` characters (long words are cut).
-fn wrap(s: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
     for word in s.split_whitespace() {
         let line = lines.last_mut().expect("one line at least");
@@ -215,6 +221,7 @@ mod tests {
             oldest_pending_secs: Some(90_000.0),
             attempts_last_hour: 1_000_000,
             failures_last_hour: 7,
+            paused: false,
         };
         let text = stats_text(&[row]);
         assert_fits_80_columns(&text);
@@ -251,6 +258,9 @@ mod tests {
             record_id: None,
             trace: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
             args: serde_json::json!({"kind": "patient", "object_id": 1001, "padding": LONG.repeat(3)}),
+            discarded_by: Some(LONG.into()),
+            discarded_at: Some(at()),
+            discard_reason: Some(LONG.into()),
             history: vec![Attempt {
                 attempt: 1,
                 outcome: "failed".into(),

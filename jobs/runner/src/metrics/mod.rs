@@ -33,6 +33,11 @@ const DEAD: Family = Family {
     help: "Dead (Killed) jobs per queue; `cargo xtask retry-failed` revives them.",
     kind: Kind::Gauge,
 };
+const PAUSED: Family = Family {
+    name: "drchrono_sync_queue_paused",
+    help: "1 while an operator has the queue paused (`cargo xtask jobs resume QUEUE`): its jobs wait by intent.",
+    kind: Kind::Gauge,
+};
 const RUNNING: Family = Family {
     name: "drchrono_sync_jobs_running",
     help: "Attempts running in this process, per queue.",
@@ -90,8 +95,13 @@ fn queue_label(queue: &'static str) -> Labels {
 /// series even while idle). Fails only when Postgres does.
 pub async fn render_queues(t: &mut Text, pool: &PgPool, queues: &[&'static str]) -> Result<(), sqlx::Error> {
     let depth = queue_depth::read(pool).await?;
+    let paused = crate::ops::paused_queues(pool).await?;
     let local = local::snapshot();
     depth_families(t, queues, &depth, &local);
+    t.family(&PAUSED);
+    for queue in queues {
+        t.sample(PAUSED.name, &[("queue", queue)], f64::from(u8::from(paused.iter().any(|p| p.queue == *queue))));
+    }
     attempt_families(t, queues, &local);
     Ok(())
 }

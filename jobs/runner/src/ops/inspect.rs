@@ -21,6 +21,8 @@ pub struct QueueStats {
     pub oldest_pending_secs: Option<f64>,
     pub attempts_last_hour: i64,
     pub failures_last_hour: i64,
+    /// Paused by an operator: no worker claims its jobs.
+    pub paused: bool,
 }
 
 pub async fn stats(pool: &PgPool) -> Result<Vec<QueueStats>, sqlx::Error> {
@@ -28,7 +30,7 @@ pub async fn stats(pool: &PgPool) -> Result<Vec<QueueStats>, sqlx::Error> {
         "WITH j AS (SELECT job_type AS queue, status, run_at FROM apalis.jobs), \
               a AS (SELECT queue, count(*) AS attempts, count(*) FILTER (WHERE outcome <> 'succeeded') AS failures \
                     FROM job_attempts WHERE finished_at > now() - interval '1 hour' GROUP BY queue), \
-              q AS (SELECT queue FROM j UNION SELECT queue FROM a) \
+              q AS (SELECT queue FROM j UNION SELECT queue FROM a UNION SELECT queue FROM paused_queues) \
          SELECT q.queue, \
                 count(*) FILTER (WHERE j.status IN ('Pending', 'Queued')) AS pending, \
                 count(*) FILTER (WHERE j.status = 'Running') AS running, \
@@ -37,7 +39,8 @@ pub async fn stats(pool: &PgPool) -> Result<Vec<QueueStats>, sqlx::Error> {
                 count(*) FILTER (WHERE j.status = 'Done') AS done, \
                 extract(epoch FROM now() - min(j.run_at) FILTER (WHERE j.status = 'Pending' AND j.run_at <= now()))::float8 \
                     AS oldest_pending_secs, \
-                coalesce(max(a.attempts), 0) AS attempts_last_hour, coalesce(max(a.failures), 0) AS failures_last_hour \
+                coalesce(max(a.attempts), 0) AS attempts_last_hour, coalesce(max(a.failures), 0) AS failures_last_hour, \
+                EXISTS (SELECT 1 FROM paused_queues p WHERE p.queue = q.queue) AS paused \
          FROM q LEFT JOIN j ON j.queue = q.queue LEFT JOIN a ON a.queue = q.queue \
          GROUP BY q.queue ORDER BY q.queue",
     )
@@ -59,7 +62,7 @@ pub struct JobRow {
     pub record_id: Option<i64>,
 }
 
-/// Newest first. `state` is one of pending, running, retrying, done, dead.
+/// Newest first. `state` is one of pending, running, retrying, done, dead, cancelled, discarded.
 pub async fn list(
     pool: &PgPool,
     filter: &JobFilter,
@@ -101,13 +104,18 @@ pub struct JobDetail {
     pub record_id: Option<i64>,
     pub trace: Option<String>,
     pub args: Value,
+    /// Who discarded it, when and why, while it is discarded.
+    pub discarded_by: Option<String>,
+    pub discarded_at: Option<DateTime<Utc>>,
+    pub discard_reason: Option<String>,
     #[sqlx(skip)]
     pub history: Vec<Attempt>,
 }
 
 pub async fn show(pool: &PgPool, id: &str) -> Result<Option<JobDetail>, sqlx::Error> {
     let detail: Option<JobDetail> = sqlx::query_as(
-        "SELECT id, queue, state, attempts, max_attempts, enqueued_at, run_at, record_type, record_id, trace, args \
+        "SELECT id, queue, state, attempts, max_attempts, enqueued_at, run_at, record_type, record_id, trace, args, \
+                discarded_by, discarded_at, discard_reason \
          FROM job_overview WHERE id = $1",
     )
     .bind(id)

@@ -1,12 +1,21 @@
 //! Reviving dead jobs (`cargo xtask retry-failed`). A revived job keeps its
 //! id and its attempt history and gets a fresh attempt budget; every use,
 //! dry runs and refusals included, is recorded in `operator_actions`.
+//!
+//! A discarded job is out of every filter: an operator judged it not worth
+//! running. Named with `--id`, it is revived like a dead one (its discard
+//! mark goes; the audit keeps both actions), so a mistaken discard is
+//! undone one job at a time, never by a sweep.
 
 use serde::Serialize;
 use sqlx::PgPool;
 
 use super::JobFilter;
+use super::audit::{self, ActionRow};
 use crate::JobState;
+
+/// Dead jobs, and discarded ones named by id (`$2`, the filter's ids).
+const REVIVABLE: &str = "(status = 'Killed' OR (status = 'Discarded' AND id = ANY($2)))";
 
 /// More dead jobs than this need a filter or `all`.
 pub const UNFILTERED_LIMIT: i64 = 100;
@@ -59,11 +68,11 @@ pub async fn retry_failed(
     budget: impl Fn(&str) -> i32,
 ) -> Result<RetryReport, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let count_sql = format!("SELECT count(*) FROM job_overview WHERE status = 'Killed' AND {}", JobFilter::WHERE);
+    let count_sql = format!("SELECT count(*) FROM job_overview WHERE {REVIVABLE} AND {}", JobFilter::WHERE);
     let (total,): (i64,) = req.filter.bind(sqlx::query_as(sqlx::AssertSqlSafe(count_sql))).fetch_one(&mut *tx).await?;
     let list_sql = format!(
         "SELECT id, queue, attempts, last_error_class AS error_class FROM job_overview \
-         WHERE status = 'Killed' AND {} ORDER BY last_attempt_at NULLS FIRST, id LIMIT $5",
+         WHERE {REVIVABLE} AND {} ORDER BY last_attempt_at NULLS FIRST, id LIMIT $5",
         JobFilter::WHERE
     );
     let limit = req.limit.unwrap_or(i64::MAX);
@@ -94,7 +103,7 @@ async fn revive(
         "UPDATE apalis.jobs j SET status = 'Pending', run_at = now(), max_attempts = j.attempts + b.budget, \
                 done_at = NULL, lock_by = NULL, lock_at = NULL \
          FROM unnest($1::text[], $2::int[]) AS b(id, budget) \
-         WHERE j.id = b.id AND j.status = 'Killed' \
+         WHERE j.id = b.id AND j.status = ANY($4) \
            AND NOT EXISTS (SELECT 1 FROM apalis.jobs o WHERE o.job_type = j.job_type \
                            AND o.idempotency_key = j.idempotency_key AND o.status = ANY($3)) \
          RETURNING j.id",
@@ -102,8 +111,10 @@ async fn revive(
     .bind(&ids)
     .bind(&budgets)
     .bind(JobState::db_statuses(&JobState::ACTIVE))
+    .bind(JobState::db_statuses(&[JobState::Dead, JobState::Discarded]))
     .fetch_all(&mut *tx)
     .await?;
+    sqlx::query("DELETE FROM job_discards WHERE job_id = ANY($1)").bind(&revived).execute(&mut *tx).await?;
     let skipped = ids.iter().filter(|id| !revived.iter().any(|r| r == *id)).map(|id| id.to_string()).collect();
     Ok(RetryOutcome::Revived { revived, skipped })
 }
@@ -126,16 +137,13 @@ async fn record(
         ),
     };
     let filters = serde_json::json!({ "filter": req.filter, "limit": req.limit, "all": req.all });
-    sqlx::query(
-        "INSERT INTO operator_actions (actor, action, filters, dry_run, job_ids, outcome) \
-         VALUES ($1, 'retry_failed', $2, $3, $4, $5)",
-    )
-    .bind(&req.actor)
-    .bind(filters)
-    .bind(req.dry_run)
-    .bind(ids)
-    .bind(summary)
-    .execute(tx)
-    .await?;
-    Ok(())
+    let row = ActionRow {
+        actor: &req.actor,
+        action: "retry_failed",
+        filters,
+        dry_run: req.dry_run,
+        job_ids: ids,
+        outcome: summary,
+    };
+    audit::record(tx, row).await
 }
