@@ -13,7 +13,10 @@ use jobs::inbox::{
     replay::{self, ReplayItem, ReplayOutcome, ReplayReport, ReplayRequest, ReplaySettings, Verdict},
 };
 
-use crate::config;
+use crate::{
+    config,
+    ops::text::{fit, wrap},
+};
 
 #[derive(Subcommand, Debug)]
 pub enum DeliveriesCommand {
@@ -28,6 +31,7 @@ pub struct FilterArgs {
     /// Only this inbox id (repeatable).
     #[arg(long = "id")]
     ids: Vec<i64>,
+    /// Only deliveries from this sender (partner events are kept apart, in appointment_events).
     #[arg(long, value_enum)]
     source: Option<Source>,
     /// Only this event, such as PATIENT_CREATE or GRIDHOOK.
@@ -152,10 +156,6 @@ fn record(kind: Option<&str>, id: Option<i64>) -> String {
     }
 }
 
-fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width { s.to_string() } else { s.chars().take(width - 1).chain(['…']).collect() }
-}
-
 /// One line per delivery, and a second for its job, replay and body.
 fn list_text(rows: &[DeliveryRow]) -> String {
     let mut out =
@@ -205,7 +205,9 @@ fn replay_text(report: &ReplayReport) -> String {
         let rec = record(item.record_kind.as_deref(), item.object_id);
         let event = fit(item.event.as_deref().unwrap_or("-"), 24);
         let _ = writeln!(out, "{:>8} {:<8} {event:<24} {}", item.delivery, item.source, fit(&rec, 36));
-        let _ = writeln!(out, "{:>8} {}", "", verdict_text(item, dry_run));
+        for line in wrap(&verdict_text(item, dry_run), 71) {
+            let _ = writeln!(out, "{:>8} {line}", "");
+        }
     }
     let enqueued = report.items.iter().filter(|i| matches!(i.verdict, Verdict::Enqueued { .. })).count();
     let _ = match report.outcome {
@@ -216,8 +218,10 @@ fn replay_text(report: &ReplayReport) -> String {
             replay::UNFILTERED_LIMIT
         ),
         ReplayOutcome::DryRun => writeln!(out, "Dry run: {enqueued} job(s) would be enqueued; nothing changed."),
+        ReplayOutcome::Replayed if report.all_refused() => writeln!(out, "Nothing was replayed."),
         ReplayOutcome::Replayed => {
-            writeln!(out, "Replayed {} delivery(ies); {enqueued} job(s) enqueued.", report.items.len())
+            let admitted = report.items.iter().filter(|i| i.replay_row.is_some()).count();
+            writeln!(out, "Replayed {admitted} delivery(ies); {enqueued} job(s) enqueued.")
         }
     };
     out
