@@ -3,6 +3,7 @@
 //! live delivery meets; dry runs, refusals and every use are audited.
 
 use integration_tests::app::{TestApp, spawn_app, spawn_app_configured};
+use integration_tests::db::count_rows;
 use integration_tests::inbox::{ids, operator_actions, replay_as_operator, store_unapplied};
 use jobs::inbox::{
     self, DeliveryFilter,
@@ -120,7 +121,7 @@ async fn a_dry_run_shows_what_would_be_enqueued_enqueues_nothing_and_is_audited(
         (original, Some("patient"), Some(patient))
     );
     assert_eq!(integration_tests::queue::count_all(app.pool()).await, 0, "a dry run enqueues nothing");
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
+    let rows = count_rows(app.pool(), "webhook_deliveries").await;
     assert_eq!(rows, 1, "a dry run stores no replay row");
     let actions = operator_actions(app.pool()).await;
     assert_eq!(actions.len(), 1);
@@ -142,7 +143,7 @@ async fn a_rejected_delivery_is_refused_for_lack_of_a_body() {
     assert_eq!(report.items[0].verdict, Verdict::Refused { reason: NO_BODY });
     assert!(NO_BODY.contains("body was not kept") && NO_BODY.contains("deliver it again"));
     assert!(report.all_refused());
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
+    let rows = count_rows(app.pool(), "webhook_deliveries").await;
     assert_eq!(rows, 1, "nothing is admitted");
     let actions = operator_actions(app.pool()).await;
     assert_eq!(
@@ -161,7 +162,7 @@ async fn many_deliveries_without_a_filter_need_all() {
     let refused = replay_as_operator(&app, DeliveryFilter::default(), false, false).await;
     assert_eq!(refused.outcome, ReplayOutcome::Refused { matched: 101 });
     assert!(refused.items.is_empty());
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries").fetch_one(app.pool()).await.unwrap();
+    let rows = count_rows(app.pool(), "webhook_deliveries").await;
     assert_eq!(rows, 101, "a refusal replays nothing");
     let all = replay_as_operator(&app, DeliveryFilter::default(), false, true).await;
     assert_eq!((all.outcome, all.items.len()), (ReplayOutcome::Replayed, 101));

@@ -103,12 +103,27 @@ async fn mark_checked(
     actor: &str,
 ) -> Result<(), ManualLinkError> {
     lock_note(tx, note).await?;
+    settle(tx, note, None, reason, actor).await
+}
+
+/// Writes an operator's decision: linked to `clinical_note`, or, without
+/// one, not linkable for `reason`.
+async fn settle(
+    tx: &mut PgConnection,
+    note: i64,
+    clinical_note: Option<i64>,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<(), ManualLinkError> {
     sqlx::query(
-        "UPDATE deepcura_notes SET link_status = 'unlinkable', clinical_note_id = NULL, link_method = 'manual', \
-         link_candidates = '{}', linked_at = NULL, unlinkable_reason = $2, synced_at = now(), synced_by = $3 \
+        "UPDATE deepcura_notes SET link_method = 'manual', link_candidates = '{}', clinical_note_id = $2, \
+         link_status = CASE WHEN $2::bigint IS NULL THEN 'unlinkable' ELSE 'linked' END, \
+         linked_at = CASE WHEN $2::bigint IS NULL THEN NULL ELSE now() END, unlinkable_reason = $3, \
+         synced_at = now(), synced_by = $4 \
          WHERE id = $1",
     )
     .bind(note)
+    .bind(clinical_note)
     .bind(reason)
     .bind(format!("operator:{actor}"))
     .execute(&mut *tx)
@@ -134,15 +149,5 @@ async fn link_checked(
     {
         return Err(ManualLinkError::OtherPatient { note, note_patient, clinical_note, clinical_patient });
     }
-    sqlx::query(
-        "UPDATE deepcura_notes SET link_status = 'linked', clinical_note_id = $2, link_method = 'manual', \
-         link_candidates = '{}', linked_at = now(), unlinkable_reason = NULL, synced_at = now(), synced_by = $3 \
-         WHERE id = $1",
-    )
-    .bind(note)
-    .bind(clinical_note)
-    .bind(format!("operator:{actor}"))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    settle(tx, note, Some(clinical_note), None, actor).await
 }
