@@ -11,6 +11,7 @@ pub mod deepcura;
 pub mod domain;
 pub mod drchrono;
 pub mod faults;
+pub mod inbox;
 pub mod metrics;
 pub mod migrate;
 pub mod registry;

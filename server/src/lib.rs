@@ -7,7 +7,6 @@ pub mod config;
 pub mod connect;
 pub mod error;
 mod inbox;
-mod json_guard;
 mod listen;
 pub mod partner;
 mod request_id;
@@ -21,6 +20,7 @@ use std::{net::SocketAddr, sync::Arc};
 use tokio::{net::TcpListener, sync::watch};
 
 use config::secrets::Inbound;
+use jobs::inbox::json_guard;
 
 pub use config::Settings;
 

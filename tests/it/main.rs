@@ -6,6 +6,7 @@ mod archive_crash;
 mod archive_pdf;
 mod connect;
 mod deepcura;
+mod deliveries_replay;
 mod drchrono_client;
 mod fail_closed;
 mod field_mappings;

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod archive;
 pub mod db;
+pub mod inbox;
 pub mod logs;
 pub mod operator;
 pub mod partner;

@@ -32,3 +32,9 @@ pub async fn service_pool(settings: &server::Settings) -> Result<sqlx::PgPool> {
 pub fn cli_actor() -> String {
     format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }
+
+/// Who acts in an operator command that changes something, for
+/// `operator_actions`: `--actor`, else the login name.
+pub fn operator(actor: Option<String>) -> String {
+    actor.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into())
+}

@@ -2,10 +2,15 @@
 //! could be matched to, for review (the same list as
 //! `GET /admin/deepcura/unlinked`). Ids and dates only, no note text.
 //! `cargo xtask deepcura show ID`: one note's text, unsealed on purpose.
+//! `cargo xtask deepcura link ID --clinical-note N` and `unlinkable ID`:
+//! settle a note by hand (`jobs::deepcura::manual`), audited.
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
-use jobs::deepcura::review::{OpenNote, open_notes};
+use jobs::deepcura::{
+    manual,
+    review::{OpenNote, open_notes},
+};
 
 use crate::config;
 
@@ -17,6 +22,28 @@ pub enum DeepCuraCommand {
     Show {
         /// The note's id (`deepcura_notes.id`, as `unlinked` lists it).
         id: i64,
+    },
+    /// Link a note to a clinical note of its patient by hand; automatic linking never changes it afterwards.
+    Link {
+        /// The note's id (`deepcura_notes.id`, as `unlinked` lists it).
+        id: i64,
+        /// The DrChrono clinical note it documents.
+        #[arg(long)]
+        clinical_note: i64,
+        /// Who is acting, for operator_actions (default: $USER).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Mark a note as not linkable: it leaves the unlinked list and is never linked automatically.
+    Unlinkable {
+        /// The note's id (`deepcura_notes.id`, as `unlinked` lists it).
+        id: i64,
+        /// Why, kept on the note (not in operator_actions).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is acting, for operator_actions (default: $USER).
+        #[arg(long)]
+        actor: Option<String>,
     },
 }
 
@@ -42,6 +69,18 @@ pub async fn run(cmd: DeepCuraCommand) -> Result<()> {
     let args = match cmd {
         DeepCuraCommand::Unlinked(args) => args,
         DeepCuraCommand::Show { id } => return show(id).await,
+        DeepCuraCommand::Link { id, clinical_note, actor } => {
+            let pool = config::service_pool(&config::service_settings()).await?;
+            manual::link_by_hand(&pool, id, clinical_note, &config::operator(actor)).await?;
+            println!("Deep Cura note {id} is linked to clinical note {clinical_note} by hand.");
+            return Ok(());
+        }
+        DeepCuraCommand::Unlinkable { id, reason, actor } => {
+            let pool = config::service_pool(&config::service_settings()).await?;
+            manual::mark_unlinkable(&pool, id, reason.as_deref(), &config::operator(actor)).await?;
+            println!("Deep Cura note {id} is marked not linkable and left the unlinked list.");
+            return Ok(());
+        }
     };
     let pool = config::service_pool(&config::service_settings()).await?;
     let status = args.status.map(|s| match s {
@@ -86,7 +125,10 @@ fn print_table(notes: &[OpenNote]) {
             candidates.join(",")
         );
     }
-    println!("\n{} note(s). To link one by hand, see \"Deep Cura\" in the README.", notes.len());
+    println!(
+        "\n{} note(s). Settle one: `deepcura link ID --clinical-note N` or `deepcura unlinkable ID`.",
+        notes.len()
+    );
 }
 
 /// Prints a note's text as JSON, unsealed with TOKEN_ENCRYPTION_KEY.

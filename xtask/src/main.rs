@@ -12,6 +12,7 @@ mod config;
 mod connect;
 mod db;
 mod deepcura;
+mod deliveries;
 mod demo;
 mod fuzz;
 mod layout;
@@ -50,9 +51,12 @@ enum Command {
     /// Inspect jobs: stats, list, show ID.
     #[command(subcommand)]
     Jobs(ops::JobsCommand),
-    /// Deep Cura notes awaiting review (`deepcura unlinked`).
+    /// Deep Cura notes awaiting review (`deepcura unlinked`), and settling them by hand (`link`, `unlinkable`).
     #[command(subcommand)]
     Deepcura(deepcura::DeepCuraCommand),
+    /// The webhook inbox: list stored deliveries, replay them (--dry-run). Exit 2 when nothing matched.
+    #[command(subcommand)]
+    Deliveries(deliveries::DeliveriesCommand),
     /// Re-seal every sealed value under TOKEN_ENCRYPTION_KEY (the old key in _PREVIOUS); resumable, --dry-run counts.
     RotateKey(rotate_key::RotateKeyArgs),
     /// Find or start Postgres, and manage scratch databases.
@@ -111,6 +115,7 @@ async fn main() {
         Command::RetryFailed(args) => ops::retry_failed(args).await,
         Command::Jobs(cmd) => ops::jobs(cmd).await,
         Command::Deepcura(cmd) => deepcura::run(cmd).await,
+        Command::Deliveries(cmd) => deliveries::run(cmd).await,
         Command::RotateKey(args) => rotate_key::run(args).await,
         Command::Test(args) => test::run(args).await,
         Command::Layout(args) => layout::run(args),

@@ -98,7 +98,7 @@ pub async fn store(db: &mut PgConnection, note: i64, link: &Link, actor: &str) -
 /// Deep Cura notes whose link may change now that these appointments or
 /// clinical notes were written: the unlinked and ambiguous ones, and those
 /// linked on patient and date, that name one of them or share its patient
-/// and day.
+/// and day. Notes an operator settled (`manual`) are not looked at again.
 pub async fn notes_to_relink(
     db: &mut PgConnection,
     kind: RecordKind,
@@ -123,7 +123,8 @@ pub async fn notes_to_relink(
          SELECT DISTINCT d.id FROM deepcura_notes d JOIN arrived r \
            ON d.appointment_id = r.appointment_id \
            OR (d.patient_id = r.patient_id AND d.session_date = r.day) \
-         WHERE d.link_status <> 'linked' OR d.link_method = 'patient_date' \
+         WHERE (d.link_status <> 'linked' OR d.link_method = 'patient_date') \
+           AND d.link_method IS DISTINCT FROM 'manual' \
          ORDER BY d.id"
     );
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(ids).bind(time_zone).fetch_all(db).await

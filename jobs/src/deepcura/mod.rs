@@ -4,6 +4,7 @@
 
 mod cipher;
 pub mod link;
+pub mod manual;
 mod note;
 pub mod review;
 mod store;

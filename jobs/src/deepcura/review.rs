@@ -1,5 +1,6 @@
 //! Deep Cura notes that need a person: unlinked ones, and ambiguous ones
 //! with their candidate clinical notes. Ids and dates only, no note text.
+//! A note an operator marked `unlinkable` needs no one and is left out.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -30,7 +31,7 @@ pub async fn open_notes<'e>(
     sqlx::query_as(
         "SELECT id, session_id, link_status, appointment_id, patient_id, doctor_id, session_date, \
                 link_candidates, delivery_id, received_at \
-         FROM deepcura_notes WHERE link_status <> 'linked' AND ($1::text IS NULL OR link_status = $1) \
+         FROM deepcura_notes WHERE link_status IN ('unlinked', 'ambiguous') AND ($1::text IS NULL OR link_status = $1) \
          ORDER BY received_at, id LIMIT $2",
     )
     .bind(status)

@@ -70,3 +70,32 @@ pub async fn record_read<'e>(
         .await?;
     Ok(())
 }
+
+/// One use of an operator command, for `operator_actions`. Ids, counts and
+/// the filters asked for; never a value read from a record.
+pub struct OperatorAction<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub filters: serde_json::Value,
+    pub dry_run: bool,
+    pub job_ids: &'a [String],
+    pub delivery_ids: &'a [i64],
+    pub outcome: &'a str,
+}
+
+pub async fn record_action<'e>(db: impl sqlx::PgExecutor<'e>, a: &OperatorAction<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO operator_actions (actor, action, filters, dry_run, job_ids, delivery_ids, outcome) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(a.actor)
+    .bind(a.action)
+    .bind(&a.filters)
+    .bind(a.dry_run)
+    .bind(a.job_ids)
+    .bind(a.delivery_ids)
+    .bind(a.outcome)
+    .execute(db)
+    .await?;
+    Ok(())
+}

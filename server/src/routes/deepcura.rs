@@ -7,16 +7,12 @@ use axum::{
     Extension, Json,
     body::Bytes,
     extract::{Query, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
-use job_runner::enqueue;
-use jobs::{
-    catalog::DecryptGridhook,
-    deepcura::{decode_base64, review},
-};
+use jobs::{deepcura::review, inbox::admit};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::rejections::Gate;
 use crate::{
@@ -49,55 +45,18 @@ pub async fn deliver(
         patient_id: None,
         object_updated_at: None,
         time_zone: state.settings.practice_timezone.name(),
-        headers: &headers,
+        headers: inbox::headers_json(&headers),
         body: &body,
         verified: secrets.matched(|secret| secret_matches(presented, secret)).is_some(),
+        replay_of: None,
     };
     if !delivery.verified {
         return super::rejections::refuse(&state, &gate, &delivery, "shared secret does not match").await;
     }
-    if let Err(reason) = check_body(&body, state.settings.deepcura_scheme) {
-        let id = inbox::record(&state.pool, &delivery, "malformed", Some(&reason)).await?;
-        jobs::metrics::webhook_delivery(SOURCE, "malformed");
-        tracing::warn!(inbox_id = id, reason, "Deep Cura delivery malformed");
-        return Err(ApiError::BadRequest(reason));
-    }
     let mut tx = state.pool.begin().await?;
-    if let Some(previous) = inbox::job_of_delivery_locked(&mut tx, &delivery).await? {
-        let id = inbox::record(&mut *tx, &delivery, "duplicate", Some("delivery id seen before")).await?;
-        tx.commit().await?;
-        jobs::metrics::webhook_delivery(SOURCE, "duplicate");
-        tracing::info!(inbox_id = id, job_id = previous, "Deep Cura delivery is a duplicate");
-        let body = json!({ "status": "accepted", "delivery_id": id, "job_id": previous, "outcome": "duplicate" });
-        return Ok((StatusCode::OK, Json(body)).into_response());
-    }
-    let id = inbox::record(&mut *tx, &delivery, "accepted", None).await?;
-    let job_id = enqueue(&mut *tx, &DecryptGridhook { delivery: id }).await?.unwrap_or_default();
-    inbox::set_job(&mut *tx, id, &job_id, "accepted").await?;
+    let admission = admit::deepcura(&mut tx, delivery, state.settings.deepcura_scheme).await?;
     tx.commit().await?;
-    jobs::metrics::webhook_delivery(SOURCE, "accepted");
-    tracing::info!(inbox_id = id, job_id, "Deep Cura delivery stored");
-    let body = json!({ "status": "accepted", "delivery_id": id, "job_id": job_id, "outcome": "accepted" });
-    Ok((StatusCode::OK, Json(body)).into_response())
-}
-
-/// The body must be `{"encrypted_payload": "<base64>"}`, decoding to what
-/// can be a Gridhook of the configured scheme; the reason says what is wrong.
-fn check_body(body: &[u8], scheme: jobs::deepcura::Scheme) -> Result<(), String> {
-    let parsed: Value = serde_json::from_slice(body).map_err(|_| "body is not JSON".to_string())?;
-    if let Some(field) = crate::json_guard::nul_field(&parsed) {
-        return Err(crate::json_guard::nul_message(&field));
-    }
-    let payload = match parsed.get("encrypted_payload") {
-        Some(Value::String(s)) => s,
-        Some(_) => return Err("encrypted_payload must be a base64 string".into()),
-        None => return Err("body has no encrypted_payload".into()),
-    };
-    let bytes = decode_base64(payload).map_err(|_| "encrypted_payload is not valid base64".to_string())?;
-    if bytes.is_empty() {
-        return Err("encrypted_payload is empty".into());
-    }
-    jobs::deepcura::check_shape(scheme, bytes.len()).map_err(|e| format!("encrypted_payload cannot be a Gridhook: {e}"))
+    super::drchrono::answer(SOURCE, admission)
 }
 
 #[derive(Deserialize)]

@@ -3,7 +3,6 @@
 mod deepcura;
 mod drchrono;
 mod drchrono_auth;
-mod drchrono_events;
 mod health;
 mod limits;
 pub mod metrics;

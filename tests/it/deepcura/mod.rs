@@ -2,6 +2,7 @@
 //! linked to their clinical note by `link_note` whichever arrives first.
 
 mod bad_input;
+mod manual_link;
 mod versions;
 
 use chrono::NaiveDate;

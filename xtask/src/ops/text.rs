@@ -26,7 +26,7 @@ pub(super) fn time(at: Option<DateTime<Utc>>) -> String {
 }
 
 /// Cuts `s` to `width` characters, marking the cut.
-pub(super) fn fit(s: &str, width: usize) -> String {
+pub(crate) fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
     } else {
@@ -130,7 +130,7 @@ pub fn job_detail_text(job: &JobDetail) -> String {
 }
 
 /// Word-wraps `s` at `width` characters (long words are cut).
-pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
     for word in s.split_whitespace() {
         let line = lines.last_mut().expect("one line at least");

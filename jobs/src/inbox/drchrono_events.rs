@@ -1,6 +1,6 @@
 //! Which job a DrChrono delivery becomes. Pure: no I/O, so it is unit-tested.
 
-use jobs::{
+use crate::{
     catalog::FetchRecord,
     domain::{RecordKind, id_of},
 };

@@ -1,0 +1,16 @@
+//! The webhook inbox (`webhook_deliveries`): every delivery is stored, in the
+//! same transaction as the job it enqueues, before the sender gets its 2xx.
+//! [`admit`] decides what a verified delivery becomes, for the webhook
+//! routes and for [`replay`] alike; nothing here answers HTTP or calls
+//! DrChrono.
+
+pub mod admit;
+pub mod drchrono_events;
+pub mod json_guard;
+mod listing;
+pub mod replay;
+mod store;
+
+pub use admit::{Admission, Outcome};
+pub use listing::{DeliveryFilter, DeliveryRow, list};
+pub use store::{Delivery, job_of_delivery, job_of_delivery_locked, record, set_job};
