@@ -19,11 +19,16 @@ pub enum Answer {
     Failed(String),
 }
 
-/// A client for the fuzzer: no redirects, a generous timeout.
+/// A client for the fuzzer: no redirects, a generous timeout, and idle
+/// connections dropped well before the service closes them
+/// (`HTTP_HEADER_READ_TIMEOUT_SECS`, 10 s by default, is also its keep-alive
+/// limit): reusing a connection at the moment the server closes it is a
+/// dropped request that says nothing about the service.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(4))
         .build()
         .unwrap_or_default()
 }
