@@ -4,6 +4,7 @@
 
 use integration_tests::app::{ADMIN_TOKEN, TestApp, spawn_app, spawn_app_with};
 use integration_tests::console::Console;
+use integration_tests::db::count_rows;
 use integration_tests::inbox::store_unapplied;
 use integration_tests::operator::{actions, overview_state};
 use reqwest::StatusCode;
@@ -118,12 +119,7 @@ async fn console_replay_admits_a_not_modelled_delivery_once() {
     let flash = act(&console, "/console/deliveries", &path, &[], "/console/deliveries").await;
     assert!(flash.starts_with(&format!("Replayed delivery {original}: enqueued upsert_record job")), "{flash}");
     app.drain_jobs().await;
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM patients WHERE id = $1")
-        .bind(patient)
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(stored, 1, "the replayed delivery is applied");
+    assert_eq!(count_rows(app.pool(), "patients").await, 1, "the replayed delivery is applied");
     let flash = act(&console, "/console/deliveries", &path, &[], "/console/deliveries").await;
     assert!(flash.contains("duplicate"), "a second replay enqueues nothing: {flash}");
 

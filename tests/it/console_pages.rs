@@ -4,6 +4,7 @@
 
 use integration_tests::app::{ADMIN_TOKEN, TestApp, spawn_app_with};
 use integration_tests::console::{Console, READONLY_TOKEN};
+use integration_tests::db::count_rows;
 use integration_tests::inbox::store_unapplied;
 use reqwest::StatusCode;
 
@@ -16,13 +17,6 @@ async fn seed(app: &TestApp) -> (String, i64) {
     let object = serde_json::json!({ "id": 42, "updated_at": "2026-12-01T10:00:00" });
     let delivery = store_unapplied(app.pool(), "PATIENT_CREATE", &object, "not_modelled", Some("dlv-pages")).await;
     (job, delivery)
-}
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-        .fetch_one(app.pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -107,9 +101,9 @@ async fn console_readonly_posts_are_403_and_change_nothing() {
         let resp = readonly.post("/console", path, &[]).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "POST {path} as read-only");
     }
-    assert_eq!(count(&app, "paused_queues").await, 0);
-    assert_eq!(count(&app, "operator_actions").await, 0, "nothing was attempted");
-    assert_eq!(count(&app, "webhook_deliveries").await, 1, "no replay row");
+    assert_eq!(count_rows(app.pool(), "paused_queues").await, 0);
+    assert_eq!(count_rows(app.pool(), "operator_actions").await, 0, "nothing was attempted");
+    assert_eq!(count_rows(app.pool(), "webhook_deliveries").await, 1, "no replay row");
     assert_eq!(integration_tests::operator::overview_state(app.pool(), &job).await, "dead");
 }
 
@@ -131,11 +125,44 @@ async fn console_post_without_the_csrf_token_is_403_and_changes_nothing() {
     let others_csrf = integration_tests::console::csrf_field(&other.page("/console").await).unwrap();
     let resp = admin.post_raw(&pause, &[("csrf", &others_csrf)]).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN, "another session's token does not do");
-    assert_eq!(count(&app, "paused_queues").await, 0);
-    assert_eq!(count(&app, "operator_actions").await, 0);
+    assert_eq!(count_rows(app.pool(), "paused_queues").await, 0);
+    assert_eq!(count_rows(app.pool(), "operator_actions").await, 0);
     assert_eq!(integration_tests::operator::overview_state(app.pool(), &job).await, "dead");
 
     let resp = admin.post("/console", &pause, &[]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER, "with its token the same POST works");
-    assert_eq!(count(&app, "paused_queues").await, 1);
+    assert_eq!(count_rows(app.pool(), "paused_queues").await, 1);
+}
+
+#[tokio::test]
+async fn console_jobs_filter_by_state_and_page_newest_first_with_a_before_cursor() {
+    let app = spawn_app_with(false, 0).await;
+    let mut dead: Vec<String> = Vec::new();
+    for _ in 0..52 {
+        dead.push(ulid::Ulid::generate().to_string());
+        tokio::task::yield_now().await;
+    }
+    dead.sort();
+    job_runner::testing::insert_dead(app.pool(), QUEUE, &dead, 3).await.unwrap();
+    let pending = ulid::Ulid::generate().to_string();
+    job_runner::testing::insert_raw(app.pool(), &pending, QUEUE, b"{}", 5).await.unwrap();
+    let console = Console::logged_in(&app, READONLY_TOKEN).await;
+    let listed = |body: &str| -> Vec<String> {
+        body.split(r#"data-job-id=""#).skip(1).map(|s| s.split_once('"').unwrap().0.to_string()).collect()
+    };
+
+    let first = console.page("/console/jobs?state=dead").await;
+    let newest: Vec<String> = dead.iter().rev().take(50).cloned().collect();
+    assert_eq!(listed(&first), newest, "the 50 newest dead jobs, newest first");
+    let next =
+        first.split_once(r#"id="next" href=""#).expect("a full page links to the next").1.split_once('"').unwrap().0;
+    assert_eq!(next, format!("/console/jobs?state=dead&amp;before={}", dead[2]));
+    let second = console.page(&next.replace("&amp;", "&")).await;
+    assert_eq!(listed(&second), [dead[1].clone(), dead[0].clone()]);
+    assert!(!second.contains(r#"id="next""#), "the last page links nowhere");
+
+    assert_eq!(listed(&console.page("/console/jobs?state=pending").await), std::slice::from_ref(&pending));
+    assert_eq!(listed(&console.page("/console/jobs?queue=upsert_record").await)[0], pending, "newest first");
+    assert!(listed(&console.page("/console/jobs?queue=fetch_record").await).is_empty());
+    assert_eq!(console.get("/console/jobs?state=sleeping").await.0, StatusCode::BAD_REQUEST);
 }

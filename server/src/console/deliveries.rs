@@ -13,7 +13,7 @@ use jobs::inbox::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{ConsoleError, PAGE_SIZE, auth::Session, csrf::Action, layout};
+use super::{ConsoleError, PAGE_SIZE, auth::Session, csrf::Action, layout, nonblank};
 use crate::AppState;
 
 #[derive(Deserialize)]
@@ -24,40 +24,36 @@ pub struct ListQuery {
     before: Option<i64>,
 }
 
-fn nonblank(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+/// A page of deliveries, newest first: `webhook_deliveries_by_outcome` with
+/// an outcome, else `webhook_deliveries_pkey` backwards from `before`
+/// (source and event are checked along the scan). Only the filters given
+/// are in the SQL, so the plan can use the index each one allows.
+async fn page(pool: &sqlx::PgPool, q: &ListQuery) -> Result<Vec<DeliveryRow>, sqlx::Error> {
+    let mut sql = sqlx::QueryBuilder::new(
+        "SELECT d.id, d.received_at, d.source, d.event, d.outcome, d.record_kind, d.object_id, d.deepcura_note_id, \
+                d.job_id, d.replay_of, octet_length(d.body) > 0 AS has_body \
+         FROM webhook_deliveries d WHERE true",
+    );
+    for (column, value) in [("source", &q.source), ("event", &q.event), ("outcome", &q.outcome)] {
+        if let Some(value) = nonblank(value) {
+            sql.push(format_args!(" AND d.{column} = ")).push_bind(value.to_string());
+        }
+    }
+    if let Some(before) = q.before {
+        sql.push(" AND d.id < ").push_bind(before);
+    }
+    sql.push(" ORDER BY d.id DESC LIMIT ").push_bind(PAGE_SIZE);
+    sql.build_query_as().fetch_all(pool).await
 }
 
-/// `GET /console/deliveries`, newest first: `webhook_deliveries_by_outcome`
-/// with an outcome, else `webhook_deliveries_pkey` backwards from `before`
-/// (source and event are checked along the scan).
+/// `GET /console/deliveries`: [`page`] says which index serves it.
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, ConsoleError> {
-    let rows: Vec<DeliveryRow> = sqlx::query_as(
-        "SELECT d.id, d.received_at, d.source, d.event, d.outcome, d.record_kind, d.object_id, d.deepcura_note_id, \
-                d.job_id, d.replay_of, octet_length(d.body) > 0 AS has_body \
-         FROM webhook_deliveries d \
-         WHERE ($1::text IS NULL OR d.source = $1) AND ($2::text IS NULL OR d.event = $2) \
-           AND ($3::text IS NULL OR d.outcome = $3) AND ($4::bigint IS NULL OR d.id < $4) \
-         ORDER BY d.id DESC LIMIT $5",
-    )
-    .bind(nonblank(&q.source))
-    .bind(nonblank(&q.event))
-    .bind(nonblank(&q.outcome))
-    .bind(q.before)
-    .bind(PAGE_SIZE)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut base = url::form_urlencoded::Serializer::new(String::from("/console/deliveries?"));
-    for (key, value) in [("source", &q.source), ("event", &q.event), ("outcome", &q.outcome)] {
-        if let Some(value) = nonblank(value) {
-            base.append_pair(key, value);
-        }
-    }
-    let base = base.finish();
+    let rows = page(&state.pool, &q).await?;
+    let filters = [("source", nonblank(&q.source)), ("event", nonblank(&q.event)), ("outcome", nonblank(&q.outcome))];
     let body = html! {
         form.filters id="delivery-filter" method="get" action="/console/deliveries" {
             label { "source " input name="source" value=[nonblank(&q.source)] placeholder="drchrono, deepcura"; }
@@ -88,7 +84,7 @@ pub async fn list(
             }
         }
         @if rows.is_empty() { p.empty { "No delivery matches." } }
-        (layout::next_link(&base, rows.last().map(|r| r.id.to_string()), rows.len() as i64 == PAGE_SIZE))
+        (layout::next_link("/console/deliveries", &filters, rows.last().map(|r| r.id.to_string()), rows.len() as i64 == PAGE_SIZE))
     };
     Ok(layout::page(&session, "Deliveries", body))
 }

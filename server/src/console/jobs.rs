@@ -5,14 +5,11 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use job_runner::{
-    JobState,
-    ops::{self, ByIdReport, ByIdRequest, JobFilter, PageFilter, RetryOutcome, RetryRequest, Verdict},
-};
+use job_runner::ops::{self, ByIdReport, ByIdRequest, JobFilter, PageFilter, RetryOutcome, RetryRequest, Verdict};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{ConsoleError, PAGE_SIZE, auth::Session, csrf::Action, layout};
+use super::{ConsoleError, PAGE_SIZE, auth::Session, csrf::Action, layout, nonblank};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -24,23 +21,16 @@ pub struct ListQuery {
     before: Option<String>,
 }
 
-fn nonblank(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// `GET /console/jobs`, newest first: [`ops::page`] says which index serves it.
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, ConsoleError> {
-    let states: Vec<JobState> = match nonblank(&q.state) {
-        None => Vec::new(),
-        Some(name) => JobState::ALL.into_iter().filter(|s| s.name() == name).collect(),
-    };
+    let states = nonblank(&q.state).map(ops::states_named).unwrap_or_default();
     if nonblank(&q.state).is_some() && states.is_empty() {
-        let names: Vec<&str> = JobState::ALL.iter().map(|s| s.name()).collect();
-        return Err(ConsoleError::BadRequest(format!("unknown state; use one of {}", names.join(", "))));
+        let names = ops::OVERVIEW_STATES.join(", ");
+        return Err(ConsoleError::BadRequest(format!("unknown state; choose one of {names} from the filter")));
     }
     let filter = PageFilter {
         queue: nonblank(&q.queue).map(str::to_string),
@@ -49,20 +39,14 @@ pub async fn list(
         before: nonblank(&q.before).map(str::to_string),
     };
     let rows = ops::page(&state.pool, &filter, PAGE_SIZE).await?;
-    let mut base = url::form_urlencoded::Serializer::new(String::from("/console/jobs?"));
-    for (key, value) in [("queue", &q.queue), ("state", &q.state), ("class", &q.class)] {
-        if let Some(value) = nonblank(value) {
-            base.append_pair(key, value);
-        }
-    }
-    let base = base.finish();
+    let filters = [("queue", nonblank(&q.queue)), ("state", nonblank(&q.state)), ("class", nonblank(&q.class))];
     let body = html! {
         form id="job-filter" method="get" action="/console/jobs" {
             label { "queue " input name="queue" value=[nonblank(&q.queue)]; }
             label { "state "
                 select name="state" {
                     option value="" { "any" }
-                    @for s in JobState::ALL { option value=(s.name()) selected[nonblank(&q.state) == Some(s.name())] { (s.name()) } }
+                    @for s in ops::OVERVIEW_STATES { option value=(s) selected[nonblank(&q.state) == Some(s)] { (s) } }
                 }
             }
             label { "error class " input name="class" value=[nonblank(&q.class)]; }
@@ -72,7 +56,7 @@ pub async fn list(
             thead { tr { th { "id" } th { "queue" } th { "state" } th { "attempts" } th { "enqueued" } th { "last error class" } } }
             tbody {
                 @for r in &rows {
-                    @let job_state = r.state().map_or("unknown", JobState::name);
+                    @let job_state = r.state();
                     tr data-job-id=(r.id) data-state=(job_state) {
                         td { a.job-link href={ "/console/jobs/" (r.id) } { (r.id) } }
                         td { (r.queue) } td.state { (job_state) } td { (r.attempts) "/" (r.max_attempts) }
@@ -82,7 +66,7 @@ pub async fn list(
             }
         }
         @if rows.is_empty() { p.empty { "No job matches." } }
-        (layout::next_link(&base, rows.last().map(|r| r.id.clone()), rows.len() as i64 == PAGE_SIZE))
+        (layout::next_link("/console/jobs", &filters, rows.last().map(|r| r.id.clone()), rows.len() as i64 == PAGE_SIZE))
     };
     Ok(layout::page(&session, "Jobs", body))
 }

@@ -115,13 +115,16 @@ pub fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     at.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
 }
 
-/// A link to the next page of a list, when this one was full: `base` with `before=last`.
-pub fn next_link(base: &str, last: Option<String>, full: bool) -> Markup {
-    match last.filter(|_| full) {
-        Some(last) => {
-            let sep = if base.contains('?') { '&' } else { '?' };
-            html! { p { a id="next" href={ (base) (sep) "before=" (last) } { "Older" } } }
+/// A link to the next page of a list when this one was full: `path` with
+/// the filters in `pairs` and `before` the last row shown.
+pub fn next_link(path: &str, pairs: &[(&str, Option<&str>)], last: Option<String>, full: bool) -> Markup {
+    let Some(last) = last.filter(|_| full) else { return html! {} };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        if let Some(value) = value {
+            query.append_pair(key, value);
         }
-        None => html! {},
     }
+    query.append_pair("before", &last);
+    html! { p { a id="next" href={ (path) "?" (query.finish()) } { "Older" } } }
 }

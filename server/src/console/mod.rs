@@ -55,6 +55,11 @@ pub fn routes() -> Router<AppState> {
         .route("/console/runs", get(runs::page))
 }
 
+/// A form or query field with something in it, trimmed: an empty filter box means no filter.
+fn nonblank(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// What a console request can fail with. Each is an HTML page; internal
 /// details are logged and never shown, only the request id.
 #[derive(Debug, thiserror::Error)]

@@ -68,7 +68,7 @@ pub async fn page(
             }
         }
         @if runs.is_empty() { p.empty { "No sync run yet." } }
-        (layout::next_link("/console/runs", runs.last().map(|r| r.id.to_string()), runs.len() as i64 == PAGE_SIZE))
+        (layout::next_link("/console/runs", &[], runs.last().map(|r| r.id.to_string()), runs.len() as i64 == PAGE_SIZE))
     };
     Ok(layout::page(&session, "Sync runs", body))
 }

@@ -33,33 +33,58 @@ pub struct PageRow {
 }
 
 impl PageRow {
-    pub fn state(&self) -> Option<JobState> {
-        JobState::from_db_status(&self.status)
+    /// Its state as `job_overview` names it (a queued job is `pending`).
+    pub fn state(&self) -> &'static str {
+        JobState::from_db_status(&self.status).map_or("unknown", overview_name)
     }
 }
 
+/// The states as `job_overview` and `jobs list --state` name them.
+pub const OVERVIEW_STATES: [&str; 7] = ["pending", "running", "retrying", "done", "dead", "cancelled", "discarded"];
+
+/// `state`'s name in `job_overview`: `queued` (claimed, not yet started) shows as `pending`.
+pub fn overview_name(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => "pending",
+        other => other.name(),
+    }
+}
+
+/// The states `name` (one of [`OVERVIEW_STATES`]) stands for; empty for an unknown name.
+pub fn states_named(name: &str) -> Vec<JobState> {
+    JobState::ALL.into_iter().filter(|s| overview_name(*s) == name).collect()
+}
+
 /// At most `limit` jobs, newest first. Served by `jobs_by_queue_newest`
-/// with a queue, `jobs_by_status_newest` with states, else `jobs_pkey`
-/// backwards; the error class is checked on each job's last attempt
-/// (`job_attempts_by_job`) along that scan.
+/// with a queue, `jobs_by_status_newest` (or `jobs_dead`) with states, else
+/// `jobs_pkey` backwards; the error class is checked on each job's last
+/// attempt (`job_attempts_by_job`) along that scan. Only the filters given
+/// are in the SQL, so no plan (custom or cached generic) is left to guess
+/// which index a `$1 IS NULL OR ...` condition allows.
 pub async fn page(pool: &PgPool, filter: &PageFilter, limit: i64) -> Result<Vec<PageRow>, sqlx::Error> {
-    let statuses = (!filter.states.is_empty()).then(|| JobState::db_statuses(&filter.states));
-    sqlx::query_as(
+    let mut q = sqlx::QueryBuilder::new(
         "SELECT j.id, j.job_type AS queue, j.status, j.attempts, j.max_attempts, ulid_time(j.id) AS enqueued_at, \
                 a.error_class \
          FROM apalis.jobs j LEFT JOIN LATERAL \
               (SELECT error_class FROM job_attempts a WHERE a.job_id = j.id ORDER BY a.id DESC LIMIT 1) a ON true \
-         WHERE ($1::text IS NULL OR j.job_type = $1) AND ($2::text[] IS NULL OR j.status = ANY($2)) \
-           AND ($3::text IS NULL OR a.error_class = $3) AND ($4::text IS NULL OR j.id < $4) \
-         ORDER BY j.id DESC LIMIT $5",
-    )
-    .bind(&filter.queue)
-    .bind(statuses)
-    .bind(&filter.error_class)
-    .bind(&filter.before)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+         WHERE true",
+    );
+    if let Some(queue) = &filter.queue {
+        q.push(" AND j.job_type = ").push_bind(queue);
+    }
+    if let [state] = filter.states.as_slice() {
+        q.push(" AND j.status = ").push_bind(state.db_status());
+    } else if !filter.states.is_empty() {
+        q.push(" AND j.status = ANY(").push_bind(JobState::db_statuses(&filter.states)).push(")");
+    }
+    if let Some(class) = &filter.error_class {
+        q.push(" AND a.error_class = ").push_bind(class);
+    }
+    if let Some(before) = &filter.before {
+        q.push(" AND j.id < ").push_bind(before);
+    }
+    q.push(" ORDER BY j.id DESC LIMIT ").push_bind(limit);
+    q.build_query_as().fetch_all(pool).await
 }
 
 /// A queue's jobs that are not finished, and its dead ones.

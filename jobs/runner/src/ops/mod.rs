@@ -14,7 +14,7 @@ mod inspect;
 mod pause;
 mod retry;
 
-pub use browse::{Depth, PageFilter, PageRow, depths, page};
+pub use browse::{Depth, OVERVIEW_STATES, PageFilter, PageRow, depths, overview_name, page, states_named};
 pub use by_id::{ByIdReport, ByIdRequest, JobVerdict, Verdict};
 pub use cancel::cancel;
 pub use discard::{MAX_REASON_CHARS, discard};
