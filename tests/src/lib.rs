@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod console;
 pub mod db;
 pub mod inbox;
 pub mod logs;
