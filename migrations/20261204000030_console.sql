@@ -24,10 +24,8 @@ COMMENT ON TABLE console_sessions IS
 CREATE INDEX jobs_by_queue_newest ON apalis.jobs (job_type, id DESC);
 CREATE INDEX jobs_by_status_newest ON apalis.jobs (status, id DESC);
 
--- Overview: per queue counts of the jobs not finished (and the dead), so the
--- finished ones, however many, are never counted.
-CREATE INDEX jobs_unfinished_by_queue ON apalis.jobs (job_type, status, run_at)
-    WHERE status IN ('Pending', 'Queued', 'Running', 'Failed', 'Killed');
+-- Overview: per-queue counts read jobs_by_status_newest (status leading, so
+-- only the unfinished and dead rows are read, however many are done).
 
 -- Deliveries page filtered by outcome, newest first.
 CREATE INDEX webhook_deliveries_by_outcome ON webhook_deliveries (outcome, id DESC);
