@@ -7,6 +7,7 @@ mod archive_pdf;
 mod connect;
 mod console_actions;
 mod console_auth;
+mod console_login_link;
 mod console_pages;
 mod deepcura;
 mod deliveries_replay;

@@ -31,7 +31,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let url = db::create_database(&pg.url, DATABASE).await?;
     let sandbox = Sandbox::spawn(SandboxConfig { patients: args.patients, ..Default::default() }).await?;
     println!("sandbox DrChrono: {} ({} patients)", sandbox.base_url(), args.patients);
-    let service = service::start(&url, &sandbox).await?;
+    // A fresh admin token per run: the console opens through the one-time
+    // link printed at the end, and the token itself is never shown.
+    let admin_token = format!("{:032x}", rand::random::<u128>());
+    let service = service::start_with(&url, &sandbox, |s| s.admin_token = Some(admin_token)).await?;
     println!("service: {}\n", service.url);
 
     send_deliveries(&sandbox, &service.webhook_url()).await?;
@@ -42,9 +45,26 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     summarize(&service.pool, &sandbox).await?;
 
     println!("\nInspect it: DATABASE_URL={} cargo xtask jobs stats   (or: jobs list --state dead)", db::redact(&url));
+    print_console_link(&service, args.keep).await?;
     if args.keep {
         println!("\nrunning until Ctrl-C; DATABASE_URL for this demo: {}", db::redact(&url));
         tokio::signal::ctrl_c().await?;
+    }
+    Ok(())
+}
+
+/// The console's address and a one-time login link (it opens an admin
+/// session once, within ten minutes). Without `--keep` the service stops
+/// as the demo ends, so the link is only worth opening with it.
+async fn print_console_link(service: &service::LocalService, keep: bool) -> Result<()> {
+    let ttl = Duration::from_secs(600);
+    let token = server::console::login_link::issue(&service.pool, server::console::Role::Admin, ttl)
+        .await
+        .context("issuing the console's login link")?;
+    println!("\nconsole: {}/console", service.url);
+    println!("one-time login link (10 minutes): {}/console/login/once/{token}", service.url);
+    if !keep {
+        println!("(the service stops with the demo: run `cargo xtask demo --keep` to open it)");
     }
     Ok(())
 }

@@ -33,12 +33,8 @@ impl LocalService {
     }
 }
 
-/// Migrates `database_url` and starts HTTP and workers on it, pointed at `sandbox`.
-pub async fn start(database_url: &str, sandbox: &Sandbox) -> Result<LocalService> {
-    start_with(database_url, sandbox, |_| {}).await
-}
-
-/// [`start`], with the settings changed by `adjust` first.
+/// Migrates `database_url` and starts HTTP and workers on it, pointed at
+/// `sandbox`, with the settings changed by `adjust` first.
 pub async fn start_with(
     database_url: &str,
     sandbox: &Sandbox,

@@ -49,7 +49,7 @@ impl Role {
         }
     }
 
-    fn from_name(name: &str) -> Option<Self> {
+    pub(super) fn from_name(name: &str) -> Option<Self> {
         [Self::Admin, Self::Readonly].into_iter().find(|r| r.name() == name)
     }
 }
@@ -153,6 +153,11 @@ pub async fn login(
             (StatusCode::UNAUTHORIZED, layout::login_page(&state, Some("that token is not valid"))).into_response()
         );
     };
+    start_session(&state, role).await
+}
+
+/// A new session for `role`: its row, the cookie, and a redirect to the overview.
+pub(super) async fn start_session(state: &AppState, role: Role) -> Result<Response, ConsoleError> {
     let id = hex::encode(rand::random::<[u8; 32]>());
     let csrf = hex::encode(rand::random::<[u8; 32]>());
     sqlx::query(
@@ -167,7 +172,7 @@ pub async fn login(
     .await?;
     sqlx::query("DELETE FROM console_sessions WHERE expires_at < now()").execute(&state.pool).await?;
     tracing::info!(role = role.name(), "console login");
-    let cookie = cookie(&state, &id, SESSION_HOURS * 3600);
+    let cookie = cookie(state, &id, SESSION_HOURS * 3600);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response())
 }
 

@@ -15,6 +15,7 @@ mod csrf;
 mod deliveries;
 mod jobs;
 mod layout;
+pub mod login_link;
 mod overview;
 mod review;
 mod runs;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(overview::page))
         .route("/console/login", get(auth::login_form).post(auth::login))
+        .route("/console/login/once/{token}", get(login_link::open))
         .route("/console/logout", post(auth::logout))
         .route("/console/assets/console.css", get(assets::css))
         .route("/console/queues/{queue}/pause", post(overview::pause))
