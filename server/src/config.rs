@@ -118,6 +118,11 @@ pub struct Settings {
     #[arg(long, env = "ADMIN_TOKEN_PREVIOUS", hide_env_values = true)]
     pub admin_token_previous: Option<String>,
 
+    /// Token of the console's read-only login (`/console`): it sees every page and acts on nothing.
+    /// ADMIN_TOKEN logs in with every action; the read-only login is off without this.
+    #[arg(long, env = "CONSOLE_READONLY_TOKEN", hide_env_values = true)]
+    pub console_readonly_token: Option<String>,
+
     /// Deep Cura Gridhook shared secret; `/webhooks/deepcura` answers 503 without it.
     #[arg(long, env = "DEEPCURA_SHARED_SECRET", hide_env_values = true)]
     pub deepcura_shared_secret: Option<String>,

@@ -5,6 +5,7 @@ mod bearer;
 pub mod check;
 pub mod config;
 pub mod connect;
+pub mod console;
 pub mod error;
 mod inbox;
 mod listen;

@@ -42,6 +42,7 @@ async fn spans_are_exported_over_otlp_http_when_an_endpoint_is_set() {
         otel_exporter_otlp_protocol: OtlpProtocol::HttpProtobuf,
         otel_service_name: "drchrono-sync-export-test".into(),
         metrics_bind_addr: None,
+        trace_ui_url: None,
     };
     let provider = server::telemetry::tracer_provider(&settings).unwrap();
     let subscriber = tracing_subscriber::registry().with(server::telemetry::otel_layer(&provider));

@@ -50,6 +50,7 @@ pub fn settings(db: &TestDb, sandbox: &Sandbox) -> Settings {
     s.drchrono_webhook_secret = Some(WEBHOOK_SECRET.into());
     s.partner_token = Some(PARTNER_TOKEN.into());
     s.admin_token = Some(ADMIN_TOKEN.into());
+    s.console_readonly_token = Some(crate::console::READONLY_TOKEN.into());
     s.drchrono_api_base = sandbox.base_url();
     let (access, refresh) = sandbox.current_tokens();
     s.drchrono_access_token = Some(access);

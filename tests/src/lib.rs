@@ -5,6 +5,7 @@
 pub mod app;
 pub mod archive;
 pub mod browser;
+pub mod console;
 pub mod db;
 pub mod inbox;
 pub mod logs;

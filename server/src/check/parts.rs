@@ -142,5 +142,6 @@ fn part_name(kind: Inbound) -> &'static str {
         Inbound::DeepCura => "deep cura",
         Inbound::Partner => "partner feed",
         Inbound::Admin => "admin endpoints",
+        Inbound::ConsoleReadonly => "console read-only login",
     }
 }

@@ -37,6 +37,7 @@ impl fmt::Debug for Settings {
             .field("partner_token_previous", &set(&self.partner_token_previous))
             .field("admin_token", &set(&self.admin_token))
             .field("admin_token_previous", &set(&self.admin_token_previous))
+            .field("console_readonly_token", &set(&self.console_readonly_token))
             .field("deepcura_shared_secret", &set(&self.deepcura_shared_secret))
             .field("deepcura_shared_secret_previous", &set(&self.deepcura_shared_secret_previous))
             .field("deepcura_scheme", &self.deepcura_scheme)
@@ -113,6 +114,7 @@ mod tests {
             "aws-secret-0013",
             "aws-session-0014",
             "aws-secret-0015",
+            "console-readonly-0016",
         ];
         let slots = [
             &mut s.database_url,
@@ -130,6 +132,7 @@ mod tests {
             &mut s.archive.aws_secret_access_key,
             &mut s.archive.aws_session_token,
             &mut s.archive.my_aws_secret_access_key,
+            &mut s.console_readonly_token,
         ];
         for (slot, value) in slots.into_iter().zip(secrets) {
             *slot = Some(value.into());

@@ -25,10 +25,13 @@ pub enum Inbound {
     DeepCura,
     Partner,
     Admin,
+    /// The console's read-only login; it has no `_PREVIOUS` value.
+    ConsoleReadonly,
 }
 
 impl Inbound {
-    pub const ALL: [Inbound; 4] = [Self::DrChronoWebhook, Self::DeepCura, Self::Partner, Self::Admin];
+    pub const ALL: [Inbound; 5] =
+        [Self::DrChronoWebhook, Self::DeepCura, Self::Partner, Self::Admin, Self::ConsoleReadonly];
 
     /// What answers 503 while the secret is unset.
     pub const fn opens(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Inbound {
             Self::DeepCura => "the Deep Cura endpoint",
             Self::Partner => "the partner appointment feed",
             Self::Admin => "the operator endpoints",
+            Self::ConsoleReadonly => "the console's read-only login",
         }
     }
 
@@ -47,6 +51,7 @@ impl Inbound {
             Self::DeepCura => "DEEPCURA_SHARED_SECRET",
             Self::Partner => "PARTNER_TOKEN",
             Self::Admin => "ADMIN_TOKEN",
+            Self::ConsoleReadonly => "CONSOLE_READONLY_TOKEN",
         }
     }
 }
@@ -117,6 +122,7 @@ impl Settings {
             Inbound::DeepCura => (&self.deepcura_shared_secret, &self.deepcura_shared_secret_previous),
             Inbound::Partner => (&self.partner_token, &self.partner_token_previous),
             Inbound::Admin => (&self.admin_token, &self.admin_token_previous),
+            Inbound::ConsoleReadonly => (&self.console_readonly_token, &None),
         };
         Secrets { kind, current: present(current), previous: present(previous) }
     }

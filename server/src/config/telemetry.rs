@@ -20,6 +20,12 @@ pub struct TelemetrySettings {
     #[arg(long, env = "OTEL_SERVICE_NAME", default_value = "drchrono-sync")]
     pub otel_service_name: String,
 
+    /// A trace UI's page of one trace, `{trace_id}` standing for the id, e.g.
+    /// `http://localhost:16686/trace/{trace_id}` (Jaeger in compose). The
+    /// console links each job attempt to its trace with it; no links without it.
+    #[arg(long, env = "TRACE_UI_URL")]
+    pub trace_ui_url: Option<String>,
+
     /// Serve `GET /metrics` on this address instead, without the admin
     /// token (keep it private to the scraper). Unset: `/metrics` is served
     /// on BIND_ADDR behind ADMIN_TOKEN.

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/oauth/callback", get(crate::connect::callback::callback))
         .merge(partner::routes())
+        .merge(crate::console::routes())
         .merge(metrics::on_main_listener(&state))
         .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))
         .merge(writes::routes())

@@ -5,6 +5,7 @@
 //! `operator_actions` under the actor the caller names.
 
 mod audit;
+mod browse;
 mod by_id;
 mod cancel;
 mod discard;
@@ -13,6 +14,7 @@ mod inspect;
 mod pause;
 mod retry;
 
+pub use browse::{Depth, OVERVIEW_STATES, PageFilter, PageRow, depths, overview_name, page, states_named};
 pub use by_id::{ByIdReport, ByIdRequest, JobVerdict, Verdict};
 pub use cancel::cancel;
 pub use discard::{MAX_REASON_CHARS, discard};
