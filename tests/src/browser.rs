@@ -73,6 +73,12 @@ impl Browser {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|e| panic!("open {path}: {e}"));
     }
 
+    /// Opens `path` and saves its screenshot as `shot`.
+    pub async fn visit(&self, path: &str, shot: &str) {
+        self.goto(path).await;
+        self.screenshot(shot).await;
+    }
+
     /// The path of the page shown, without the query.
     pub async fn path(&self) -> String {
         self.client.current_url().await.expect("current url").path().to_string()
