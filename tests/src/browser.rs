@@ -29,6 +29,11 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const POLLS: usize = 150;
 const POLL_PAUSE: Duration = Duration::from_millis(200);
 
+/// How often, and how far apart, a click is checked for having led to a
+/// new page: up to 10 s, for a hang, not a measure.
+const NAVIGATION_POLLS: usize = 200;
+const NAVIGATION_PAUSE: Duration = Duration::from_millis(50);
+
 /// One chromedriver child process and its Chromium session on one app.
 pub struct Browser {
     client: Client,
@@ -111,9 +116,33 @@ impl Browser {
     }
 
     /// Clicks the element `css` names (a link or a form's button) and
-    /// waits for the page it leads to.
+    /// waits for the page it leads to. A click returns before the browser
+    /// has left the page, and an action answers with the page it was on,
+    /// so the sign of arrival is the old page's root going stale (which
+    /// Chromium reports as a stale element, or mid-navigation as a node no
+    /// longer in the document).
     pub async fn click(&self, css: &str) {
+        let old = self.find("html").await;
         self.find(css).await.click().await.unwrap_or_else(|e| panic!("click `{css}`: {e}"));
+        for _ in 0..NAVIGATION_POLLS {
+            match old.tag_name().await {
+                Ok(_) => tokio::time::sleep(NAVIGATION_PAUSE).await,
+                Err(_) => return self.wait_loaded().await,
+            }
+        }
+        panic!("clicking `{css}` on {} led nowhere", self.path().await);
+    }
+
+    /// Waits until the page shown has finished loading.
+    async fn wait_loaded(&self) {
+        for _ in 0..NAVIGATION_POLLS {
+            let state = self.client.execute("return document.readyState", vec![]).await.expect("readyState");
+            if state == "complete" {
+                return;
+            }
+            tokio::time::sleep(NAVIGATION_PAUSE).await;
+        }
+        panic!("{} did not finish loading", self.path().await);
     }
 
     pub async fn source(&self) -> String {
@@ -129,6 +158,7 @@ impl Browser {
             if last == want {
                 return;
             }
+
             tokio::time::sleep(POLL_PAUSE).await;
             self.client.refresh().await.expect("reload");
         }
