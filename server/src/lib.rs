@@ -59,7 +59,7 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
     for kind in Inbound::ALL {
         if state.settings.secrets(kind).is_off() {
-            tracing::warn!("{} is not set (or blank): 503 from {}", kind.var(), kind.opens());
+            tracing::warn!("{} is not set (or blank): {}", kind.var(), kind.when_unset());
         }
     }
     partner::schema::check();

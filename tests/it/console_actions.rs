@@ -135,3 +135,55 @@ async fn console_replay_admits_a_not_modelled_delivery_once() {
         [(admin.clone(), true, vec![original]), (admin.clone(), false, vec![original]), (admin, false, vec![original])]
     );
 }
+
+#[tokio::test]
+async fn console_review_settles_a_deepcura_note_and_refuses_what_the_cli_refuses() {
+    let app = spawn_app().await;
+    let patient = app.sandbox.patient_ids()[0];
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 4, 9).unwrap().and_hms_opt(9, 0, 0).unwrap();
+    let (visit, _) = app.sandbox.add_visit(patient, at).unwrap();
+    let gridhook = app.sandbox.gridhook_for(visit).unwrap();
+    assert_eq!(app.deepcura(sandbox::GridhookScheme::Sha256Iv).send(&gridhook).await.unwrap().status(), 200);
+    app.drain_jobs().await;
+    let note: i64 = sqlx::query_scalar("SELECT id FROM deepcura_notes").fetch_one(app.pool()).await.unwrap();
+    let console = Console::logged_in(&app, ADMIN_TOKEN).await;
+    let review = console.page("/console/review").await;
+    assert!(review.contains(&format!(r#"data-note-id="{note}" data-status="unlinked""#)), "{review}");
+
+    let flash = act(
+        &console,
+        "/console/review",
+        &format!("/console/deepcura/{note}/link"),
+        &[("clinical_note", "999999")],
+        "/console/review",
+    )
+    .await;
+    assert!(flash.starts_with("Refused: no clinical note 999999 is stored"), "{flash}");
+    let flash =
+        act(&console, "/console/review", &format!("/console/deepcura/{note}/unlinkable"), &[], "/console/review").await;
+    assert!(flash.contains("marked not linkable"), "{flash}");
+    let status: String =
+        sqlx::query_scalar("SELECT link_status FROM deepcura_notes").fetch_one(app.pool()).await.unwrap();
+    assert_eq!(status, "unlinkable");
+    assert!(!console.page("/console/review").await.contains(&format!(r#"data-note-id="{note}""#)), "it left the list");
+    let flash = act(&console, "/console/review", "/console/pdfs/5/recheck", &[], "/console/review").await;
+    assert!(flash.contains("no needs-review verdict"), "{flash}");
+
+    let rows: Vec<(String, String, String)> = actions(app.pool())
+        .await
+        .into_iter()
+        .map(|(action, actor, _, _, outcome, _)| (action, actor, outcome))
+        .collect();
+    let admin = "console:admin".to_string();
+    assert_eq!(
+        rows,
+        [
+            ("deepcura_link".into(), admin.clone(), "refused: no such clinical note".into()),
+            ("deepcura_unlinkable".into(), admin.clone(), "marked not linkable".into()),
+            ("pdf_recheck".into(), admin, "refused: no needs-review verdict".into()),
+        ]
+    );
+    let bad =
+        console.post("/console/review", &format!("/console/deepcura/{note}/link"), &[("clinical_note", "x")]).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}

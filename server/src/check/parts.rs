@@ -128,7 +128,7 @@ pub(super) fn inbound(settings: &Settings) -> Vec<Part> {
                 Some(_) => Part::ok(name, "configured"),
                 None => Part::off(
                     name,
-                    format!("{} unset: {} answers 503", kind.var(), kind.opens()),
+                    format!("{} unset: {}", kind.var(), kind.when_unset()),
                     format!("set {} to turn it on", kind.var()),
                 ),
             }

@@ -44,6 +44,14 @@ impl Inbound {
         }
     }
 
+    /// What an unset secret means, as a log line or `check` says it.
+    pub fn when_unset(self) -> String {
+        match self {
+            Self::ConsoleReadonly => "the console has no read-only login".into(),
+            other => format!("{} answers 503", other.opens()),
+        }
+    }
+
     /// The environment variable; `{var}_PREVIOUS` holds the value being rotated out.
     pub const fn var(self) -> &'static str {
         match self {

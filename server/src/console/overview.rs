@@ -23,7 +23,7 @@ struct Throughput {
     failed: i64,
 }
 
-/// Each queue's depth (`jobs_unfinished_by_queue`) and its attempts in the
+/// Each queue's depth (`jobs_by_status_newest`) and its attempts in the
 /// last hour (`job_attempts_by_time`): the finished jobs are never counted.
 async fn depths(pool: &sqlx::PgPool) -> Result<(Vec<Depth>, Vec<Throughput>), sqlx::Error> {
     let depths = ops::depths(pool).await?;

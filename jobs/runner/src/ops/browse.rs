@@ -99,8 +99,8 @@ pub struct Depth {
     pub oldest_pending_secs: Option<f64>,
 }
 
-/// Every queue with an unfinished or dead job: `jobs_unfinished_by_queue`,
-/// a partial index that holds no finished job.
+/// Every queue with an unfinished or dead job: `jobs_by_status_newest`
+/// (status leading) reads only those rows, never the finished ones.
 pub async fn depths(pool: &PgPool) -> Result<Vec<Depth>, sqlx::Error> {
     sqlx::query_as(
         "SELECT job_type AS queue, \
