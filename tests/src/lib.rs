@@ -1,9 +1,10 @@
 //! Shared harness for the integration tests: fresh databases, test job
 //! types, the service on a random port, the sandbox DrChrono, worker
-//! processes to kill and a database proxy to cut.
+//! processes to kill, a database proxy to cut and a headless browser.
 
 pub mod app;
 pub mod archive;
+pub mod browser;
 pub mod console;
 pub mod db;
 pub mod inbox;

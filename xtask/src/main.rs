@@ -8,6 +8,7 @@
 mod bench;
 mod chaos;
 mod check;
+mod chromium;
 mod config;
 mod connect;
 mod db;

@@ -1,8 +1,9 @@
 //! `cargo xtask test`: the one command that passes the tests on a fresh
 //! machine. It checks the layout, formatting and lints first (all three,
-//! naming each that failed), then finds or starts Postgres, clears test
-//! databases a crashed run left behind, and runs the workspace's tests with
-//! `DATABASE_URL` set.
+//! naming each that failed), installs Chromium for the browser tests when
+//! it is missing (see [`crate::chromium`]), then finds or starts Postgres,
+//! clears test databases a crashed run left behind, and runs the
+//! workspace's tests with `DATABASE_URL` set.
 //!
 //! It prefers cargo-nextest (one process per test, so a hung or crashing
 //! test is isolated and named) and falls back to `cargo test`. Note that
@@ -31,6 +32,7 @@ pub async fn run(args: TestArgs) -> Result<()> {
     if !args.no_lints {
         checks()?;
     }
+    crate::chromium::ensure()?;
     let pg = db::locate().await?;
     let dropped = db::drop_test_databases(&pg.url).await?;
     if dropped > 0 {
