@@ -7,6 +7,7 @@
 //! says this process already is that build. A benchmark never asserts a
 //! speed; it reports one.
 
+mod console;
 mod pdf;
 mod report;
 mod sync;
@@ -34,6 +35,9 @@ pub enum BenchCommand {
     /// Provider-check throughput (MB/s, pages/s) and peak memory on generated
     /// note PDFs of 1, 10 and 100 pages, against lopdf's plain text extraction.
     Pdf(pdf::PdfArgs),
+    /// Console page times (p50/p99 per page) with a million finished jobs
+    /// and 300,000 deliveries in a scratch database.
+    Console(console::ConsoleArgs),
     /// Internal: the separate producer process of the latency workload.
     #[command(hide = true)]
     LatencyProducer {
@@ -122,6 +126,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::All(args) => all(args).await,
         BenchCommand::Sync(args) => sync::run(args).await,
         BenchCommand::Pdf(args) => pdf::run(args).await,
+        BenchCommand::Console(args) => console::run(args).await,
         BenchCommand::LatencyProducer { jobs } => {
             let url = std::env::var("DATABASE_URL").context("latency-producer needs DATABASE_URL")?;
             workloads::produce(&url, jobs).await
