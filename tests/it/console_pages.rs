@@ -166,3 +166,23 @@ async fn console_jobs_filter_by_state_and_page_newest_first_with_a_before_cursor
     assert!(listed(&console.page("/console/jobs?queue=fetch_record").await).is_empty());
     assert_eq!(console.get("/console/jobs?state=sleeping").await.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn console_jobs_filter_by_enqueue_time() {
+    let app = spawn_app_with(false, 0).await;
+    let now = chrono::Utc::now().timestamp_millis() as u64;
+    let old = ulid::Ulid::from_parts(now - 3 * 3_600_000, 7).to_string();
+    let recent = ulid::Ulid::from_parts(now - 30 * 60_000, 7).to_string();
+    job_runner::testing::insert_dead(app.pool(), QUEUE, &[old.clone(), recent.clone()], 3).await.unwrap();
+    let console = Console::logged_in(&app, READONLY_TOKEN).await;
+    let listed = |body: String| -> Vec<String> {
+        body.split(r#"data-job-id=""#).skip(1).map(|s| s.split_once('"').unwrap().0.to_string()).collect()
+    };
+
+    assert_eq!(listed(console.page("/console/jobs?since=1h").await), std::slice::from_ref(&recent));
+    assert_eq!(listed(console.page("/console/jobs?until=1h").await), std::slice::from_ref(&old));
+    assert_eq!(listed(console.page("/console/jobs?since=4h&until=2h&state=dead").await), std::slice::from_ref(&old));
+    let (status, page) = console.get("/console/jobs?since=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("since:"), "the error names the field");
+}

@@ -19,6 +19,17 @@ pub struct ListQuery {
     class: Option<String>,
     /// Only jobs enqueued before this job (ids sort by enqueue time).
     before: Option<String>,
+    /// Enqueued at or after, and before: `2h` (ago), a date, or an RFC 3339 time.
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// A `since`/`until` field as `jobs list --since` takes it.
+fn time_field(name: &str, value: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ConsoleError> {
+    value
+        .map(|v| ops::parse_since(v, chrono::Utc::now()))
+        .transpose()
+        .map_err(|e| ConsoleError::BadRequest(format!("{name}: {e}")))
 }
 
 /// `GET /console/jobs`, newest first: [`ops::page`] says which index serves it.
@@ -37,9 +48,17 @@ pub async fn list(
         states,
         error_class: nonblank(&q.class).map(str::to_string),
         before: nonblank(&q.before).map(str::to_string),
+        enqueued_since: time_field("since", nonblank(&q.since))?,
+        enqueued_until: time_field("until", nonblank(&q.until))?,
     };
     let rows = ops::page(&state.pool, &filter, PAGE_SIZE).await?;
-    let filters = [("queue", nonblank(&q.queue)), ("state", nonblank(&q.state)), ("class", nonblank(&q.class))];
+    let filters = [
+        ("queue", nonblank(&q.queue)),
+        ("state", nonblank(&q.state)),
+        ("class", nonblank(&q.class)),
+        ("since", nonblank(&q.since)),
+        ("until", nonblank(&q.until)),
+    ];
     let body = html! {
         form id="job-filter" method="get" action="/console/jobs" {
             label { "queue " input name="queue" value=[nonblank(&q.queue)]; }
@@ -50,6 +69,8 @@ pub async fn list(
                 }
             }
             label { "error class " input name="class" value=[nonblank(&q.class)]; }
+            label { "enqueued since " input name="since" placeholder="2h, 2026-12-01" value=[nonblank(&q.since)]; }
+            label { "until " input name="until" placeholder="30m" value=[nonblank(&q.until)]; }
             button type="submit" { "Filter" }
         }
         table id="jobs" {

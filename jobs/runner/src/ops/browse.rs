@@ -19,6 +19,18 @@ pub struct PageFilter {
     pub error_class: Option<String>,
     /// Only jobs enqueued before this one (ids sort by enqueue time).
     pub before: Option<String>,
+    /// Only jobs enqueued at or after this time.
+    pub enqueued_since: Option<DateTime<Utc>>,
+    /// Only jobs enqueued before this time.
+    pub enqueued_until: Option<DateTime<Utc>>,
+}
+
+/// The smallest job id of a job enqueued at `at`: a ULID's first ten
+/// characters are its time, so a time range is an id range, served by the
+/// same indexes as the id order.
+pub fn first_id_at(at: DateTime<Utc>) -> String {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    ulid::Ulid::from_parts(ms, 0).to_string()
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -83,6 +95,12 @@ pub async fn page(pool: &PgPool, filter: &PageFilter, limit: i64) -> Result<Vec<
     if let Some(before) = &filter.before {
         q.push(" AND j.id < ").push_bind(before);
     }
+    if let Some(since) = filter.enqueued_since {
+        q.push(" AND j.id >= ").push_bind(first_id_at(since));
+    }
+    if let Some(until) = filter.enqueued_until {
+        q.push(" AND j.id < ").push_bind(first_id_at(until));
+    }
     q.push(" ORDER BY j.id DESC LIMIT ").push_bind(limit);
     q.build_query_as().fetch_all(pool).await
 }
@@ -114,4 +132,18 @@ pub async fn depths(pool: &PgPool) -> Result<Vec<Depth>, sqlx::Error> {
     )
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_id_at_a_time_sorts_between_the_ids_of_jobs_before_and_after_it() {
+        let at = DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z").unwrap().with_timezone(&Utc);
+        let ms = at.timestamp_millis() as u64;
+        let before = ulid::Ulid::from_parts(ms - 1, u128::MAX).to_string();
+        let same = ulid::Ulid::from_parts(ms, 1).to_string();
+        assert!(before < first_id_at(at) && first_id_at(at) <= same, "{before} {} {same}", first_id_at(at));
+    }
 }

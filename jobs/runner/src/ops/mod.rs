@@ -14,7 +14,7 @@ mod inspect;
 mod pause;
 mod retry;
 
-pub use browse::{Depth, OVERVIEW_STATES, PageFilter, PageRow, depths, overview_name, page, states_named};
+pub use browse::{Depth, OVERVIEW_STATES, PageFilter, PageRow, depths, first_id_at, overview_name, page, states_named};
 pub use by_id::{ByIdReport, ByIdRequest, JobVerdict, Verdict};
 pub use cancel::cancel;
 pub use discard::{MAX_REASON_CHARS, discard};
