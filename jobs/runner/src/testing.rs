@@ -112,3 +112,33 @@ pub async fn delete_all<'e>(db: impl PgExecutor<'e>) -> Result<(), sqlx::Error> 
 pub async fn count_all<'e>(db: impl PgExecutor<'e>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(db).await
 }
+
+/// `count` finished jobs with one attempt each, for benchmarks over a full
+/// table: done over the last `count * spacing_secs` seconds, one in 100,000
+/// dead, retrying or pending instead, over four queues. Ids sort by age,
+/// as ULIDs do, but do not decode to the finish time.
+pub async fn seed_finished(pool: &sqlx::PgPool, count: i64, spacing_secs: f64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, done_at, priority) \
+         SELECT '01' || lpad(upper(to_hex(i)), 24, '0'), \
+                (ARRAY['upsert_record', 'fetch_record', 'link_note', 'archive_pdf'])[1 + i % 4], \
+                convert_to(json_build_object('kind', 'patient', 'object_id', 1000 + i % 5000)::text, 'UTF8'), \
+                CASE WHEN i % 100000 = 1 THEN 'Killed' WHEN i % 100000 = 2 THEN 'Failed' \
+                     WHEN i % 100000 = 3 THEN 'Pending' ELSE 'Done' END, \
+                1, 10, now() - make_interval(secs => ($1 - i) * $2), now() - make_interval(secs => ($1 - i) * $2), 0 \
+         FROM generate_series(1, $1::bigint) AS i",
+    )
+    .bind(count)
+    .bind(spacing_secs)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO job_attempts (job_id, queue, attempt, worker_id, started_at, finished_at, outcome) \
+         SELECT id, job_type, 1, 'bench-worker', done_at - interval '20 ms', done_at, \
+                CASE WHEN status = 'Killed' THEN 'failed' ELSE 'succeeded' END \
+         FROM apalis.jobs WHERE status IN ('Done', 'Killed')",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

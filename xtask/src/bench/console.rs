@@ -66,9 +66,8 @@ pub async fn run(args: ConsoleArgs) -> Result<()> {
         args.requests
     );
     let http = login(&service.url, &token).await?;
-    let job: String = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE status = 'Killed' LIMIT 1")
-        .fetch_one(&service.pool)
-        .await?;
+    let dead = job_runner::ops::PageFilter { states: vec![job_runner::JobState::Dead], ..Default::default() };
+    let job = job_runner::ops::page(&service.pool, &dead, 1).await?.pop().context("the seed has dead jobs")?.id;
     let pages = [
         "/console".to_string(),
         "/console/jobs".into(),
@@ -104,24 +103,8 @@ pub async fn run(args: ConsoleArgs) -> Result<()> {
 /// Done jobs with one attempt each, spread over [`SPREAD`], one in 100,000
 /// dead, retrying or pending, and inbox rows.
 async fn seed(pool: &sqlx::PgPool, jobs: i64, deliveries: i64) -> Result<()> {
-    let statements = [
-        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, done_at, priority) \
-         SELECT '01' || lpad(upper(to_hex(i)), 24, '0'), \
-                (ARRAY['upsert_record', 'fetch_record', 'link_note', 'archive_pdf'])[1 + i % 4], \
-                convert_to(json_build_object('kind', 'patient', 'object_id', 1000 + i % 5000)::text, 'UTF8'), \
-                CASE WHEN i % 100000 = 1 THEN 'Killed' WHEN i % 100000 = 2 THEN 'Failed' \
-                     WHEN i % 100000 = 3 THEN 'Pending' ELSE 'Done' END, \
-                1, 10, now() - make_interval(secs => ($1 - i) * $2), now() - make_interval(secs => ($1 - i) * $2), 0 \
-         FROM generate_series(1, $1::bigint) AS i",
-        "INSERT INTO job_attempts (job_id, queue, attempt, worker_id, started_at, finished_at, outcome) \
-         SELECT id, job_type, 1, 'bench-worker', done_at - interval '20 ms', done_at, \
-                CASE WHEN status = 'Killed' THEN 'failed' ELSE 'succeeded' END \
-         FROM apalis.jobs WHERE status IN ('Done', 'Killed')",
-    ];
-    let [jobs_sql, attempts_sql] = statements;
     let spacing = SPREAD.as_secs_f64() / jobs.max(1) as f64;
-    sqlx::query(jobs_sql).bind(jobs).bind(spacing).execute(pool).await.context("seeding jobs")?;
-    sqlx::query(attempts_sql).execute(pool).await.context("seeding attempts")?;
+    job_runner::testing::seed_finished(pool, jobs, spacing).await.context("seeding jobs")?;
     sqlx::query(
         "INSERT INTO webhook_deliveries (source, delivery_id, event, headers, body, verified, outcome, \
                                          body_size, body_sha256) \
