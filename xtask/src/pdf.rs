@@ -11,8 +11,10 @@
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use job_runner::enqueue;
-use jobs::{archive::store, catalog::ArchivePdf};
+use jobs::{
+    archive::store,
+    catalog::archive_pdf::{self, Recheck},
+};
 
 #[derive(Subcommand, Debug)]
 pub enum PdfCommand {
@@ -61,13 +63,12 @@ async fn review(pool: &sqlx::PgPool, limit: i64) -> Result<()> {
 }
 
 async fn recheck(pool: &sqlx::PgPool, note: i64) -> Result<()> {
-    let forgotten = store::forget_review(pool, note).await?;
-    if forgotten == 0 {
-        bail!("note {note}'s current version has no needs-review verdict; see `cargo xtask pdf review`");
-    }
-    match enqueue(pool, &ArchivePdf { clinical_note_id: note }).await? {
-        Some(job) => println!("note {note}: verdict forgotten; archive_pdf job {job} enqueued"),
-        None => println!("note {note}: verdict forgotten; its archive_pdf job is already queued"),
+    match archive_pdf::recheck(pool, note, &crate::config::cli_actor()).await? {
+        Recheck::NoVerdict => {
+            bail!("note {note}'s current version has no needs-review verdict; see `cargo xtask pdf review`")
+        }
+        Recheck::Enqueued(job) => println!("note {note}: verdict forgotten; archive_pdf job {job} enqueued"),
+        Recheck::AlreadyQueued => println!("note {note}: verdict forgotten; its archive_pdf job is already queued"),
     }
     println!("a running `drchrono-sync work` (or `all`) picks it up");
     Ok(())

@@ -15,6 +15,7 @@
 use anyhow::anyhow;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -25,6 +26,7 @@ use crate::{
         s3::put_pdf,
         store::{self, Archived, Check, StoredNote},
     },
+    domain::audit::{self, OperatorAction},
     faults::{self, FaultPoint},
 };
 use job_runner::{BackgroundJob, JobError, JobOutcome, current_job_id};
@@ -201,4 +203,47 @@ async fn record(ctx: &JobContext, check: &Check) -> Result<JobOutcome, JobError>
 
 fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// An operator's recheck of a note whose check needs review: the verdict is
+// forgotten and this job enqueued again, in one transaction with its
+// `operator_actions` row (`cargo xtask pdf recheck`, the console's Review page).
+
+/// What a recheck did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recheck {
+    /// The note's current version has no needs-review verdict: nothing done.
+    NoVerdict,
+    Enqueued(String),
+    /// The verdict is forgotten; the note's job was already waiting.
+    AlreadyQueued,
+}
+
+pub async fn recheck(pool: &sqlx::PgPool, note: i64, actor: &str) -> Result<Recheck, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let outcome = if store::forget_review(&mut *tx, note).await? == 0 {
+        Recheck::NoVerdict
+    } else {
+        match job_runner::enqueue(&mut *tx, &ArchivePdf { clinical_note_id: note }).await? {
+            Some(job) => Recheck::Enqueued(job),
+            None => Recheck::AlreadyQueued,
+        }
+    };
+    let (said, job_ids) = match &outcome {
+        Recheck::NoVerdict => ("refused: no needs-review verdict", vec![]),
+        Recheck::Enqueued(job) => ("rechecked", vec![job.clone()]),
+        Recheck::AlreadyQueued => ("rechecked; job already queued", vec![]),
+    };
+    let row = OperatorAction {
+        actor,
+        action: "pdf_recheck",
+        filters: json!({ "clinical_note": note }),
+        dry_run: false,
+        job_ids: &job_ids,
+        delivery_ids: &[],
+        outcome: said,
+    };
+    audit::record_action(&mut *tx, &row).await?;
+    tx.commit().await?;
+    Ok(outcome)
 }

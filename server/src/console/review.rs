@@ -11,13 +11,12 @@ use axum::{
 use chrono::{DateTime, Utc};
 use jobs::{
     archive::store,
-    catalog::ArchivePdf,
+    catalog::archive_pdf::{self, Recheck},
     deepcura::{manual, review::open_notes},
-    domain::audit::{self, OperatorAction},
+    domain::audit,
 };
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{ConsoleError, PAGE_SIZE, auth::Session, csrf::Action, layout, overview::NoFields};
 use crate::AppState;
@@ -184,34 +183,10 @@ pub async fn recheck(
     Path(note): Path<i64>,
     action: Action<NoFields>,
 ) -> Result<Response, ConsoleError> {
-    let mut tx = state.pool.begin().await?;
-    let forgotten = store::forget_review(&mut *tx, note).await?;
-    let job = if forgotten == 0 {
-        None
-    } else {
-        job_runner::enqueue(&mut *tx, &ArchivePdf { clinical_note_id: note }).await?
+    let message = match archive_pdf::recheck(&state.pool, note, action.session.role.actor()).await? {
+        Recheck::NoVerdict => format!("Note {note}'s current version has no needs-review verdict."),
+        Recheck::Enqueued(job) => format!("Note {note}: verdict forgotten; archive_pdf job {job} enqueued."),
+        Recheck::AlreadyQueued => format!("Note {note}: verdict forgotten; its archive_pdf job is already queued."),
     };
-    let (outcome, message) = match (forgotten, &job) {
-        (0, _) => {
-            ("refused: no needs-review verdict", format!("Note {note}'s current version has no needs-review verdict."))
-        }
-        (_, Some(job)) => ("rechecked", format!("Note {note}: verdict forgotten; archive_pdf job {job} enqueued.")),
-        (_, None) => (
-            "rechecked; job already queued",
-            format!("Note {note}: verdict forgotten; its archive_pdf job is already queued."),
-        ),
-    };
-    let job_ids: Vec<String> = job.iter().map(ToString::to_string).collect();
-    let row = OperatorAction {
-        actor: action.session.role.actor(),
-        action: "pdf_recheck",
-        filters: json!({ "clinical_note": note }),
-        dry_run: false,
-        job_ids: &job_ids,
-        delivery_ids: &[],
-        outcome,
-    };
-    audit::record_action(&mut *tx, &row).await?;
-    tx.commit().await?;
     back(&state, &action.session, &message).await
 }
