@@ -33,6 +33,7 @@ mod partner_apply;
 mod partner_events;
 mod partner_feed;
 mod partner_guards;
+mod patient_insurances;
 mod preflight;
 mod records_lists;
 mod records_webhooks;

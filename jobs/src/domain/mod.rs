@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod batches;
+pub mod insurances;
 pub mod mapping;
 pub mod removals;
 pub mod sync_state;
@@ -211,6 +212,9 @@ pub async fn upsert_batch<'a>(
         .fetch_all(&mut *tx)
         .await?;
     let ids: Vec<i64> = written.iter().map(|(id, _)| *id).collect();
+    if kind == RecordKind::Patient {
+        insurances::level(&mut tx, &ids).await?;
+    }
     let newly_locked: Vec<i64> = locked_notes(&mut tx, kind, ids.iter().copied())
         .await?
         .into_iter()

@@ -85,7 +85,9 @@ const REFERRING: &[&str] = &["", "Friend", "Web search", "Insurance directory", 
 const LANGUAGES: &[&str] = &["eng", "eng", "spa", "fra", "zho", "blank", "declined"];
 const RACES: &[&str] = &["white", "black", "asian", "indian", "hawaiian", "blank", "declined"];
 const ETHNICITIES: &[&str] = &["hispanic", "not_hispanic", "blank", "declined"];
-const INSURERS: &[&str] = &["Bluestone Mutual", "Cedar Health Plan", "Northwind Care"];
+/// (payer id, payer name) pairs; the ids are in the form of clearinghouse payer ids.
+const INSURERS: &[(&str, &str)] =
+    &[("BLU01", "Bluestone Mutual"), ("CDR02", "Cedar Health Plan"), ("NWC03", "Northwind Care")];
 
 /// The RNG that draws patient `index` itself.
 fn patient_rng(seed: u64, index: usize) -> StdRng {
@@ -184,29 +186,45 @@ fn prefix(name: &str) -> String {
 
 /// The fields DrChrono adds to a patient only with `verbose=true`: the
 /// insurance blocks, custom demographics, the referring doctor and flags.
-/// Derived from the id so they need no storage and never drift.
+/// Derived from the id so they need no storage and never drift. Every
+/// patient has a primary coverage, every third a secondary; a rank without
+/// coverage comes, as DrChrono sends it, with every field blank.
 pub(crate) fn verbose_fields(id: i64) -> [(&'static str, Value); 6] {
-    let insurer = INSURERS[id.unsigned_abs() as usize % INSURERS.len()];
-    let empty_insurance = json!({
-        "insurance_company": "",
-        "insurance_id_number": "",
-        "insurance_group_number": "",
-        "insurance_plan_name": "",
-    });
+    let secondary = if id % 3 == 0 { insurance(id + 1, "SEC") } else { insurance_block("", "", "", "") };
     [
-        (
-            "primary_insurance",
-            json!({
-                "insurance_company": insurer,
-                "insurance_id_number": format!("SBX{id:08}"),
-                "insurance_group_number": format!("GRP{:04}", id % 7919),
-                "insurance_plan_name": "Sandbox PPO",
-            }),
-        ),
-        ("secondary_insurance", empty_insurance.clone()),
-        ("tertiary_insurance", empty_insurance),
+        ("primary_insurance", insurance(id, "SBX")),
+        ("secondary_insurance", secondary),
+        ("tertiary_insurance", insurance_block("", "", "", "")),
         ("custom_demographics", json!([])),
         ("referring_doctor", json!({ "first_name": "", "last_name": "", "npi": "" })),
         ("patient_flags", json!([])),
     ]
+}
+
+/// A coverage block derived from `seed`, with a member id under `prefix`.
+fn insurance(seed: i64, prefix: &str) -> Value {
+    let (payer_id, payer) = INSURERS[seed.unsigned_abs() as usize % INSURERS.len()];
+    insurance_block(payer_id, payer, &format!("{prefix}{seed:08}"), &format!("GRP{:04}", seed % 7919))
+}
+
+/// One insurance block with the fields of DrChrono's `Patient` schema.
+fn insurance_block(payer_id: &str, payer: &str, member_id: &str, group: &str) -> Value {
+    let covered = !payer.is_empty();
+    json!({
+        "insurance_payer_id": payer_id,
+        "insurance_company": payer,
+        "insurance_plan_name": if covered { "Sandbox PPO" } else { "" },
+        "insurance_plan_type": if covered { "CI" } else { "" },
+        "insurance_id_number": member_id,
+        "insurance_group_number": group,
+        "insurance_group_name": if covered { "Sandbox Employers" } else { "" },
+        "insurance_claim_office_number": "",
+        "is_subscriber_the_patient": true,
+        "patient_relationship_to_subscriber": "",
+        "subscriber_first_name": "",
+        "subscriber_last_name": "",
+        "subscriber_date_of_birth": "",
+        "photo_front": "",
+        "photo_back": "",
+    })
 }
