@@ -100,6 +100,9 @@ pub fn schedules(settings: &Settings) -> scheduler::Schedules {
             ..SyncRecords::all(kind)
         }
     };
+    // Lab orders, results, tasks and line items: hourly from the cursors of
+    // those whose lists take `since`, nightly whole (results have no `since`).
+    let orders = [RecordKind::LabOrder, RecordKind::LabResult, RecordKind::Task, RecordKind::LineItem];
     scheduler::Schedules::new()
         .job("sync_patients", &cfg.schedule_sync_patients, sync(RecordKind::Patient))
         .job("sync_appointments", &cfg.schedule_sync_appointments, sync(RecordKind::Appointment))
@@ -117,8 +120,17 @@ pub fn schedules(settings: &Settings) -> scheduler::Schedules {
             practice_wide: true,
         })
         .add("sync_lookups", &cfg.schedule_sync_lookups, |conn, tick| {
-            let walks = [RecordKind::Doctor, RecordKind::Office]
+            let walks = [RecordKind::Doctor, RecordKind::Office, RecordKind::AppointmentProfile]
                 .map(|kind| SyncRecords { schedule: Some(tick.schedule.into()), ..SyncRecords::all(kind) });
+            Box::pin(async move { job_runner::enqueue_many(conn, &walks).await })
+        })
+        .add("sync_orders", &cfg.schedule_sync_orders, move |conn, tick| {
+            let walks =
+                orders.into_iter().filter(|kind| kind.takes_since()).map(|kind| sync(kind)(&tick)).collect::<Vec<_>>();
+            Box::pin(async move { job_runner::enqueue_many(conn, &walks).await })
+        })
+        .add("sync_orders_full", &cfg.schedule_sync_orders_full, move |conn, tick| {
+            let walks = orders.map(|kind| SyncRecords { full: true, ..sync(kind)(&tick) });
             Box::pin(async move { job_runner::enqueue_many(conn, &walks).await })
         })
         .job("cleanup", &cfg.schedule_cleanup, move |_: &scheduler::Tick| cleanup.clone())

@@ -1,6 +1,7 @@
 //! One integration test binary, run by `cargo xtask test`, against a real
 //! Postgres (a fresh database per test) and the sandbox DrChrono over HTTP.
 
+mod appointment_mapping;
 mod archive_check;
 mod archive_crash;
 mod archive_pdf;

@@ -197,7 +197,7 @@ async fn three_replicas_walking_at_once_stay_under_the_burst_limit() {
     }
     // Only the walks: the follow-up jobs they enqueue have no worker here.
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while queue::count(app.pool(), Some("sync_records"), &[JobState::Done]).await < 7 {
+    while queue::count(app.pool(), Some("sync_records"), &[JobState::Done]).await < RecordKind::ALL.len() as i64 {
         assert!(std::time::Instant::now() < deadline, "the walks did not finish in 120 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

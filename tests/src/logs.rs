@@ -15,7 +15,7 @@ pub fn capture() -> Captured {
 }
 
 /// Fields of each kind that are PHI, as the sandbox serves them.
-const PHI_FIELDS: [(Kind, &[&str]); 5] = [
+const PHI_FIELDS: [(Kind, &[&str]); 7] = [
     (
         Kind::Patient,
         &[
@@ -33,6 +33,8 @@ const PHI_FIELDS: [(Kind, &[&str]); 5] = [
     (Kind::Medication, &["name", "notes"]),
     (Kind::Problem, &["name"]),
     (Kind::Allergy, &["description", "reaction"]),
+    (Kind::Task, &["title"]),
+    (Kind::LabOrder, &["notes"]),
 ];
 
 /// Every PHI value the sandbox holds, as (whose, value), for a test to

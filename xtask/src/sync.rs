@@ -38,16 +38,22 @@ enum Kind {
     Patients,
     Doctors,
     Offices,
+    AppointmentProfiles,
     Appointments,
     ClinicalNotes,
     Medications,
     Problems,
     Allergies,
+    LabOrders,
+    LabResults,
+    Tasks,
+    LineItems,
 }
 
 /// The order of a whole sync: what others refer to comes first.
-const ALL_IN_ORDER: [RecordKind; 8] = [
+const ALL_IN_ORDER: [RecordKind; 13] = [
     RecordKind::Office,
+    RecordKind::AppointmentProfile,
     RecordKind::Doctor,
     RecordKind::Patient,
     RecordKind::Appointment,
@@ -55,6 +61,10 @@ const ALL_IN_ORDER: [RecordKind; 8] = [
     RecordKind::Medication,
     RecordKind::Problem,
     RecordKind::Allergy,
+    RecordKind::LabOrder,
+    RecordKind::LabResult,
+    RecordKind::Task,
+    RecordKind::LineItem,
 ];
 
 impl Kind {
@@ -64,11 +74,16 @@ impl Kind {
             Kind::Patients => vec![RecordKind::Patient],
             Kind::Doctors => vec![RecordKind::Doctor],
             Kind::Offices => vec![RecordKind::Office],
+            Kind::AppointmentProfiles => vec![RecordKind::AppointmentProfile],
             Kind::Appointments => vec![RecordKind::Appointment],
             Kind::ClinicalNotes => vec![RecordKind::ClinicalNote],
             Kind::Medications => vec![RecordKind::Medication],
             Kind::Problems => vec![RecordKind::Problem],
             Kind::Allergies => vec![RecordKind::Allergy],
+            Kind::LabOrders => vec![RecordKind::LabOrder],
+            Kind::LabResults => vec![RecordKind::LabResult],
+            Kind::Tasks => vec![RecordKind::Task],
+            Kind::LineItems => vec![RecordKind::LineItem],
         }
     }
 }

@@ -74,7 +74,7 @@ async fn unstamped_over_stamped(
     event: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let stamped = object.get("updated_at").is_some_and(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()));
-    if stamped || event == Some("APPOINTMENT_DELETE") {
+    if stamped || is_delete(event) {
         return Ok(false);
     }
     // Only the kind's own fixed table name is formatted in.
@@ -83,11 +83,19 @@ async fn unstamped_over_stamped(
     Ok(stored.unwrap_or(false))
 }
 
-/// The object a delivery carried; an appointment delete marks it deleted.
+/// A `*_DELETE` event (appointments, tasks, lab orders, line items) carries
+/// the record as it was; the event itself is the deletion.
+fn is_delete(event: Option<&str>) -> bool {
+    event.is_some_and(|e| e.ends_with("_DELETE"))
+}
+
+/// The object a delivery carried; a delete event marks it `deleted_flag`, as
+/// DrChrono's own deleted appointments are marked, which each kind's upsert
+/// reads into its `deleted` column.
 fn delivered_object(body: &[u8], event: Option<&str>) -> anyhow::Result<Value> {
     let delivery: Value = serde_json::from_slice(body).context("body is not JSON")?;
     let mut object = delivery.get("object").filter(|o| o.is_object()).cloned().context("no object")?;
-    if event == Some("APPOINTMENT_DELETE") {
+    if is_delete(event) {
         object["deleted_flag"] = Value::Bool(true);
     }
     Ok(object)

@@ -33,10 +33,15 @@ pub enum RecordKind {
     Problem,
     Allergy,
     Office,
+    AppointmentProfile,
+    LabOrder,
+    LabResult,
+    Task,
+    LineItem,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 13] = [
         Self::Patient,
         Self::Doctor,
         Self::Appointment,
@@ -45,7 +50,18 @@ impl RecordKind {
         Self::Problem,
         Self::Allergy,
         Self::Office,
+        Self::AppointmentProfile,
+        Self::LabOrder,
+        Self::LabResult,
+        Self::Task,
+        Self::LineItem,
     ];
+
+    /// Whether DrChrono's list of this kind takes `since`: only those can be
+    /// walked incrementally from a cursor; the others are walked whole.
+    pub fn takes_since(self) -> bool {
+        !matches!(self, Self::Doctor | Self::Office | Self::AppointmentProfile | Self::LabResult)
+    }
 
     /// Stable snake_case name, used in job keys and the inbox.
     pub fn name(self) -> &'static str {
@@ -58,6 +74,11 @@ impl RecordKind {
             Self::Problem => "problem",
             Self::Allergy => "allergy",
             Self::Office => "office",
+            Self::AppointmentProfile => "appointment_profile",
+            Self::LabOrder => "lab_order",
+            Self::LabResult => "lab_result",
+            Self::Task => "task",
+            Self::LineItem => "line_item",
         }
     }
 
@@ -71,6 +92,11 @@ impl RecordKind {
             Self::Problem => "problems",
             Self::Allergy => "allergies",
             Self::Office => "offices",
+            Self::AppointmentProfile => "appointment_profiles",
+            Self::LabOrder => "lab_orders",
+            Self::LabResult => "lab_results",
+            Self::Task => "tasks",
+            Self::LineItem => "line_items",
         }
     }
 
@@ -85,6 +111,11 @@ impl RecordKind {
             Self::Problem => "/api/problems",
             Self::Allergy => "/api/allergies",
             Self::Office => "/api/offices",
+            Self::AppointmentProfile => "/api/appointment_profiles",
+            Self::LabOrder => "/api/lab_orders",
+            Self::LabResult => "/api/lab_results",
+            Self::Task => "/api/tasks",
+            Self::LineItem => "/api/line_items",
         }
     }
 
@@ -131,6 +162,11 @@ impl RecordKind {
             Self::Problem => upsert!("problems"),
             Self::Allergy => upsert!("allergies"),
             Self::Office => upsert!("offices"),
+            Self::AppointmentProfile => upsert!("appointment_profiles"),
+            Self::LabOrder => upsert!("lab_orders"),
+            Self::LabResult => upsert!("lab_results"),
+            Self::Task => upsert!("tasks"),
+            Self::LineItem => upsert!("line_items"),
         }
     }
 }

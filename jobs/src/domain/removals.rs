@@ -72,7 +72,14 @@ pub async fn mark_removed(
 }
 
 fn has_patient_column(kind: RecordKind) -> bool {
-    !matches!(kind, RecordKind::Patient | RecordKind::Doctor | RecordKind::Office)
+    !matches!(
+        kind,
+        RecordKind::Patient
+            | RecordKind::Doctor
+            | RecordKind::Office
+            | RecordKind::AppointmentProfile
+            | RecordKind::LabResult
+    )
 }
 
 /// The objects of a batch with no numeric id.

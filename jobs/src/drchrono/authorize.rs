@@ -22,6 +22,9 @@ pub const NEEDED_SCOPES: &[(&str, &str)] = &[
     ("calendar:read", "appointments (without it appointment lists come back empty, not 403)"),
     ("calendar:write", "the write API's appointments"),
     ("clinical:read", "clinical notes and their PDFs"),
+    ("labs:read", "lab orders and results"),
+    ("tasks:read", "tasks"),
+    ("billing:read", "billing line items"),
 ];
 
 /// The scopes to request, space-separated, as the authorize URL carries them.

@@ -15,6 +15,11 @@ pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/allergies", 250),
     ("/api/doctors", 250),
     ("/api/offices", 250),
+    ("/api/appointment_profiles", 250),
+    ("/api/lab_orders", 250),
+    ("/api/lab_results", 250),
+    ("/api/tasks", 250),
+    ("/api/line_items", 250),
     ("/api/appointments", 250),
     ("/api/appointments_list", super::batches::BATCH_PAGE_SIZE),
 ];

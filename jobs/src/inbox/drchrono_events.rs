@@ -38,6 +38,9 @@ fn canonical(event: &str) -> &str {
 
 enum EventKind {
     Record(RecordKind),
+    /// A payment posted to a line item was deleted: the delivery carries the
+    /// transaction, not the line item, whose totals changed.
+    LineItemOf,
     NotModelled,
     Unknown,
 }
@@ -52,20 +55,13 @@ fn classify(event: &str) -> EventKind {
         "PATIENT_MEDICATION_CREATE" | "PATIENT_MEDICATION_MODIFY" => EventKind::Record(Medication),
         // CLINICAL_NOTE_MODIFY is not a DrChrono event; older notes used it for any note change.
         "CLINICAL_NOTE_LOCK" | "CLINICAL_NOTE_UNLOCK" | "CLINICAL_NOTE_MODIFY" => EventKind::Record(ClinicalNote),
-        "TASK_CREATE"
-        | "TASK_MODIFY"
-        | "TASK_DELETE"
-        | "LAB_ORDER_CREATE"
-        | "LAB_ORDER_MODIFY"
-        | "LAB_ORDER_DELETE"
-        | "LINE_ITEM_CREATE"
-        | "LINE_ITEM_MODIFY"
-        | "LINE_ITEM_DELETE"
-        | "LINE_ITEM_TRANSACTION_DELETE"
-        | "CASH_PAYMENT_DELETE"
-        | "PATIENT_FLAG_CREATE"
-        | "PATIENT_FLAG_MODIFY"
-        | "VACCINE_ADMINISTERED" => EventKind::NotModelled,
+        "TASK_CREATE" | "TASK_MODIFY" | "TASK_DELETE" => EventKind::Record(Task),
+        "LAB_ORDER_CREATE" | "LAB_ORDER_MODIFY" | "LAB_ORDER_DELETE" => EventKind::Record(LabOrder),
+        "LINE_ITEM_CREATE" | "LINE_ITEM_MODIFY" | "LINE_ITEM_DELETE" => EventKind::Record(LineItem),
+        "LINE_ITEM_TRANSACTION_DELETE" => EventKind::LineItemOf,
+        "CASH_PAYMENT_DELETE" | "PATIENT_FLAG_CREATE" | "PATIENT_FLAG_MODIFY" | "VACCINE_ADMINISTERED" => {
+            EventKind::NotModelled
+        }
         _ => EventKind::Unknown,
     }
 }
@@ -77,6 +73,7 @@ pub fn route(event: &str, body: &Value) -> Route {
     }
     let kind = match classify(event) {
         EventKind::Record(kind) => kind,
+        EventKind::LineItemOf => return line_item_of(body),
         EventKind::NotModelled => return Route::NotModelled,
         EventKind::Unknown => return Route::Unhandled("unknown event"),
     };
@@ -96,6 +93,15 @@ pub fn route(event: &str, body: &Value) -> Route {
     }
 }
 
+/// The line item a deleted transaction belonged to, fetched: one call, since
+/// the transaction says nothing of the item's new totals.
+fn line_item_of(body: &Value) -> Route {
+    match body.get("object").and_then(|o| id_of(o.get("line_item"))) {
+        Some(id) => Route::Fetch(FetchRecord { kind: RecordKind::LineItem, id }),
+        None => Route::Unhandled("transaction without a line_item"),
+    }
+}
+
 /// What the inbox row records about the object: (kind, id, patient, updated_at).
 pub struct ObjectFacts<'a> {
     pub kind: Option<RecordKind>,
@@ -106,11 +112,12 @@ pub struct ObjectFacts<'a> {
 
 pub fn facts<'a>(route: &Route, body: &'a Value) -> ObjectFacts<'a> {
     let object = body.get("object");
-    let object_id = object.and_then(|o| id_of(o.get("id"))).or_else(|| id_of(body.get("object_id")));
-    let kind = match route {
-        Route::Upsert { kind, .. } => Some(*kind),
-        Route::Fetch(f) => Some(f.kind),
-        _ => None,
+    // A fetch may be of another record than the one delivered (a deleted
+    // transaction's line item): the inbox row names what the job reads.
+    let (kind, object_id) = match route {
+        Route::Upsert { kind, object_id, .. } => (Some(*kind), Some(*object_id)),
+        Route::Fetch(f) => (Some(f.kind), Some(f.id)),
+        _ => (None, object.and_then(|o| id_of(o.get("id"))).or_else(|| id_of(body.get("object_id")))),
     };
     let patient_id = match kind {
         Some(RecordKind::Patient) => object_id,
@@ -154,15 +161,32 @@ mod tests {
             "PATIENT_MEDICATION_MODIFY",
             "CLINICAL_NOTE_LOCK",
             "CLINICAL_NOTE_UNLOCK",
+            "TASK_DELETE",
+            "LAB_ORDER_MODIFY",
+            "LAB_RESULT",
+            "LINE_ITEM_CREATE",
         ];
         for e in modelled {
             assert!(matches!(route(e, &json!({"object": {"id": 1}})), Route::Upsert { .. }), "{e}");
         }
-        for e in ["TASK_DELETE", "LINE_ITEM_TRANSACTION_DELETE", "PATIENT_FLAG_CMODIFY", "VACCINE_ADMINISTERED"] {
+        for e in ["CASH_PAYMENT_DELETE", "PATIENT_FLAG_CMODIFY", "VACCINE_ADMINISTERED"] {
             assert_eq!(route(e, &json!({"object": {"id": 1}})), Route::NotModelled, "{e}");
         }
         assert_eq!(route("PING", &json!({})), Route::Ping);
         assert_eq!(route("SOMETHING_NEW", &json!({})), Route::Unhandled("unknown event"));
+    }
+
+    #[test]
+    fn a_deleted_transaction_fetches_its_line_item() {
+        let body = json!({"object": {"id": 840_001, "line_item": "830001", "patient": 5}});
+        assert_eq!(
+            route("LINE_ITEM_TRANSACTION_DELETE", &body),
+            Route::Fetch(FetchRecord { kind: RecordKind::LineItem, id: 830_001 })
+        );
+        assert_eq!(
+            route("LINE_ITEM_TRANSACTION_DELETE", &json!({"object": {"id": 1}})),
+            Route::Unhandled("transaction without a line_item")
+        );
     }
 
     #[test]

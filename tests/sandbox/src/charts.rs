@@ -168,7 +168,7 @@ pub(crate) fn take(next_id: &mut i64) -> i64 {
 
 /// A stamp on or after `from` and strictly before `today` began, so a
 /// generated record is never "newer" than an edit made by a test.
-fn updated_at(rng: &mut Draw, from: NaiveDate, today: NaiveDate) -> String {
+pub(crate) fn updated_at(rng: &mut Draw, from: NaiveDate, today: NaiveDate) -> String {
     let from = from.min(today - Duration::days(1));
     let span = (today - from).num_seconds().max(1);
     let at = from.and_time(NaiveTime::MIN) + Duration::seconds(rng.random_range(0..span));

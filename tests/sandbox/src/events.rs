@@ -3,14 +3,15 @@
 //! A real delivery's `object` is the full record as the REST API serializes
 //! it, so for the kinds the sandbox models it is the sandbox's own record,
 //! and a test can check the service stored exactly that. The other kinds
-//! (tasks, lab orders, billing, flags, vaccines) get a small plausible object
-//! with an `id` and the `patient` it concerns, enough to route and record.
+//! (line-item transactions, cash payments, flags, vaccines) get a small
+//! plausible object with an `id` and what it concerns, enough to route and
+//! record; a transaction names a real line item.
 
 use serde_json::{Value, json};
 
 use crate::{
     Kind, data,
-    generate::FIRST_APPOINTMENT_ID,
+    generate::{FIRST_APPOINTMENT_ID, FIRST_LINE_ITEM_ID},
     practice::{Practice, Record},
     stamps,
 };
@@ -56,7 +57,7 @@ pub const EVENTS: [&str; 27] = [
 /// internal names, `PATIENT_UPDATE` and the like, map too). Longer prefixes
 /// come first: `PATIENT_PROBLEM_*` is not about a patient record.
 fn modelled_kind(event: &str) -> Option<Kind> {
-    const PREFIXES: [(&str, Option<Kind>); 7] = [
+    const PREFIXES: [(&str, Option<Kind>); 11] = [
         ("PATIENT_MEDICATION_", Some(Kind::Medication)),
         ("PATIENT_PROBLEM_", Some(Kind::Problem)),
         ("PATIENT_ALLERGY_", Some(Kind::Allergy)),
@@ -64,6 +65,10 @@ fn modelled_kind(event: &str) -> Option<Kind> {
         ("PATIENT_", Some(Kind::Patient)),
         ("APPOINTMENT_", Some(Kind::Appointment)),
         ("CLINICAL_NOTE_", Some(Kind::ClinicalNote)),
+        ("TASK_", Some(Kind::Task)),
+        ("LAB_ORDER_", Some(Kind::LabOrder)),
+        ("LINE_ITEM_TRANSACTION_", None),
+        ("LINE_ITEM_", Some(Kind::LineItem)),
     ];
     PREFIXES.iter().find(|(prefix, _)| event.starts_with(prefix)).and_then(|(_, kind)| *kind)
 }
@@ -103,6 +108,7 @@ fn fake_object(practice: &Practice, event: &str) -> Value {
     let patient = first(Kind::Patient).unwrap_or(data::FIRST_PATIENT_ID);
     let doctor = first(Kind::Doctor).unwrap_or(data::DOCTORS[0]);
     let appointment = first(Kind::Appointment).unwrap_or(FIRST_APPOINTMENT_ID);
+    let line_item = first(Kind::LineItem).unwrap_or(FIRST_LINE_ITEM_ID);
     let now = stamps::next_stamp(None);
     let today = now.get(..10).unwrap_or_default().to_owned();
     if event.starts_with("TASK_") {
@@ -119,7 +125,7 @@ fn fake_object(practice: &Practice, event: &str) -> Value {
         })
     } else if event.starts_with("LINE_ITEM_TRANSACTION_") {
         json!({
-            "id": 840_001, "line_item": 830_001, "appointment": appointment, "patient": patient,
+            "id": 840_001, "line_item": line_item, "appointment": appointment, "patient": patient,
             "ins_paid": "0.00", "adjustment": "0.00", "posted_date": today, "updated_at": now,
         })
     } else if event.starts_with("LINE_ITEM_") {
@@ -160,6 +166,8 @@ mod tests {
         assert_eq!(modelled_kind("PATIENT_PROBLEM_CREATE"), Some(Kind::Problem));
         assert_eq!(modelled_kind("PATIENT_FLAG_CMODIFY"), None);
         assert_eq!(modelled_kind("CLINICAL_NOTE_MODIFY"), Some(Kind::ClinicalNote));
-        assert_eq!(modelled_kind("TASK_CREATE"), None);
+        assert_eq!(modelled_kind("TASK_CREATE"), Some(Kind::Task));
+        assert_eq!(modelled_kind("LINE_ITEM_MODIFY"), Some(Kind::LineItem));
+        assert_eq!(modelled_kind("LINE_ITEM_TRANSACTION_DELETE"), None);
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::{
     Kind,
     pagination::param,
-    practice::{self, Practice, Record},
+    practice::{self, Practice, Record, reference},
     stamps,
 };
 
@@ -19,10 +19,13 @@ use crate::{
 pub(crate) const MAX_DATE_RANGE_DAYS: i64 = 190;
 
 enum Check {
-    /// A reference field (`patient`, `doctor`, `office`) equals the id.
+    /// A reference field (`patient`, `doctor`, `office`) equals the id,
+    /// whether the record spells it as a number or a string.
     Id(&'static str, i64),
-    /// A clinical note has no `office`; it is its appointment's.
+    /// A clinical note or line item has no `office`; it is its appointment's.
     NoteOffice(i64),
+    /// A lab result has no `doctor`; it is its order's.
+    OrderDoctor(i64),
     /// `updated_at` is at or after the stamp.
     Since(NaiveDateTime),
     /// The date part of a date-time field lies in `[from, to]`.
@@ -43,7 +46,7 @@ impl Filters {
     pub(crate) fn parse(kind: Kind, params: &[(String, String)]) -> Result<Filters, String> {
         let mut filters = Filters { checks: Vec::new(), nothing: false };
         match kind {
-            Kind::Doctor | Kind::Office => {}
+            Kind::Doctor | Kind::Office | Kind::AppointmentProfile => {}
             Kind::Patient => {
                 filters.since(params)?;
                 filters.id(params, "doctor")?;
@@ -77,6 +80,35 @@ impl Filters {
             }
             Kind::Medication | Kind::Problem | Kind::Allergy => {
                 filters.ids(params, &["patient", "doctor"])?;
+            }
+            Kind::LabOrder => {
+                filters.since(params)?;
+                filters.id(params, "doctor")?;
+            }
+            Kind::LabResult => {
+                if let Some(order) = number(params, "order")? {
+                    filters.checks.push(Check::Id("lab_order", order));
+                }
+                if let Some(doctor) = number(params, "doctor")? {
+                    filters.checks.push(Check::OrderDoctor(doctor));
+                }
+            }
+            Kind::Task => {
+                filters.since(params)?;
+                filters.ids(params, &["status", "category", "assignee_user", "assignee_group"])?;
+            }
+            Kind::LineItem => {
+                filters.since(params)?;
+                filters.ids(params, &["patient", "doctor", "appointment"])?;
+                if let Some(office) = number(params, "office")? {
+                    filters.checks.push(Check::NoteOffice(office));
+                }
+                for field in ["service_date", "posted_date"] {
+                    if let Some(text) = param(params, field) {
+                        let day = stamps::parse_date(text).ok_or(format!("Invalid {field}: use YYYY-MM-DD."))?;
+                        filters.checks.push(Check::Days(field, day, day));
+                    }
+                }
             }
         }
         Ok(filters)
@@ -134,7 +166,13 @@ impl Check {
     fn holds(&self, record: &Record, practice: &Practice) -> bool {
         let text = |field: &str| record.get(field).and_then(Value::as_str);
         match self {
-            Check::Id(field, id) => record.get(*field).and_then(Value::as_i64) == Some(*id),
+            Check::Id(field, id) => reference(record.get(*field)) == Some(*id),
+            Check::OrderDoctor(doctor) => {
+                reference(record.get("lab_order"))
+                    .and_then(|order| practice.get(Kind::LabOrder, order))
+                    .and_then(|order| reference(order.get("doctor")))
+                    == Some(*doctor)
+            }
             Check::NoteOffice(office) => {
                 practice::appointment_of(record)
                     .and_then(|a| practice.get(Kind::Appointment, a))

@@ -18,9 +18,9 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::{
-    Kind,
+    Kind, billing,
     charts::{self, Owner},
-    data,
+    data, orders,
     practice::{Practice, Record},
     staff,
     visits::{self, NextIds},
@@ -33,10 +33,19 @@ pub(crate) const FIRST_CLINICAL_NOTE_ID: i64 = 20_000_001;
 pub(crate) const FIRST_MEDICATION_ID: i64 = 30_000_001;
 pub(crate) const FIRST_PROBLEM_ID: i64 = 40_000_001;
 pub(crate) const FIRST_ALLERGY_ID: i64 = 50_000_001;
+pub(crate) const FIRST_LAB_ORDER_ID: i64 = 60_000_001;
+pub(crate) const FIRST_LAB_RESULT_ID: i64 = 70_000_001;
+pub(crate) const FIRST_TASK_ID: i64 = 80_000_001;
+pub(crate) const FIRST_LINE_ITEM_ID: i64 = 90_000_001;
 /// Ids reserved per patient: `visits` draws at most 7 appointments (5 past,
 /// 2 ahead) and so at most 5 notes; `charts` at most 3 of each entry.
 const VISIT_BLOCK: i64 = 8;
 const CHART_BLOCK: i64 = 4;
+/// `orders` draws at most 2 lab orders with 3 results each and 1 task;
+/// `billing` at most 2 line items for each of at most 5 visits.
+const ORDER_BLOCK: i64 = 2;
+const RESULT_BLOCK: i64 = 6;
+const LINE_ITEM_BLOCK: i64 = 10;
 
 /// Below this many patients per thread, threads cost more than they save.
 const PATIENTS_PER_THREAD: usize = 500;
@@ -73,6 +82,7 @@ pub(crate) fn practice(seed: u64, patients: usize, today: NaiveDate) -> Practice
     let mut tables: [BTreeMap<i64, Record>; Kind::ALL.len()] = rows.map(|rows| rows.into_iter().collect());
     tables[Kind::Doctor.index()] = staff::doctors(seed);
     tables[Kind::Office.index()] = staff::offices();
+    tables[Kind::AppointmentProfile.index()] = visits::profiles();
     Practice::from_tables(tables)
 }
 
@@ -97,6 +107,19 @@ fn share(seed: u64, index: usize, today: NaiveDate) -> Rows {
     let visits = visits::visits(&mut rng, &mut visit_ids, owner, &codes);
     let medications = charts::medications(&mut rng, &mut medication, owner, &visits.past);
     let allergies = charts::allergies(&mut rng, &mut allergy, owner);
+    // Orders, tasks and billing draw from a stream of their own, so adding
+    // them left every earlier record of a seed as it was.
+    let mut rng = data::rng(seed, index, 2);
+    let mut order_ids = orders::NextIds {
+        order: FIRST_LAB_ORDER_ID + block * ORDER_BLOCK,
+        result: FIRST_LAB_RESULT_ID + block * RESULT_BLOCK,
+        task: FIRST_TASK_ID + block * ORDER_BLOCK,
+    };
+    let labs = orders::labs(&mut rng, &mut order_ids, owner, &visits.past, &codes);
+    let tasks = orders::tasks(&mut rng, &mut order_ids.task, owner);
+    let attended: Vec<(i64, NaiveDate)> = visits.past.iter().copied().filter(|(id, _)| visits.has_note(*id)).collect();
+    let mut line_item = FIRST_LINE_ITEM_ID + block * LINE_ITEM_BLOCK;
+    let line_items = billing::line_items(&mut rng, &mut line_item, owner, &attended, &codes);
 
     let mut rows: Rows = Default::default();
     rows[Kind::Patient.index()] = vec![(id, patient)];
@@ -105,13 +128,17 @@ fn share(seed: u64, index: usize, today: NaiveDate) -> Rows {
     rows[Kind::Medication.index()] = medications;
     rows[Kind::Problem.index()] = problems;
     rows[Kind::Allergy.index()] = allergies;
+    rows[Kind::LabOrder.index()] = labs.orders;
+    rows[Kind::LabResult.index()] = labs.results;
+    rows[Kind::Task.index()] = tasks;
+    rows[Kind::LineItem.index()] = line_items;
     rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::practice::appointment_of;
+    use crate::practice::{appointment_of, patient_of, reference};
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
@@ -137,7 +164,7 @@ mod tests {
         let practice = practice(11, 300, today());
         let block_of = |kind: Kind, first: i64, size: i64| {
             for (id, record) in practice.table(kind) {
-                let patient = record["patient"].as_i64().unwrap();
+                let patient = patient_of(&practice, kind, record).unwrap();
                 let index = patient - data::FIRST_PATIENT_ID;
                 assert_eq!((id - first) / size, index, "{kind:?} {id}");
             }
@@ -147,6 +174,10 @@ mod tests {
         block_of(Kind::Medication, FIRST_MEDICATION_ID, CHART_BLOCK);
         block_of(Kind::Problem, FIRST_PROBLEM_ID, CHART_BLOCK);
         block_of(Kind::Allergy, FIRST_ALLERGY_ID, CHART_BLOCK);
+        block_of(Kind::LabOrder, FIRST_LAB_ORDER_ID, ORDER_BLOCK);
+        block_of(Kind::LabResult, FIRST_LAB_RESULT_ID, RESULT_BLOCK);
+        block_of(Kind::Task, FIRST_TASK_ID, ORDER_BLOCK);
+        block_of(Kind::LineItem, FIRST_LINE_ITEM_ID, LINE_ITEM_BLOCK);
     }
 
     #[test]
@@ -154,15 +185,18 @@ mod tests {
         let practice = practice(3, 40, today());
         for kind in Kind::ALL {
             for record in practice.table(kind).values() {
-                if let Some(patient) = record.get("patient").and_then(Value::as_i64) {
+                let patient = patient_of(&practice, kind, record);
+                if let Some(patient) = patient {
                     assert!(practice.get(Kind::Patient, patient).is_some());
                 }
-                if let Some(doctor) = record.get("doctor").and_then(Value::as_i64) {
+                let owned = [Kind::Doctor, Kind::Office, Kind::AppointmentProfile, Kind::Appointment];
+                assert!(patient.is_some() || owned.contains(&kind), "{kind:?} names no patient");
+                if let Some(doctor) = reference(record.get("doctor")) {
                     assert!(practice.get(Kind::Doctor, doctor).is_some(), "{kind:?}");
                 }
                 if let Some(appointment) = appointment_of(record) {
                     let linked = practice.get(Kind::Appointment, appointment).unwrap();
-                    assert_eq!(linked["patient"], record["patient"]);
+                    assert_eq!(reference(linked.get("patient")), patient, "{kind:?}");
                 }
             }
         }

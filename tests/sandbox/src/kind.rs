@@ -17,6 +17,8 @@ pub const OFFICES_MAX_PAGE_SIZE: usize = 250;
 pub const APPOINTMENTS_MAX_PAGE_SIZE: usize = 250;
 /// `/api/appointments?verbose=true`: the spec's maximum.
 pub const APPOINTMENTS_VERBOSE_MAX_PAGE_SIZE: usize = 25;
+/// `/api/appointment_profiles`: DrChrono's general default.
+pub const APPOINTMENT_PROFILES_MAX_PAGE_SIZE: usize = 250;
 /// `/api/clinical_notes`: DrChrono's general default.
 pub const CLINICAL_NOTES_MAX_PAGE_SIZE: usize = 250;
 /// `/api/medications`: DrChrono's general default.
@@ -25,6 +27,9 @@ pub const MEDICATIONS_MAX_PAGE_SIZE: usize = 250;
 pub const PROBLEMS_MAX_PAGE_SIZE: usize = 250;
 /// `/api/allergies`: DrChrono's general default.
 pub const ALLERGIES_MAX_PAGE_SIZE: usize = 250;
+/// `/api/lab_orders`, `/api/lab_results`, `/api/tasks`, `/api/line_items`:
+/// DrChrono's general default.
+pub const ORDERS_AND_BILLING_MAX_PAGE_SIZE: usize = 250;
 
 /// One kind of DrChrono record. Each is listed at `path()` and fetched at
 /// `path()/{id}`.
@@ -38,10 +43,15 @@ pub enum Kind {
     Problem,
     Allergy,
     Office,
+    AppointmentProfile,
+    LabOrder,
+    LabResult,
+    Task,
+    LineItem,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Patient,
         Kind::Doctor,
         Kind::Appointment,
@@ -50,6 +60,11 @@ impl Kind {
         Kind::Problem,
         Kind::Allergy,
         Kind::Office,
+        Kind::AppointmentProfile,
+        Kind::LabOrder,
+        Kind::LabResult,
+        Kind::Task,
+        Kind::LineItem,
     ];
 
     /// The list's API path, without a trailing slash, e.g. `/api/patients`.
@@ -63,6 +78,11 @@ impl Kind {
             Kind::Problem => "/api/problems",
             Kind::Allergy => "/api/allergies",
             Kind::Office => "/api/offices",
+            Kind::AppointmentProfile => "/api/appointment_profiles",
+            Kind::LabOrder => "/api/lab_orders",
+            Kind::LabResult => "/api/lab_results",
+            Kind::Task => "/api/tasks",
+            Kind::LineItem => "/api/line_items",
         }
     }
 
@@ -77,6 +97,8 @@ impl Kind {
             Kind::Problem => PROBLEMS_MAX_PAGE_SIZE,
             Kind::Allergy => ALLERGIES_MAX_PAGE_SIZE,
             Kind::Office => OFFICES_MAX_PAGE_SIZE,
+            Kind::AppointmentProfile => APPOINTMENT_PROFILES_MAX_PAGE_SIZE,
+            Kind::LabOrder | Kind::LabResult | Kind::Task | Kind::LineItem => ORDERS_AND_BILLING_MAX_PAGE_SIZE,
         }
     }
 
@@ -95,9 +117,10 @@ impl Kind {
     }
 
     /// Whether records of this kind carry an `updated_at` that edits bump.
-    /// Doctors and offices carry none in DrChrono's serializer.
+    /// Doctors, offices, appointment profiles and lab results carry none in
+    /// DrChrono's serializer.
     pub(crate) fn has_updated_at(self) -> bool {
-        !matches!(self, Kind::Doctor | Kind::Office)
+        !matches!(self, Kind::Doctor | Kind::Office | Kind::AppointmentProfile | Kind::LabResult)
     }
 
     pub(crate) fn index(self) -> usize {

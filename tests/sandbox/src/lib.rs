@@ -16,6 +16,7 @@
 //! body, as DrChrono answers it.
 
 mod authorize;
+mod billing;
 mod budget;
 mod bulk;
 mod charts;
@@ -31,6 +32,7 @@ mod grants;
 mod kind;
 mod lists;
 mod oauth;
+mod orders;
 mod pagination;
 pub mod pdf;
 mod practice;

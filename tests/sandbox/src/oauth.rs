@@ -23,7 +23,7 @@ const EXPIRES_IN_SECONDS: u64 = 172_800;
 /// What the sandbox app may be granted unless `SandboxConfig::scopes` says
 /// otherwise: every scope the service asks for, and a few it does not.
 pub const DEFAULT_SCOPES: &str = "user:read patients:read patients:write patients:summary:read calendar:read \
-calendar:write clinical:read clinical:write labs:read billing:read";
+calendar:write clinical:read clinical:write labs:read billing:read tasks:read";
 
 /// The body is parsed by hand, not with `axum::Form`, so a wrong content type
 /// or a malformed body gets an OAuth error body rather than axum's plain
@@ -91,6 +91,19 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// The scope a lab, task or billing path needs; DrChrono answers 403
+/// without it (appointments alone answer empty, [`hides_appointments`]).
+pub(crate) fn missing_scope(path: &str, scope: &str) -> Option<&'static str> {
+    let resource = path.strip_prefix("/api/")?.split('/').next()?;
+    let needed = match resource {
+        "lab_orders" | "lab_results" => "labs:read",
+        "tasks" => "tasks:read",
+        "line_items" => "billing:read",
+        _ => return None,
+    };
+    (!scope.split_whitespace().any(|s| s == needed)).then_some(needed)
 }
 
 /// Without `calendar:read`, DrChrono answers appointment lists with an empty

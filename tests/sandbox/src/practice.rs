@@ -131,6 +131,32 @@ impl Practice {
 
 /// A reference to an appointment: a number, though a string is tolerated
 /// since the appointment's own id is one.
+/// The patient a record concerns, however its kind names it: `patient` as
+/// a number or a string, a task's associated item of type `Patient`, or a
+/// lab result's order's patient.
+pub(crate) fn patient_of(practice: &Practice, kind: Kind, record: &Record) -> Option<i64> {
+    match kind {
+        Kind::Patient => reference(record.get("id")),
+        Kind::LabResult => {
+            let order = practice.get(Kind::LabOrder, reference(record.get("lab_order"))?)?;
+            reference(order.get("patient"))
+        }
+        Kind::Task => record.get("associated_items")?.as_array()?.iter().find_map(|item| {
+            (item.get("type").and_then(Value::as_str) == Some("Patient")).then(|| reference(item.get("value")))?
+        }),
+        _ => reference(record.get("patient")),
+    }
+}
+
+/// An id as DrChrono spells a reference: a number, or a string of digits.
+pub(crate) fn reference(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 pub(crate) fn appointment_of(record: &Record) -> Option<i64> {
     match record.get("appointment")? {
         Value::Number(n) => n.as_i64(),

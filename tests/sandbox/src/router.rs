@@ -97,6 +97,10 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
             let empty = serde_json::json!({ "previous": null, key: [], "next": null });
             return reply::json(axum::http::StatusCode::OK, empty);
         }
+        if oauth::missing_scope(request.uri().path(), &state.tokens.scope).is_some() {
+            let detail = serde_json::json!({ "detail": "You do not have permission to perform this action." });
+            return reply::json(axum::http::StatusCode::FORBIDDEN, detail);
+        }
         // DRF throttles after authentication, like the fault above.
         if let Some(limit) = shared.config.calls_per_second
             && !state.burst.take(limit, tokio::time::Instant::now())

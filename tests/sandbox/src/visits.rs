@@ -6,6 +6,8 @@
 //! last two years" stays true whenever the tests run; ids increase with
 //! `scheduled_time` within each patient, as DrChrono's would.
 
+use std::collections::BTreeMap;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::RngExt as _;
 use serde_json::Value;
@@ -34,6 +36,31 @@ const PROFILES: &[(i64, &str, i64, bool)] = &[
     (6104, "Medication review", 15, false),
     (6105, "Telehealth check-in", 15, true),
 ];
+/// The practice's appointment profiles (`/api/appointment_profiles`), the
+/// ones its visits name in `profile`.
+pub(crate) fn profiles() -> BTreeMap<i64, Record> {
+    const COLORS: &[&str] = &["#4A90D9", "#7ED321", "#F5A623", "#BD10E0", "#50E3C2"];
+    PROFILES
+        .iter()
+        .zip(COLORS)
+        .enumerate()
+        .map(|(order, (&(id, reason, duration, virtual_visit), color))| {
+            let record = record([
+                ("id", Value::from(id)),
+                ("name", Value::from(reason)),
+                ("doctor", Value::from(data::DOCTORS[0])),
+                ("color", Value::from(*color)),
+                ("reason", Value::from(reason)),
+                ("duration", Value::from(duration)),
+                ("sort_order", Value::from(order)),
+                ("online_scheduling", Value::from(!virtual_visit)),
+                ("archived", Value::from(false)),
+            ]);
+            (id, record)
+        })
+        .collect()
+}
+
 /// Weighted towards what past appointments end up as; the in-clinic flow
 /// statuses appear too, since staff do not always close a visit out.
 #[rustfmt::skip]
@@ -70,6 +97,14 @@ pub(crate) struct Visits {
     pub(crate) notes: Vec<(i64, Record)>,
     /// Past appointments as (id, date), for records that link to a visit.
     pub(crate) past: Vec<(i64, NaiveDate)>,
+}
+
+impl Visits {
+    /// Whether the appointment took place: it has a clinical note.
+    pub(crate) fn has_note(&self, appointment: i64) -> bool {
+        let id = Value::from(appointment);
+        self.notes.iter().any(|(_, note)| note.get("appointment") == Some(&id))
+    }
 }
 
 pub(crate) struct NextIds {

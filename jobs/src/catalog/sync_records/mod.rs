@@ -256,7 +256,9 @@ impl BackgroundJob for SyncRecords {
             None => None,
         };
         let tz = ctx.settings.practice_timezone;
-        let since = if self.full {
+        // A list without `since` would ignore it and list everything; such a
+        // walk is whole, and marks what it no longer lists.
+        let since = if self.full || !self.kind.takes_since() {
             None
         } else {
             self.since

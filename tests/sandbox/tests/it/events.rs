@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::harness::{id_of, spawn};
 use sandbox::{EVENTS, Kind};
+use serde_json::Value;
 
 #[test]
 fn events_are_the_documented_names_once_each() {
@@ -16,6 +17,15 @@ fn events_are_the_documented_names_once_each() {
         assert!(unique.contains(name), "{name}");
     }
     assert!(!unique.contains("PATIENT_FLAG_CMODIFY") && !unique.contains("PING"));
+}
+
+/// The patient an object names: `patient` as a number or (line items) a
+/// string, or a task's associated item of type `Patient`.
+fn patient_of(object: &Value) -> Option<i64> {
+    let as_id = |v: &Value| v.as_i64().or_else(|| v.as_str()?.parse().ok());
+    as_id(&object["patient"]).or_else(|| {
+        object["associated_items"].as_array()?.iter().find(|i| i["type"] == "Patient").and_then(|i| as_id(&i["value"]))
+    })
 }
 
 #[tokio::test]
@@ -32,7 +42,7 @@ async fn every_event_has_an_object_with_an_id_and_a_real_patient() {
         {
             id
         } else {
-            object["patient"].as_i64().unwrap_or_else(|| panic!("{event}: {object}"))
+            patient_of(&object).unwrap_or_else(|| panic!("{event}: {object}"))
         };
         assert!(patients.contains(&patient), "{event}");
     }
@@ -49,6 +59,9 @@ async fn modelled_events_carry_the_real_record() {
         ("PATIENT_PROBLEM_MODIFY", Kind::Problem),
         ("PATIENT_ALLERGY_MODIFY", Kind::Allergy),
         ("CLINICAL_NOTE_LOCK", Kind::ClinicalNote),
+        ("TASK_MODIFY", Kind::Task),
+        ("LAB_ORDER_MODIFY", Kind::LabOrder),
+        ("LINE_ITEM_MODIFY", Kind::LineItem),
     ];
     for (event, kind) in kinds {
         let object = api.sandbox.delivery_object(event);

@@ -25,6 +25,7 @@ pub const DIFFERENCES: &[(&str, &str, &str)] = &[
     ),
     ("Appointment", "deleted_flag", "not in the spec; DrChrono's webhooks and the facts file carry it"),
     ("Office", "exam_rooms", "the spec types it as a string; DrChrono lists the rooms as objects"),
+    ("LabOrder", "updated_at", "absent from the spec, yet the list takes `since`; kept so edits are newer"),
 ];
 
 /// Which spec schema a kind's list and detail answers follow.
@@ -37,6 +38,11 @@ const SCHEMAS: &[(Kind, &str)] = &[
     (Kind::Allergy, "PatientAllergy"),
     (Kind::Doctor, "Doctor"),
     (Kind::Office, "Office"),
+    (Kind::AppointmentProfile, "AppointmentProfile"),
+    (Kind::LabOrder, "LabOrder"),
+    (Kind::LabResult, "LabResult"),
+    (Kind::Task, "Task"),
+    (Kind::LineItem, "BillingLineItem"),
 ];
 
 fn differs(schema: &str, field: &str) -> bool {
