@@ -134,6 +134,7 @@ impl Practice {
 /// The patient a record concerns, however its kind names it: `patient` as
 /// a number or a string, a task's associated item of type `Patient`, or a
 /// lab result's order's patient.
+#[cfg(test)]
 pub(crate) fn patient_of(practice: &Practice, kind: Kind, record: &Record) -> Option<i64> {
     match kind {
         Kind::Patient => reference(record.get("id")),
