@@ -29,6 +29,7 @@ mod operations;
 mod operations_cancel;
 mod operations_discard;
 mod operations_pause;
+mod orders_billing;
 mod otlp_export;
 mod partner_apply;
 mod partner_events;
