@@ -136,6 +136,18 @@ mod tests {
         assert_eq!(missing, ["calendar:read"]);
     }
 
+    /// Labs, tasks and billing each need their own read scope: a practice
+    /// connected before they were mirrored is told which to grant.
+    #[test]
+    fn labs_tasks_and_billing_scopes_are_asked_for_and_named_when_missing() {
+        let before = "user:read patients:read patients:write patients:summary:read calendar:read calendar:write \
+                      clinical:read";
+        let missing: Vec<_> = missing_scopes(before).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(missing, ["labs:read", "tasks:read", "billing:read"]);
+        let asked = needed_scope_param();
+        assert!(["labs:read", "tasks:read", "billing:read"].iter().all(|s| asked.split(' ').any(|a| a == *s)));
+    }
+
     #[test]
     fn the_authorize_url_carries_every_parameter() {
         let url = authorize_url("https://drchrono.com/", "cid", "http://127.0.0.1:8765/oauth/callback", "st").unwrap();

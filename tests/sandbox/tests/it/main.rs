@@ -8,6 +8,7 @@ mod events;
 mod faults;
 mod harness;
 mod oauth;
+mod orders;
 mod patients;
 mod records;
 mod spec;
