@@ -1,4 +1,5 @@
--- The rest of the practice's records: lab orders and their results, staff
+-- The rest of the practice's records: lab orders and their results, lab
+-- results entered in the chart, staff
 -- tasks and billing line items. Each is mirrored as the other kinds are: the
 -- columns a practice queries, `raw` for the rest, `change_log` through
 -- `record_change`, and `removed_at` for what a complete walk no longer lists
@@ -66,6 +67,31 @@ CREATE TABLE lab_results (
 );
 CREATE INDEX lab_results_by_order ON lab_results (lab_order_id);
 
+-- Results entered in a patient's chart (`/api/patient_lab_results`):
+-- typed in or imported, not tied to an order of the practice's; they carry
+-- `updated_at`, so their list is walked from a cursor.
+CREATE TABLE patient_lab_results (
+    id                 bigint PRIMARY KEY,
+    patient_id         bigint,
+    ordering_doctor_id bigint,
+    title              text,
+    loinc_code         text,
+    value              text,
+    value_numeric      numeric,
+    unit               text,
+    normal_range       text,
+    abnormal_flag      text,
+    order_status       text,
+    performed_on       date,
+    doctor_signoff     boolean     NOT NULL DEFAULT false,
+    raw                jsonb       NOT NULL,
+    source_updated_at  timestamptz,
+    synced_at          timestamptz NOT NULL DEFAULT now(),
+    synced_by          text        NOT NULL,
+    removed_at         timestamptz
+);
+CREATE INDEX patient_lab_results_by_patient ON patient_lab_results (patient_id, performed_on);
+
 CREATE TABLE tasks (
     id                bigint PRIMARY KEY,
     -- The first associated item of type Patient.
@@ -124,6 +150,8 @@ CREATE TRIGGER record_change AFTER INSERT OR UPDATE OR DELETE ON lab_orders
     FOR EACH ROW EXECUTE FUNCTION record_change();
 CREATE TRIGGER record_change AFTER INSERT OR UPDATE OR DELETE ON lab_results
     FOR EACH ROW EXECUTE FUNCTION record_change();
+CREATE TRIGGER record_change AFTER INSERT OR UPDATE OR DELETE ON patient_lab_results
+    FOR EACH ROW EXECUTE FUNCTION record_change();
 CREATE TRIGGER record_change AFTER INSERT OR UPDATE OR DELETE ON tasks
     FOR EACH ROW EXECUTE FUNCTION record_change();
 CREATE TRIGGER record_change AFTER INSERT OR UPDATE OR DELETE ON line_items
@@ -152,6 +180,7 @@ LANGUAGE sql STABLE AS $$
         WHEN 'deepcura_note' THEN (SELECT patient_id FROM deepcura_notes WHERE id = record_id)
         WHEN 'lab_order' THEN (SELECT patient_id FROM lab_orders WHERE id = record_id)
         WHEN 'lab_result' THEN (SELECT patient_id FROM lab_result_details WHERE id = record_id)
+        WHEN 'patient_lab_result' THEN (SELECT patient_id FROM patient_lab_results WHERE id = record_id)
         WHEN 'task' THEN (SELECT patient_id FROM tasks WHERE id = record_id)
         WHEN 'line_item' THEN (SELECT patient_id FROM line_items WHERE id = record_id)
     END
@@ -165,6 +194,7 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'medications' THEN 'medication' WHEN 'problems' THEN 'problem'
         WHEN 'allergies' THEN 'allergy' WHEN 'deepcura_notes' THEN 'deepcura_note'
         WHEN 'lab_orders' THEN 'lab_order' WHEN 'lab_results' THEN 'lab_result'
+        WHEN 'patient_lab_results' THEN 'patient_lab_result'
         WHEN 'tasks' THEN 'task' WHEN 'line_items' THEN 'line_item'
         ELSE table_name
     END

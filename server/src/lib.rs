@@ -100,9 +100,15 @@ pub fn schedules(settings: &Settings) -> scheduler::Schedules {
             ..SyncRecords::all(kind)
         }
     };
-    // Lab orders, results, tasks and line items: hourly from the cursors of
+    // Lab orders, both kinds of results, tasks and line items: hourly from the cursors of
     // those whose lists take `since`, nightly whole (results have no `since`).
-    let orders = [RecordKind::LabOrder, RecordKind::LabResult, RecordKind::Task, RecordKind::LineItem];
+    let orders = [
+        RecordKind::LabOrder,
+        RecordKind::LabResult,
+        RecordKind::PatientLabResult,
+        RecordKind::Task,
+        RecordKind::LineItem,
+    ];
     scheduler::Schedules::new()
         .job("sync_patients", &cfg.schedule_sync_patients, sync(RecordKind::Patient))
         .job("sync_appointments", &cfg.schedule_sync_appointments, sync(RecordKind::Appointment))

@@ -146,12 +146,18 @@ async fn a_deleted_transaction_refetches_its_line_item_once() {
 #[tokio::test]
 async fn a_drift_pass_levels_the_tables_at_the_fewest_calls() {
     let app = spawn_app_with(true, 40).await;
-    let all = [RecordKind::LabOrder, RecordKind::LabResult, RecordKind::Task, RecordKind::LineItem];
+    let all = [
+        (RecordKind::LabOrder, Kind::LabOrder),
+        (RecordKind::LabResult, Kind::LabResult),
+        (RecordKind::PatientLabResult, Kind::PatientLabResult),
+        (RecordKind::Task, Kind::Task),
+        (RecordKind::LineItem, Kind::LineItem),
+    ];
     app.sandbox.reset_counters();
-    for kind in all {
+    for (kind, _) in all {
         walk(&app, whole(kind)).await;
     }
-    for (kind, sandbox_kind) in all.iter().zip([Kind::LabOrder, Kind::LabResult, Kind::Task, Kind::LineItem]) {
+    for (kind, sandbox_kind) in all {
         let pages = (app.sandbox.ids(sandbox_kind).len() as u64).div_ceil(250).max(1);
         assert_eq!(app.sandbox.calls_to(sandbox_kind.path()), pages, "{kind:?}: one call a page of 250");
         let sql = format!("SELECT count(*) FROM {}", kind.table());
@@ -168,11 +174,13 @@ async fn a_drift_pass_levels_the_tables_at_the_fewest_calls() {
     let repriced = app.sandbox.modify(Kind::LineItem, item, |r| {
         r.insert("price".into(), 99.99.into());
     });
+    let since_capable: Vec<RecordKind> = all.iter().map(|(k, _)| *k).filter(|k| k.takes_since()).collect();
+    assert_eq!(since_capable.len(), 4, "all but lab results take since");
     app.sandbox.reset_counters();
-    for kind in all.into_iter().filter(|k| k.takes_since()) {
-        walk(&app, incremental(kind)).await;
+    for kind in &since_capable {
+        walk(&app, incremental(*kind)).await;
     }
-    assert_eq!(app.sandbox.calls(), 3, "one call per list that takes since");
+    assert_eq!(app.sandbox.calls(), 4, "one call per list that takes since");
     assert_eq!(raw_of(&app, RecordKind::Task, task).await, closed);
     assert_eq!(raw_of(&app, RecordKind::LineItem, item).await, repriced);
     let price: String = sqlx::query_scalar("SELECT price::text FROM line_items WHERE id = $1")
@@ -183,10 +191,10 @@ async fn a_drift_pass_levels_the_tables_at_the_fewest_calls() {
     assert_eq!(price, "99.99");
 
     app.sandbox.reset_counters();
-    for kind in all.into_iter().filter(|k| k.takes_since()) {
-        walk(&app, incremental(kind)).await;
+    for kind in &since_capable {
+        walk(&app, incremental(*kind)).await;
     }
-    assert_eq!(app.sandbox.calls(), 3, "a second pass finds nothing and still costs one call per list");
+    assert_eq!(app.sandbox.calls(), 4, "a second pass finds nothing and still costs one call per list");
 }
 
 #[tokio::test]
@@ -215,5 +223,29 @@ async fn lab_results_name_their_order_patient_doctor_loinc_and_flags() {
         assert_eq!(row.3, sent["observation_code"].as_str().unwrap());
         assert_eq!(row.4, sent["abnormal_status"].as_str().unwrap());
         assert_eq!(row.5, sent["is_abnormal"] == "True", "result {id}");
+    }
+}
+
+#[tokio::test]
+async fn chart_lab_results_land_their_patient_loinc_value_and_flag() {
+    let app = spawn_app_with(true, 30).await;
+    walk(&app, incremental(RecordKind::PatientLabResult)).await;
+    let ids = app.sandbox.ids(Kind::PatientLabResult);
+    assert!(!ids.is_empty(), "the practice has chart results");
+    for id in ids {
+        let sent = app.sandbox.record(Kind::PatientLabResult, id).unwrap();
+        let row: (i64, i64, String, String, f64, String) = sqlx::query_as(
+            "SELECT patient_id, ordering_doctor_id, loinc_code, abnormal_flag, value_numeric::float8, \
+                    performed_on::text FROM patient_lab_results WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert_eq!((row.0, row.1), (sent["patient"].as_i64().unwrap(), sent["ordering_doctor"].as_i64().unwrap()));
+        assert_eq!(row.2, sent["loinc_code"].as_str().unwrap());
+        assert_eq!(row.3, sent["lab_abnormal_flag"].as_str().unwrap());
+        assert_eq!(row.4, sent["lab_result_value_as_float"].as_f64().unwrap());
+        assert_eq!(row.5, sent["date_test_performed"].as_str().unwrap());
     }
 }

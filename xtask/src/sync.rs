@@ -46,12 +46,13 @@ enum Kind {
     Allergies,
     LabOrders,
     LabResults,
+    PatientLabResults,
     Tasks,
     LineItems,
 }
 
 /// The order of a whole sync: what others refer to comes first.
-const ALL_IN_ORDER: [RecordKind; 13] = [
+const ALL_IN_ORDER: [RecordKind; 14] = [
     RecordKind::Office,
     RecordKind::AppointmentProfile,
     RecordKind::Doctor,
@@ -63,6 +64,7 @@ const ALL_IN_ORDER: [RecordKind; 13] = [
     RecordKind::Allergy,
     RecordKind::LabOrder,
     RecordKind::LabResult,
+    RecordKind::PatientLabResult,
     RecordKind::Task,
     RecordKind::LineItem,
 ];
@@ -82,6 +84,7 @@ impl Kind {
             Kind::Allergies => vec![RecordKind::Allergy],
             Kind::LabOrders => vec![RecordKind::LabOrder],
             Kind::LabResults => vec![RecordKind::LabResult],
+            Kind::PatientLabResults => vec![RecordKind::PatientLabResult],
             Kind::Tasks => vec![RecordKind::Task],
             Kind::LineItems => vec![RecordKind::LineItem],
         }

@@ -36,12 +36,13 @@ pub enum RecordKind {
     AppointmentProfile,
     LabOrder,
     LabResult,
+    PatientLabResult,
     Task,
     LineItem,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 13] = [
+    pub const ALL: [RecordKind; 14] = [
         Self::Patient,
         Self::Doctor,
         Self::Appointment,
@@ -53,6 +54,7 @@ impl RecordKind {
         Self::AppointmentProfile,
         Self::LabOrder,
         Self::LabResult,
+        Self::PatientLabResult,
         Self::Task,
         Self::LineItem,
     ];
@@ -77,6 +79,7 @@ impl RecordKind {
             Self::AppointmentProfile => "appointment_profile",
             Self::LabOrder => "lab_order",
             Self::LabResult => "lab_result",
+            Self::PatientLabResult => "patient_lab_result",
             Self::Task => "task",
             Self::LineItem => "line_item",
         }
@@ -95,6 +98,7 @@ impl RecordKind {
             Self::AppointmentProfile => "appointment_profiles",
             Self::LabOrder => "lab_orders",
             Self::LabResult => "lab_results",
+            Self::PatientLabResult => "patient_lab_results",
             Self::Task => "tasks",
             Self::LineItem => "line_items",
         }
@@ -114,6 +118,7 @@ impl RecordKind {
             Self::AppointmentProfile => "/api/appointment_profiles",
             Self::LabOrder => "/api/lab_orders",
             Self::LabResult => "/api/lab_results",
+            Self::PatientLabResult => "/api/patient_lab_results",
             Self::Task => "/api/tasks",
             Self::LineItem => "/api/line_items",
         }
@@ -165,6 +170,7 @@ impl RecordKind {
             Self::AppointmentProfile => upsert!("appointment_profiles"),
             Self::LabOrder => upsert!("lab_orders"),
             Self::LabResult => upsert!("lab_results"),
+            Self::PatientLabResult => upsert!("patient_lab_results"),
             Self::Task => upsert!("tasks"),
             Self::LineItem => upsert!("line_items"),
         }

@@ -18,6 +18,7 @@ pub const MAX_PAGE_SIZES: &[(&str, usize)] = &[
     ("/api/appointment_profiles", 250),
     ("/api/lab_orders", 250),
     ("/api/lab_results", 250),
+    ("/api/patient_lab_results", 250),
     ("/api/tasks", 250),
     ("/api/line_items", 250),
     ("/api/appointments", 250),

@@ -93,6 +93,13 @@ impl Filters {
                     filters.checks.push(Check::OrderDoctor(doctor));
                 }
             }
+            Kind::PatientLabResult => {
+                filters.since(params)?;
+                filters.ids(params, &["patient", "ordering_doctor"])?;
+                if let Some(doctor) = number(params, "doctor")? {
+                    filters.checks.push(Check::Id("ordering_doctor", doctor));
+                }
+            }
             Kind::Task => {
                 filters.since(params)?;
                 filters.ids(params, &["status", "category", "assignee_user", "assignee_group"])?;

@@ -37,11 +37,13 @@ pub(crate) const FIRST_LAB_ORDER_ID: i64 = 60_000_001;
 pub(crate) const FIRST_LAB_RESULT_ID: i64 = 70_000_001;
 pub(crate) const FIRST_TASK_ID: i64 = 80_000_001;
 pub(crate) const FIRST_LINE_ITEM_ID: i64 = 90_000_001;
+pub(crate) const FIRST_PATIENT_LAB_RESULT_ID: i64 = 96_000_001;
 /// Ids reserved per patient: `visits` draws at most 7 appointments (5 past,
 /// 2 ahead) and so at most 5 notes; `charts` at most 3 of each entry.
 const VISIT_BLOCK: i64 = 8;
 const CHART_BLOCK: i64 = 4;
-/// `orders` draws at most 2 lab orders with 3 results each and 1 task;
+/// `orders` draws at most 2 lab orders with 3 results each, 2 results
+/// entered in the chart and 1 task;
 /// `billing` at most 2 line items for each of at most 5 visits.
 const ORDER_BLOCK: i64 = 2;
 const RESULT_BLOCK: i64 = 6;
@@ -117,9 +119,11 @@ fn share(seed: u64, index: usize, today: NaiveDate) -> Rows {
     };
     let labs = orders::labs(&mut rng, &mut order_ids, owner, &visits.past, &codes);
     let tasks = orders::tasks(&mut rng, &mut order_ids.task, owner);
+    let mut chart_result = FIRST_PATIENT_LAB_RESULT_ID + block * ORDER_BLOCK;
     let attended: Vec<(i64, NaiveDate)> = visits.past.iter().copied().filter(|(id, _)| visits.has_note(*id)).collect();
     let mut line_item = FIRST_LINE_ITEM_ID + block * LINE_ITEM_BLOCK;
     let line_items = billing::line_items(&mut rng, &mut line_item, owner, &attended, &codes);
+    let chart_results = orders::chart_results(&mut rng, &mut chart_result, owner);
 
     let mut rows: Rows = Default::default();
     rows[Kind::Patient.index()] = vec![(id, patient)];
@@ -130,6 +134,7 @@ fn share(seed: u64, index: usize, today: NaiveDate) -> Rows {
     rows[Kind::Allergy.index()] = allergies;
     rows[Kind::LabOrder.index()] = labs.orders;
     rows[Kind::LabResult.index()] = labs.results;
+    rows[Kind::PatientLabResult.index()] = chart_results;
     rows[Kind::Task.index()] = tasks;
     rows[Kind::LineItem.index()] = line_items;
     rows
@@ -176,6 +181,7 @@ mod tests {
         block_of(Kind::Allergy, FIRST_ALLERGY_ID, CHART_BLOCK);
         block_of(Kind::LabOrder, FIRST_LAB_ORDER_ID, ORDER_BLOCK);
         block_of(Kind::LabResult, FIRST_LAB_RESULT_ID, RESULT_BLOCK);
+        block_of(Kind::PatientLabResult, FIRST_PATIENT_LAB_RESULT_ID, ORDER_BLOCK);
         block_of(Kind::Task, FIRST_TASK_ID, ORDER_BLOCK);
         block_of(Kind::LineItem, FIRST_LINE_ITEM_ID, LINE_ITEM_BLOCK);
     }

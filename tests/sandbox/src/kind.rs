@@ -27,7 +27,8 @@ pub const MEDICATIONS_MAX_PAGE_SIZE: usize = 250;
 pub const PROBLEMS_MAX_PAGE_SIZE: usize = 250;
 /// `/api/allergies`: DrChrono's general default.
 pub const ALLERGIES_MAX_PAGE_SIZE: usize = 250;
-/// `/api/lab_orders`, `/api/lab_results`, `/api/tasks`, `/api/line_items`:
+/// `/api/lab_orders`, `/api/lab_results`, `/api/patient_lab_results`,
+/// `/api/tasks`, `/api/line_items`:
 /// DrChrono's general default.
 pub const ORDERS_AND_BILLING_MAX_PAGE_SIZE: usize = 250;
 
@@ -46,12 +47,13 @@ pub enum Kind {
     AppointmentProfile,
     LabOrder,
     LabResult,
+    PatientLabResult,
     Task,
     LineItem,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Patient,
         Kind::Doctor,
         Kind::Appointment,
@@ -63,6 +65,7 @@ impl Kind {
         Kind::AppointmentProfile,
         Kind::LabOrder,
         Kind::LabResult,
+        Kind::PatientLabResult,
         Kind::Task,
         Kind::LineItem,
     ];
@@ -81,6 +84,7 @@ impl Kind {
             Kind::AppointmentProfile => "/api/appointment_profiles",
             Kind::LabOrder => "/api/lab_orders",
             Kind::LabResult => "/api/lab_results",
+            Kind::PatientLabResult => "/api/patient_lab_results",
             Kind::Task => "/api/tasks",
             Kind::LineItem => "/api/line_items",
         }
@@ -98,7 +102,9 @@ impl Kind {
             Kind::Allergy => ALLERGIES_MAX_PAGE_SIZE,
             Kind::Office => OFFICES_MAX_PAGE_SIZE,
             Kind::AppointmentProfile => APPOINTMENT_PROFILES_MAX_PAGE_SIZE,
-            Kind::LabOrder | Kind::LabResult | Kind::Task | Kind::LineItem => ORDERS_AND_BILLING_MAX_PAGE_SIZE,
+            Kind::LabOrder | Kind::LabResult | Kind::PatientLabResult | Kind::Task | Kind::LineItem => {
+                ORDERS_AND_BILLING_MAX_PAGE_SIZE
+            }
         }
     }
 

@@ -98,7 +98,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub(crate) fn missing_scope(path: &str, scope: &str) -> Option<&'static str> {
     let resource = path.strip_prefix("/api/")?.split('/').next()?;
     let needed = match resource {
-        "lab_orders" | "lab_results" => "labs:read",
+        "lab_orders" | "lab_results" | "patient_lab_results" => "labs:read",
         "tasks" => "tasks:read",
         "line_items" => "billing:read",
         _ => return None,

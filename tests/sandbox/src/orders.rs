@@ -162,3 +162,46 @@ pub(crate) fn tasks(rng: &mut Draw, next_id: &mut i64, owner: Owner) -> Vec<(i64
     ]);
     vec![(id, record)]
 }
+
+/// 0–2 results entered in the patient's chart (`/api/patient_lab_results`,
+/// the spec's `PatientLabResultSet`): outside-lab results typed in or
+/// imported, with no order of the practice's.
+pub(crate) fn chart_results(rng: &mut Draw, next_id: &mut i64, owner: Owner) -> Vec<(i64, Record)> {
+    (0..rng.random_range(0..=2))
+        .map(|_| {
+            let &(loinc, title, unit, low, high) = choose(rng, TESTS);
+            let value = (rng.random_range(low * 0.7..high * 1.3) * 10.0).round() / 10.0;
+            let flag = if value < low {
+                "L"
+            } else if value > high {
+                "H"
+            } else {
+                "N"
+            };
+            let performed = owner.today - Duration::days(rng.random_range(7..720));
+            let id = take(next_id);
+            let record = record([
+                ("id", Value::from(id)),
+                ("patient", Value::from(owner.patient)),
+                ("ordering_doctor", Value::from(owner.doctor)),
+                ("title", Value::from(title)),
+                ("loinc_code", Value::from(loinc)),
+                ("lab_result_value", Value::from(value.to_string())),
+                ("lab_result_value_as_float", Value::from(value)),
+                ("lab_result_value_units", Value::from(unit)),
+                ("lab_normal_range", Value::from(format!("{low}-{high}"))),
+                ("lab_normal_range_units", Value::from(unit)),
+                ("lab_abnormal_flag", Value::from(flag)),
+                ("lab_order_status", Value::from("Results Received")),
+                ("date_test_performed", Value::from(stamps::date(performed))),
+                ("doctor_signoff", Value::from(rng.random_bool(0.7))),
+                ("doctor_comments", Value::from("")),
+                ("scanned_in_result", Value::Null),
+                ("lab_imported_from_ccr", Value::Null),
+                ("created_at", Value::from(stamps::stamp(performed.and_time(NaiveTime::MIN)))),
+                ("updated_at", Value::from(updated_at(rng, performed, owner.today))),
+            ]);
+            (id, record)
+        })
+        .collect()
+}

@@ -41,6 +41,7 @@ const SCHEMAS: &[(Kind, &str)] = &[
     (Kind::AppointmentProfile, "AppointmentProfile"),
     (Kind::LabOrder, "LabOrder"),
     (Kind::LabResult, "LabResult"),
+    (Kind::PatientLabResult, "PatientLabResultSet"),
     (Kind::Task, "Task"),
     (Kind::LineItem, "BillingLineItem"),
 ];
