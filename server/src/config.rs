@@ -239,13 +239,13 @@ pub struct ScheduleSettings {
     #[arg(long, env = "SCHEDULE_SYNC_LOOKUPS", default_value = "0 45 2 * * *", value_parser = CronParser)]
     pub schedule_sync_lookups: scheduler::Cron,
 
-    /// Lab orders, tasks and billing line items changed since the last walk (their lists take
-    /// `since`); by default hourly at :50.
+    /// Lab orders, chart lab results, tasks and billing line items changed since the last walk
+    /// (their lists take `since`); by default hourly at :50.
     #[arg(long, env = "SCHEDULE_SYNC_ORDERS", default_value = "0 50 * * * *", value_parser = CronParser)]
     pub schedule_sync_orders: scheduler::Cron,
 
-    /// Every lab order, lab result, task and line item (lab results have no `since`); marks what
-    /// DrChrono no longer lists as removed; by default nightly at 02:25 UTC.
+    /// Every lab order, lab result (of orders, which have no `since`, and of the chart), task and
+    /// line item; marks what DrChrono no longer lists as removed; by default nightly at 02:25 UTC.
     #[arg(long, env = "SCHEDULE_SYNC_ORDERS_FULL", default_value = "0 25 2 * * *", value_parser = CronParser)]
     pub schedule_sync_orders_full: scheduler::Cron,
 
