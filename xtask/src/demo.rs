@@ -96,8 +96,8 @@ async fn send_deliveries(sandbox: &Sandbox, url: &str) -> Result<()> {
         r.status().as_u16(),
         r.json().await.unwrap_or_default(),
     );
-    let r = sender.send("TASK_CREATE", &json!({"id": 77})).await?;
-    record("TASK_CREATE (not modelled)", r.status().as_u16(), r.json().await.unwrap_or_default());
+    let r = sender.send("VACCINE_ADMINISTERED", &json!({"id": 77, "patient": ids[0]})).await?;
+    record("VACCINE_ADMINISTERED (not modelled)", r.status().as_u16(), r.json().await.unwrap_or_default());
     let r = WebhookSender::new(url, "wrong-secret").send("PATIENT_CREATE", &first).await?;
     record("wrong secret", r.status().as_u16(), Value::Null);
 
