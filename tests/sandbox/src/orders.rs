@@ -100,8 +100,9 @@ pub(crate) fn labs(
     labs
 }
 
-fn result(rng: &mut Draw, id: i64, order: i64) -> (i64, Record) {
-    let &(loinc, description, unit, low, high) = choose(rng, TESTS);
+/// A value around the normal range `[low, high]`, to one decimal, and its
+/// HL7 flag: `L` below, `H` above, `N` within.
+fn measure(rng: &mut Draw, low: f64, high: f64) -> (f64, &'static str) {
     let spread = (high - low) * 0.6;
     let value = (rng.random_range(low - spread..high + spread) * 10.0).round() / 10.0;
     let flag = if value < low {
@@ -111,6 +112,12 @@ fn result(rng: &mut Draw, id: i64, order: i64) -> (i64, Record) {
     } else {
         "N"
     };
+    (value, flag)
+}
+
+fn result(rng: &mut Draw, id: i64, order: i64) -> (i64, Record) {
+    let &(loinc, description, unit, low, high) = choose(rng, TESTS);
+    let (value, flag) = measure(rng, low, high);
     let record = record([
         ("id", Value::from(id)),
         ("lab_order", Value::from(order.to_string())),
@@ -170,14 +177,7 @@ pub(crate) fn chart_results(rng: &mut Draw, next_id: &mut i64, owner: Owner) -> 
     (0..rng.random_range(0..=2))
         .map(|_| {
             let &(loinc, title, unit, low, high) = choose(rng, TESTS);
-            let value = (rng.random_range(low * 0.7..high * 1.3) * 10.0).round() / 10.0;
-            let flag = if value < low {
-                "L"
-            } else if value > high {
-                "H"
-            } else {
-                "N"
-            };
+            let (value, flag) = measure(rng, low, high);
             let performed = owner.today - Duration::days(rng.random_range(7..720));
             let id = take(next_id);
             let record = record([

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use crate::{db, service};
 
+/// Empties the patients between passes; their insurance rows reference them.
+const EMPTY_PATIENTS: &str = "TRUNCATE patients, patient_insurances";
+
 #[derive(clap::Args, Debug)]
 pub struct SyncArgs {
     /// Patients in the sandbox practice (each also has appointments, notes, ...).
@@ -86,7 +89,7 @@ async fn measure(url: &str, patients: usize) -> Result<()> {
     service::wait_for_jobs(&svc.pool, Duration::from_secs(300)).await?;
     emit("sync_webhook", count(&svc.pool, "patients").await?, t0.elapsed().as_secs_f64(), sandbox.calls());
 
-    sqlx::raw_sql("TRUNCATE patients").execute(&svc.pool).await?;
+    sqlx::raw_sql(EMPTY_PATIENTS).execute(&svc.pool).await?;
     sandbox.reset_counters();
     let t0 = Instant::now();
     enqueue(&svc.pool, &SyncRecords::all(RecordKind::Patient)).await?;
@@ -94,7 +97,7 @@ async fn measure(url: &str, patients: usize) -> Result<()> {
     emit("sync_list", count(&svc.pool, "patients").await?, t0.elapsed().as_secs_f64(), sandbox.calls());
 
     upsert_batches(&svc.pool, &sandbox).await?;
-    sqlx::raw_sql("TRUNCATE patients").execute(&svc.pool).await?;
+    sqlx::raw_sql(EMPTY_PATIENTS).execute(&svc.pool).await?;
     super::sync_calls::report(&svc.pool, &sandbox).await
 }
 
