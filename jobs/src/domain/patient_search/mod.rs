@@ -14,7 +14,7 @@
 
 mod criteria;
 
-pub use criteria::{Criteria, CriteriaError, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, RawCriteria};
+pub use criteria::{Criteria, CriteriaError, DEFAULT_LIMIT, MAX_LIMIT, MAX_NAME_CHARS, MAX_OFFSET, RawCriteria};
 
 use chrono::NaiveDate;
 use serde::Serialize;
