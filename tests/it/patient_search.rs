@@ -70,10 +70,18 @@ async fn accents_and_case_are_ignored_on_both_sides() {
 
 #[tokio::test]
 async fn a_prefix_of_the_first_or_last_name_finds_the_patient() {
-    let app = app_with(&[plain(1, "Maria", "Martinez"), plain(2, "Ana", "Ruiz"), plain(3, "Martha", "Lee")]).await;
+    let app = app_with(&[
+        plain(1, "Maria", "Martinez"),
+        plain(2, "Ana", "Ruiz"),
+        plain(3, "Martha", "Lee"),
+        plain(4, "Ann", "O'Brien (Jr.)"),
+    ])
+    .await;
     assert_eq!(ids(&app, "q=Mart").await, [3, 1], "by last name within a rank");
     assert_eq!(ids(&app, "q=ru").await, [2]);
     assert_eq!(ids(&app, "q=maria%20mar").await, [1]);
+    assert_eq!(ids(&app, "q=o'brien%20(j").await, [4], "punctuation is matched as itself");
+    assert_eq!(ids(&app, "q=a.n").await, Vec::<i64>::new(), "not as a pattern");
 }
 
 #[tokio::test]

@@ -117,11 +117,11 @@ fn parse_phone(phone: &str, country: PhoneCountry) -> Result<String, CriteriaErr
     }
 }
 
-/// `text` as a literal inside a LIKE pattern (backslash is the escape).
-pub fn like_literal(text: &str) -> String {
+/// `text` as a literal inside a Postgres regular expression (ARE).
+pub fn regex_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
+        if "\\^$.|?*+()[]{}".contains(c) {
             out.push('\\');
         }
         out.push(c);
@@ -196,8 +196,9 @@ mod tests {
     }
 
     #[test]
-    fn like_metacharacters_are_escaped() {
-        assert_eq!(like_literal(r"50%_a\b"), r"50\%\_a\\b");
-        assert_eq!(like_literal("josé"), "josé");
+    fn regex_metacharacters_are_escaped() {
+        assert_eq!(regex_literal(r"o'brien (jr.) a|b*"), r"o'brien \(jr\.\) a\|b\*");
+        assert_eq!(regex_literal(r"^$?+[]{}\"), r"\^\$\?\+\[\]\{\}\\");
+        assert_eq!(regex_literal("josé 50%_"), "josé 50%_");
     }
 }

@@ -22,8 +22,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::audit;
 
-/// Whole-name trigram similarity a multi-word term needs (pg_trgm's default).
-const SIMILARITY: &str = "0.3";
+/// Whole-name trigram similarity a multi-word term needs. One typo in a
+/// full name stays above it ("jonh smith" is 0.57 from "john smith"); at
+/// pg_trgm's default (0.3) a shared last name alone passes, and every
+/// namesake was fetched and ranked.
+const SIMILARITY: &str = "0.4";
 /// Similarity of a one-word term to the closest part of a name (pg_trgm's
 /// default); set explicitly so a database-wide setting cannot change hits.
 const WORD_SIMILARITY: &str = "0.6";
@@ -72,12 +75,12 @@ async fn find(conn: &mut PgConnection, c: &Criteria) -> Result<Page, sqlx::Error
         Some(name) => Some(normalize(conn, name).await?),
         None => None,
     };
-    let like = term.as_deref().map(criteria::like_literal);
+    let pattern = term.as_deref().map(criteria::regex_literal);
     let (offset, limit) = (c.offset as usize, c.limit as usize);
     let want = offset + limit + 1;
     let mut hits: Vec<PatientHit> = sqlx::query_as(include_str!("prefix.sql"))
         .bind(&term)
-        .bind(&like)
+        .bind(&pattern)
         .bind(c.date_of_birth)
         .bind(&c.phone)
         .bind(want as i64)
@@ -89,7 +92,7 @@ async fn find(conn: &mut PgConnection, c: &Criteria) -> Result<Page, sqlx::Error
     if let Some(term) = term.as_deref().filter(|t| found < want && t.chars().count() >= MIN_FUZZY_CHARS) {
         let more: Vec<PatientHit> = sqlx::query_as(include_str!("fuzzy.sql"))
             .bind(term)
-            .bind(&like)
+            .bind(&pattern)
             .bind(c.date_of_birth)
             .bind(&c.phone)
             .bind(term.contains(' '))
