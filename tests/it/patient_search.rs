@@ -91,6 +91,7 @@ async fn a_typo_still_finds_the_patient_and_nonsense_finds_nobody() {
     assert_eq!(ids(&app, "q=Martinex").await, [3]);
     assert_eq!(ids(&app, "q=Smith%20John").await, [1], "first and last name swapped");
     assert_eq!(ids(&app, "q=Qwxz%20Vbnk").await, Vec::<i64>::new());
+    assert_eq!(ids(&app, "q=%CC%81").await, Vec::<i64>::new(), "a lone accent is not a match-all");
 }
 
 #[tokio::test]

@@ -75,6 +75,11 @@ async fn find(conn: &mut PgConnection, c: &Criteria) -> Result<Page, sqlx::Error
         Some(name) => Some(normalize(conn, name).await?),
         None => None,
     };
+    // A term that normalizes to nothing (only marks unaccent removes) would
+    // match every name: it matches none instead.
+    if term.as_deref() == Some("") {
+        return Ok(Page { patients: Vec::new(), limit: c.limit, offset: c.offset, next_offset: None });
+    }
     let pattern = term.as_deref().map(criteria::regex_literal);
     let (offset, limit) = (c.offset as usize, c.limit as usize);
     let want = offset + limit + 1;
