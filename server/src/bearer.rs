@@ -1,5 +1,6 @@
 //! Shared-secret checks for the endpoints that are not DrChrono's: the
-//! partner feed, the Deep Cura secret and the operator (`/admin`, `/events`) token.
+//! partner feed, the Deep Cura secret, the operator (`/admin`, `/events`) token,
+//! and either of the partner and admin tokens for the `/api` endpoints.
 
 use axum::http::{HeaderMap, header::AUTHORIZATION};
 use sha2::{Digest, Sha256};
@@ -37,6 +38,22 @@ pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErr
         return Err(ApiError::NotConfigured("ADMIN_TOKEN is not set on the service, so operator endpoints are off"));
     }
     tokens.matched(|token| matches(headers, token)).map(drop).ok_or(ApiError::Unauthorized)
+}
+
+/// Which token the caller of an `/api` endpoint holds: `admin` or
+/// `partner` (the audit's `api:<role>`). 503 when neither is configured.
+pub fn admin_or_partner(state: &AppState, headers: &HeaderMap) -> Result<&'static str, ApiError> {
+    let (admin, partner) = (state.settings.secrets(Inbound::Admin), state.settings.secrets(Inbound::Partner));
+    if admin.is_off() && partner.is_off() {
+        return Err(ApiError::NotConfigured("set ADMIN_TOKEN or PARTNER_TOKEN to use the /api endpoints"));
+    }
+    if admin.matched(|t| matches(headers, t)).is_some() {
+        Ok("admin")
+    } else if partner.matched(|t| matches(headers, t)).is_some() {
+        Ok("partner")
+    } else {
+        Err(ApiError::Unauthorized)
+    }
 }
 
 #[cfg(test)]

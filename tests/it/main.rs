@@ -36,6 +36,7 @@ mod partner_events;
 mod partner_feed;
 mod partner_guards;
 mod patient_insurances;
+mod patient_search;
 mod preflight;
 mod records_lists;
 mod records_webhooks;

@@ -18,6 +18,7 @@ mod demo;
 mod fuzz;
 mod layout;
 mod ops;
+mod patients;
 mod pdf;
 mod rotate_key;
 mod sandbox;
@@ -69,6 +70,9 @@ enum Command {
     Layout(layout::LayoutArgs),
     /// Serve the fake DrChrono API until stopped; prints the credentials it accepts.
     Sandbox(sandbox::SandboxArgs),
+    /// Patients in the mirror: `patients search` by name, birth date or phone (audited; no DrChrono call).
+    #[command(subcommand)]
+    Patients(patients::PatientsCommand),
     /// Note PDF archive: list notes whose PDF needs review, or check one again.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
@@ -125,6 +129,7 @@ async fn main() {
         Command::Chaos(args) => chaos::run(args).await,
         Command::Fuzz(args) => fuzz::run(args).await,
         Command::Pdf(cmd) => pdf::run(cmd).await,
+        Command::Patients(cmd) => patients::run(cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod batches;
 pub mod insurances;
 pub mod mapping;
+pub mod patient_search;
 pub mod removals;
 pub mod sync_state;
 

@@ -1,4 +1,5 @@
-//! The HTTP surface. Handlers validate, store and enqueue; they do no other work.
+//! The HTTP surface. Handlers validate, store and enqueue, or read the
+//! mirror; they do no other work and never call DrChrono.
 
 mod deepcura;
 mod drchrono;
@@ -8,6 +9,7 @@ mod limits;
 pub mod metrics;
 mod partner;
 mod partner_events;
+mod patient_search;
 pub mod rejections;
 mod writes;
 
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/oauth/callback", get(crate::connect::callback::callback))
         .merge(partner::routes())
+        .merge(patient_search::routes())
         .merge(crate::console::routes())
         .merge(metrics::on_main_listener(&state))
         .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState, bearer,
-    config::secrets::Inbound,
     error::ApiError,
     writeback::{self, NewWrite, Stored, WriteKind, validate},
 };
@@ -32,21 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/patients", post(create_patient))
         .route("/api/patients/{id}", patch(update_patient))
         .route("/api/jobs/{id}", get(job))
-}
-
-/// Which token the caller holds: `admin` or `partner`. 503 when neither is configured.
-fn caller(state: &AppState, headers: &HeaderMap) -> Result<&'static str, ApiError> {
-    let (admin, partner) = (state.settings.secrets(Inbound::Admin), state.settings.secrets(Inbound::Partner));
-    if admin.is_off() && partner.is_off() {
-        return Err(ApiError::NotConfigured("set ADMIN_TOKEN or PARTNER_TOKEN to use the write API"));
-    }
-    if admin.matched(|t| bearer::matches(headers, t)).is_some() {
-        Ok("admin")
-    } else if partner.matched(|t| bearer::matches(headers, t)).is_some() {
-        Ok("partner")
-    } else {
-        Err(ApiError::Unauthorized)
-    }
 }
 
 async fn create_appointment(state: State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
@@ -99,7 +83,7 @@ async fn accept(
     id: Option<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let requested_by = caller(&state, &headers)?;
+    let requested_by = bearer::admin_or_partner(&state, &headers)?;
     let key = idempotency_key(&headers)?;
     let drchrono_id = match id {
         None => None,
@@ -155,7 +139,7 @@ fn state_of(state: JobState) -> &'static str {
 }
 
 async fn job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let role = caller(&state, &headers)?;
+    let role = bearer::admin_or_partner(&state, &headers)?;
     // Postgres refuses NUL in text: no job id holds one, and asking must not be a 500.
     if id.contains('\0') {
         return Err(ApiError::BadRequest(

@@ -10,6 +10,7 @@
 mod console;
 mod pdf;
 mod report;
+mod search;
 mod sync;
 mod sync_calls;
 mod workloads;
@@ -38,6 +39,10 @@ pub enum BenchCommand {
     /// Console page times (p50/p99 per page) with a million finished jobs
     /// and 300,000 deliveries in a scratch database.
     Console(console::ConsoleArgs),
+    /// Patient search p50/p99 (name prefix, name typo, name and birth date,
+    /// phone) with 100,000 patients in a scratch database, beside a plain
+    /// ILIKE scan for the same names; in process, through the library search.
+    Search(search::SearchArgs),
     /// Internal: the separate producer process of the latency workload.
     #[command(hide = true)]
     LatencyProducer {
@@ -127,6 +132,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Sync(args) => sync::run(args).await,
         BenchCommand::Pdf(args) => pdf::run(args).await,
         BenchCommand::Console(args) => console::run(args).await,
+        BenchCommand::Search(args) => search::run(args).await,
         BenchCommand::LatencyProducer { jobs } => {
             let url = std::env::var("DATABASE_URL").context("latency-producer needs DATABASE_URL")?;
             workloads::produce(&url, jobs).await
