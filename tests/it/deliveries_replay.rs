@@ -80,12 +80,32 @@ async fn a_replay_without_a_delivery_id_is_deduplicated_by_its_original() {
     assert_eq!(jobs_in(&app, "upsert_record").await, 1, "its job done, a second replay still enqueues nothing");
 }
 
+/// Tasks were stored `not_modelled` before they were mirrored: a replay now
+/// applies them with no call, as a live delivery would be.
+#[tokio::test]
+async fn a_task_stored_before_tasks_were_mirrored_lands_when_replayed() {
+    let app = spawn_app().await;
+    let task = app.sandbox.delivery_object("TASK_MODIFY");
+    let original = store_unapplied(app.pool(), "TASK_MODIFY", &task, "not_modelled", Some("dlv-old-task")).await;
+    let report = replay_as_operator(&app, ids(&[original]), false, false).await;
+    assert!(matches!(report.items[0].verdict, Verdict::Enqueued { queue: "upsert_record", .. }), "{report:?}");
+    app.drain_jobs().await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM tasks WHERE id = $1")
+        .bind(task["id"].as_i64())
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    assert_eq!(app.sandbox.calls(), 0, "the stored delivery carried the task");
+}
+
 #[tokio::test]
 async fn an_event_still_not_modelled_stays_so_and_says_so() {
     let app = spawn_app().await;
-    let task = serde_json::json!({ "id": 77, "title": "call back" });
-    let original = store_unapplied(app.pool(), "TASK_CREATE", &task, "not_modelled", Some("dlv-task")).await;
-    let unknown = store_unapplied(app.pool(), "SOMETHING_NEW", &task, "unhandled", Some("dlv-new")).await;
+    let vaccine = serde_json::json!({ "id": 77, "cvx_code": "141" });
+    let original =
+        store_unapplied(app.pool(), "VACCINE_ADMINISTERED", &vaccine, "not_modelled", Some("dlv-vaccine")).await;
+    let unknown = store_unapplied(app.pool(), "SOMETHING_NEW", &vaccine, "unhandled", Some("dlv-new")).await;
     let report = replay_as_operator(&app, ids(&[original, unknown]), false, false).await;
     let verdicts: Vec<&Verdict> = report.items.iter().map(|i| &i.verdict).collect();
     let not_modelled = Some("DrChrono event for data this service does not mirror".to_string());
@@ -156,8 +176,8 @@ async fn a_rejected_delivery_is_refused_for_lack_of_a_body() {
 async fn many_deliveries_without_a_filter_need_all() {
     let app = spawn_app_configured(false, 5, |_, _| {}).await;
     for n in 0..101 {
-        let task = serde_json::json!({ "id": n });
-        store_unapplied(app.pool(), "TASK_MODIFY", &task, "not_modelled", None).await;
+        let flag = serde_json::json!({ "id": n });
+        store_unapplied(app.pool(), "PATIENT_FLAG_MODIFY", &flag, "not_modelled", None).await;
     }
     let refused = replay_as_operator(&app, DeliveryFilter::default(), false, false).await;
     assert_eq!(refused.outcome, ReplayOutcome::Refused { matched: 101 });
