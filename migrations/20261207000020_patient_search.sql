@@ -45,3 +45,31 @@ CREATE INDEX patients_by_home_phone ON patients (phone_home_e164)
     WHERE removed_at IS NULL AND phone_home_e164 IS NOT NULL;
 CREATE INDEX patients_by_mobile_phone ON patients (phone_mobile_e164)
     WHERE removed_at IS NULL AND phone_mobile_e164 IS NOT NULL;
+
+-- The distinct words of the patients' normalized names. A typo is corrected
+-- against these few thousand words, and patients are then found by the
+-- corrected words through the name index, instead of ranking every patient
+-- whose name is merely close. Words are only added: one no longer used
+-- finds nobody. Statement-level triggers add each statement's words in one
+-- sorted insert, so concurrent upserts take the word rows' locks in the
+-- same order and cannot deadlock on them.
+CREATE TABLE patient_name_words (word text PRIMARY KEY);
+CREATE INDEX patient_name_words_trigrams ON patient_name_words USING gin (word gin_trgm_ops);
+
+CREATE FUNCTION record_name_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO patient_name_words (word)
+    SELECT DISTINCT w FROM new_rows, unnest(string_to_array(new_rows.search_name, ' ')) AS w
+    WHERE w <> '' ORDER BY w
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER record_name_words_on_insert AFTER INSERT ON patients
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION record_name_words();
+CREATE TRIGGER record_name_words_on_update AFTER UPDATE ON patients
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION record_name_words();
+
+INSERT INTO patient_name_words (word)
+SELECT DISTINCT w FROM patients, unnest(string_to_array(search_name, ' ')) AS w WHERE w <> ''
+ON CONFLICT DO NOTHING;

@@ -94,6 +94,20 @@ async fn a_typo_still_finds_the_patient_and_nonsense_finds_nobody() {
     assert_eq!(ids(&app, "q=%CC%81").await, Vec::<i64>::new(), "a lone accent is not a match-all");
 }
 
+/// Typos are corrected against the words of the names stored: a patient
+/// added, or renamed, after the first search is found by a typo too.
+#[tokio::test]
+async fn a_typo_finds_names_added_or_changed_since() {
+    let app = app_with(&[plain(1, "John", "Smith")]).await;
+    assert_eq!(ids(&app, "q=Quintanna").await, Vec::<i64>::new());
+    let later = [json!({"id": 2, "first_name": "Zoë", "last_name": "Quintana", "updated_at": "2026-01-01T00:00:00"})];
+    upsert_batch(app.pool(), RecordKind::Patient, &later, "test", &NEW_YORK).await.unwrap();
+    assert_eq!(ids(&app, "q=Quintanna").await, [2], "an inserted name's words");
+    let renamed = [json!({"id": 1, "first_name": "John", "last_name": "Okonkwo", "updated_at": "2026-02-01T00:00:00"})];
+    upsert_batch(app.pool(), RecordKind::Patient, &renamed, "test", &NEW_YORK).await.unwrap();
+    assert_eq!(ids(&app, "q=John%20Okonkow").await, [1], "an updated name's words");
+}
+
 #[tokio::test]
 async fn exact_names_rank_before_prefixes_and_prefixes_before_typos() {
     let app = app_with(&[

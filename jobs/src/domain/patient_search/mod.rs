@@ -5,9 +5,11 @@
 //!
 //! Names match accent- and case-blind (both sides through
 //! `patient_search_name` in SQL). Word-prefix hits come first, and the
-//! trigram (typo) query runs only when they do not fill the page: on a
-//! common prefix the fuzzy candidates number in the thousands, and ranking
-//! them would cost more than the page is worth.
+//! typo step runs only when they do not fill the page. It corrects each word
+//! of the term against the few thousand distinct words of the patients'
+//! names (`patient_name_words`), then finds patients by the corrected words
+//! through the name index: ranking every patient whose whole name is merely
+//! close by trigrams cost thousands of comparisons on a common surname.
 //!
 //! Every search is recorded in `read_audit`, in the transaction that reads,
 //! so no read goes unaudited; a hit carries only what identifies a patient.
@@ -22,14 +24,21 @@ use sqlx::{PgConnection, PgPool};
 
 use super::audit;
 
-/// Whole-name trigram similarity a multi-word term needs. One typo in a
-/// full name stays above it ("jonh smith" is 0.57 from "john smith"); at
-/// pg_trgm's default (0.3) a shared last name alone passes, and every
-/// namesake was fetched and ranked.
-const SIMILARITY: &str = "0.4";
-/// Similarity of a one-word term to the closest part of a name (pg_trgm's
-/// default); set explicitly so a database-wide setting cannot change hits.
-const WORD_SIMILARITY: &str = "0.6";
+/// Trigram similarity a name word needs to a term word to be one of its
+/// corrections. Short words share few trigrams: "jonh" is only 0.25 from
+/// "john". Only the closest four per term word are kept, so a low floor
+/// adds no noise beyond them. Set per transaction, so a database-wide
+/// setting cannot change hits.
+const SIMILARITY: &str = "0.2";
+/// The term words whose corrections must all be in a name; further words
+/// only rank.
+const MAX_FUZZY_WORDS: usize = 3;
+/// The mean similarity, over the term's words, of a hit's closest
+/// corrections. One short word with a swap ("jonh" 0.25 from "john") passes
+/// beside an exact one; one word merely sharing a stem ("quetzalnobody" is
+/// 0.32 from "quetzaltenango") does not, nor does one name word standing
+/// in for two term words ("maria mar" is 0.34 from "martha").
+const MIN_MEAN_SIMILARITY: f64 = 0.5;
 /// Shorter terms have too few trigrams for similarity to mean anything.
 const MIN_FUZZY_CHARS: usize = 4;
 
@@ -95,17 +104,8 @@ async fn find(conn: &mut PgConnection, c: &Criteria) -> Result<Page, sqlx::Error
     let found = hits.len();
     hits.drain(..offset.min(found));
     if let Some(term) = term.as_deref().filter(|t| found < want && t.chars().count() >= MIN_FUZZY_CHARS) {
-        let more: Vec<PatientHit> = sqlx::query_as(include_str!("fuzzy.sql"))
-            .bind(term)
-            .bind(&pattern)
-            .bind(c.date_of_birth)
-            .bind(&c.phone)
-            .bind(term.contains(' '))
-            .bind((limit + 1 - hits.len()) as i64)
-            .bind(offset.saturating_sub(found) as i64)
-            .persistent(false)
-            .fetch_all(&mut *conn)
-            .await?;
+        let skip = offset.saturating_sub(found);
+        let more = corrected(conn, term, pattern.as_deref(), c, limit + 1 - hits.len(), skip).await?;
         hits.extend(more);
     }
     let next_offset = (hits.len() > limit).then_some(c.offset + c.limit);
@@ -113,18 +113,56 @@ async fn find(conn: &mut PgConnection, c: &Criteria) -> Result<Page, sqlx::Error
     Ok(Page { patients: hits, limit: c.limit, offset: c.offset, next_offset })
 }
 
+/// Patients found through the term's words corrected against the names'
+/// words (fixes.sql, fuzzy.sql): none when a word has no close name word.
+async fn corrected(
+    conn: &mut PgConnection,
+    term: &str,
+    pattern: Option<&str>,
+    c: &Criteria,
+    limit: usize,
+    skip: usize,
+) -> Result<Vec<PatientHit>, sqlx::Error> {
+    let words: Vec<&str> = term.split(' ').filter(|w| !w.is_empty()).collect();
+    let fixes: Vec<(i32, String, f64)> =
+        sqlx::query_as(include_str!("fixes.sql")).bind(&words).persistent(false).fetch_all(&mut *conn).await?;
+    let patterns: Vec<String> = (1..=words.len().min(MAX_FUZZY_WORDS) as i32)
+        .map(|n| {
+            let alternatives: Vec<String> =
+                fixes.iter().filter(|f| f.0 == n).map(|f| criteria::regex_literal(&f.1)).collect();
+            format!("(^| )({})( |$)", alternatives.join("|"))
+        })
+        .collect();
+    if patterns.iter().any(|p| p.ends_with("()( |$)")) {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(include_str!("fuzzy.sql"))
+        .bind(term)
+        .bind(pattern)
+        .bind(c.date_of_birth)
+        .bind(&c.phone)
+        .bind(fixes.iter().map(|f| f.0).collect::<Vec<_>>())
+        .bind(fixes.iter().map(|f| f.1.as_str()).collect::<Vec<_>>())
+        .bind(fixes.iter().map(|f| f.2).collect::<Vec<_>>())
+        .bind(&patterns[0])
+        .bind(patterns.get(1))
+        .bind(patterns.get(2))
+        .bind(limit as i64)
+        .bind(skip as i64)
+        .bind(MIN_MEAN_SIMILARITY * words.len() as f64)
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+}
+
 /// The term as the stored names are normalized (`patient_search_name`),
-/// with the similarity thresholds set for the rest of the transaction.
+/// with the similarity threshold set for the rest of the transaction.
 async fn normalize(conn: &mut PgConnection, name: &str) -> Result<String, sqlx::Error> {
-    let (term,): (Option<String>,) = sqlx::query_as(
-        "SELECT patient_search_name($1, NULL), \
-                set_config('pg_trgm.similarity_threshold', $2, true), \
-                set_config('pg_trgm.word_similarity_threshold', $3, true)",
-    )
-    .bind(name)
-    .bind(SIMILARITY)
-    .bind(WORD_SIMILARITY)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (term,): (Option<String>,) =
+        sqlx::query_as("SELECT patient_search_name($1, NULL), set_config('pg_trgm.similarity_threshold', $2, true)")
+            .bind(name)
+            .bind(SIMILARITY)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(term.unwrap_or_default())
 }
