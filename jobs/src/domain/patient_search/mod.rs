@@ -126,6 +126,11 @@ async fn corrected(
     let words: Vec<&str> = term.split(' ').filter(|w| !w.is_empty()).collect();
     let fixes: Vec<(i32, String, f64)> =
         sqlx::query_as(include_str!("fixes.sql")).bind(&words).persistent(false).fetch_all(&mut *conn).await?;
+    // A correction too far to reach the mean even beside exact words would
+    // only widen the candidates the name index fetches.
+    let others = (words.len() - 1) as f64;
+    let floor = MIN_MEAN_SIMILARITY * words.len() as f64;
+    let fixes: Vec<(i32, String, f64)> = fixes.into_iter().filter(|f| f.2 + others >= floor).collect();
     let patterns: Vec<String> = (1..=words.len().min(MAX_FUZZY_WORDS) as i32)
         .map(|n| {
             let alternatives: Vec<String> =
