@@ -108,6 +108,29 @@ async fn a_typo_finds_names_added_or_changed_since() {
     assert_eq!(ids(&app, "q=John%20Okonkow").await, [1], "an updated name's words");
 }
 
+/// Cleanup drops the name words no live patient holds: a removed
+/// patient's name stops being a correction overnight.
+#[tokio::test]
+async fn cleanup_drops_the_words_of_removed_names() {
+    let app = spawn_app_with(true, 1).await;
+    let patients = [
+        json!({"id": 1, "first_name": "John", "last_name": "Smith", "updated_at": "2026-01-01T00:00:00"}),
+        json!({"id": 2, "first_name": "Zoë", "last_name": "Quintana", "updated_at": "2026-01-01T00:00:00"}),
+    ];
+    sqlx::query("DELETE FROM patient_name_words").execute(app.pool()).await.unwrap();
+    upsert_batch(app.pool(), RecordKind::Patient, &patients, "test", &NEW_YORK).await.unwrap();
+    sqlx::query("UPDATE patients SET removed_at = now() WHERE id = 2").execute(app.pool()).await.unwrap();
+    job_runner::enqueue(app.pool(), &app.settings.retention.cleanup()).await.unwrap();
+    app.drain_jobs().await;
+    let words: Vec<String> =
+        sqlx::query_scalar("SELECT word FROM patient_name_words ORDER BY word").fetch_all(app.pool()).await.unwrap();
+    assert!(words.contains(&"john".to_string()) && words.contains(&"smith".to_string()), "{words:?}");
+    assert!(!words.contains(&"zoe".to_string()) && !words.contains(&"quintana".to_string()), "{words:?}");
+    let pruned: Value =
+        sqlx::query_scalar("SELECT pruned FROM sync_runs WHERE kind = 'cleanup'").fetch_one(app.pool()).await.unwrap();
+    assert!(pruned["patient_name_words"].as_u64() >= Some(2), "{pruned}");
+}
+
 #[tokio::test]
 async fn exact_names_rank_before_prefixes_and_prefixes_before_typos() {
     let app = app_with(&[

@@ -118,6 +118,25 @@ const PRUNE_TICKS: &str = "WITH gone AS (DELETE FROM scheduler_ticks t WHERE (sc
        LIMIT $2) RETURNING 1) \
      SELECT count(*) FROM gone";
 
+/// Name words no live patient's name holds any more (patient search's
+/// typo step): a removed or renamed patient's words go with the night.
+const PRUNE_NAME_WORDS: &str = "WITH live AS (SELECT DISTINCT u AS word FROM patients p, \
+       unnest(string_to_array(p.search_name, ' ')) AS u WHERE p.removed_at IS NULL), \
+     gone AS (DELETE FROM patient_name_words w WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.word = w.word) \
+       RETURNING 1) \
+     SELECT count(*) FROM gone";
+
+/// One pass over the patients, under a lock that holds off the patient
+/// upserts' word inserts for its length, so a word a concurrent upsert has
+/// just come to need is either seen in use or inserted after the prune.
+async fn name_words(ctx: &JobContext) -> Result<u64, JobError> {
+    let mut tx = ctx.pool.begin().await?;
+    sqlx::query("LOCK TABLE patient_name_words IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+    let gone: i64 = sqlx::query_scalar(PRUNE_NAME_WORDS).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(gone as u64)
+}
+
 async fn prune_all(ctx: &JobContext, sql: &'static str, days: i32) -> Result<u64, JobError> {
     batches(|| sqlx::query_scalar(sql).bind(days).bind(BATCH).fetch_one(&ctx.pool)).await
 }
@@ -159,6 +178,7 @@ impl BackgroundJob for Cleanup {
             "appointment_events.body": prune_all(&ctx, EMPTY_APPOINTMENT_EVENTS, self.appointment_event_days).await?,
             "deepcura_notes.text": prune_all(&ctx, EMPTY_DEEPCURA_TEXT, self.deepcura_text_days).await?,
             "change_log.values": prune_all(&ctx, EMPTY_AUDIT_VALUES, self.audit_values_days).await?,
+            "patient_name_words": name_words(&ctx).await?,
         });
         let total: u64 = pruned.as_object().into_iter().flat_map(|m| m.values()).filter_map(|v| v.as_u64()).sum();
         sqlx::query(
