@@ -179,6 +179,34 @@ async fn removed_patients_are_never_found() {
     assert_eq!(ids(&app, "date_of_birth=1980-02-01").await, [2]);
 }
 
+/// Typo hits page as one ranking: the closest correction's namesakes
+/// (Martinez for "Martinex") by name, then the next one's (Martin), whether
+/// a page is served from the closest alone or needs both.
+#[tokio::test]
+async fn typo_pages_cover_every_hit_once_in_rank_order() {
+    let app = app_with(&[
+        plain(1, "Ana", "Martin"),
+        plain(2, "Cy", "Martinez"),
+        plain(3, "Bo", "Martinez"),
+        plain(4, "Di", "Martin"),
+        plain(5, "Al", "Martinez"),
+    ])
+    .await;
+    let all = ids(&app, "q=Martinex").await;
+    assert_eq!(all, [5, 3, 2, 1, 4], "Martinez (closer) by first name, then Martin");
+    for limit in [1, 2, 4] {
+        let mut paged = Vec::new();
+        let mut offset = Some(0);
+        while let Some(at) = offset {
+            let (status, body) = get(&app, &format!("q=Martinex&limit={limit}&offset={at}"), Some(ADMIN_TOKEN)).await;
+            assert_eq!(status, StatusCode::OK);
+            paged.extend(body["patients"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()));
+            offset = body["next_offset"].as_u64();
+        }
+        assert_eq!(paged, all, "pages of {limit}");
+    }
+}
+
 #[tokio::test]
 async fn pages_cover_every_hit_once_in_rank_order() {
     let app = app_with(&[

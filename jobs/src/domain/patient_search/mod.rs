@@ -113,6 +113,10 @@ async fn find(conn: &mut PgConnection, c: &Criteria) -> Result<Page, sqlx::Error
     Ok(Page { patients: hits, limit: c.limit, offset: c.offset, next_offset })
 }
 
+/// A term word's correction: (the term word's number, from 1; a word of
+/// the stored names; their trigram similarity).
+type Fix = (i32, String, f64);
+
 /// Patients found through the term's words corrected against the names'
 /// words (fixes.sql, fuzzy.sql): none when a word has no close name word.
 async fn corrected(
@@ -124,40 +128,69 @@ async fn corrected(
     skip: usize,
 ) -> Result<Vec<PatientHit>, sqlx::Error> {
     let words: Vec<&str> = term.split(' ').filter(|w| !w.is_empty()).collect();
-    let fixes: Vec<(i32, String, f64)> =
+    let fixes: Vec<Fix> =
         sqlx::query_as(include_str!("fixes.sql")).bind(&words).persistent(false).fetch_all(&mut *conn).await?;
     // A correction too far to reach the mean even beside exact words would
     // only widen the candidates the name index fetches.
     let others = (words.len() - 1) as f64;
     let floor = MIN_MEAN_SIMILARITY * words.len() as f64;
-    let fixes: Vec<(i32, String, f64)> = fixes.into_iter().filter(|f| f.2 + others >= floor).collect();
-    let patterns: Vec<String> = (1..=words.len().min(MAX_FUZZY_WORDS) as i32)
-        .map(|n| {
-            let alternatives: Vec<String> =
-                fixes.iter().filter(|f| f.0 == n).map(|f| criteria::regex_literal(&f.1)).collect();
-            format!("(^| )({})( |$)", alternatives.join("|"))
-        })
-        .collect();
-    if patterns.iter().any(|p| p.ends_with("()( |$)")) {
-        return Ok(Vec::new());
+    let fixes: Vec<Fix> = fixes.into_iter().filter(|f| f.2 + others >= floor).collect();
+    let typo = Typo { term, pattern, criteria: c, words: words.len(), limit, skip };
+    // A name holding every word's closest correction (ties included) has the
+    // highest score, so those names rank first: when they alone fill the
+    // page, the other corrections' namesakes need not be fetched and sorted.
+    let best: Vec<Fix> = fixes.iter().filter(|f| fixes.iter().all(|g| g.0 != f.0 || g.2 <= f.2)).cloned().collect();
+    if best.len() < fixes.len() {
+        let hits = typo.hits(conn, &best).await?;
+        if hits.len() == limit {
+            return Ok(hits);
+        }
     }
-    sqlx::query_as(include_str!("fuzzy.sql"))
-        .bind(term)
-        .bind(pattern)
-        .bind(c.date_of_birth)
-        .bind(&c.phone)
-        .bind(fixes.iter().map(|f| f.0).collect::<Vec<_>>())
-        .bind(fixes.iter().map(|f| f.1.as_str()).collect::<Vec<_>>())
-        .bind(fixes.iter().map(|f| f.2).collect::<Vec<_>>())
-        .bind(&patterns[0])
-        .bind(patterns.get(1))
-        .bind(patterns.get(2))
-        .bind(limit as i64)
-        .bind(skip as i64)
-        .bind(MIN_MEAN_SIMILARITY * words.len() as f64)
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await
+    typo.hits(conn, &fixes).await
+}
+
+/// One typo search's term and page.
+struct Typo<'a> {
+    term: &'a str,
+    pattern: Option<&'a str>,
+    criteria: &'a Criteria,
+    words: usize,
+    limit: usize,
+    skip: usize,
+}
+
+impl Typo<'_> {
+    /// The page of patients whose names hold, for each term word, one of
+    /// `fixes` (fuzzy.sql).
+    async fn hits(&self, conn: &mut PgConnection, fixes: &[Fix]) -> Result<Vec<PatientHit>, sqlx::Error> {
+        let patterns: Vec<String> = (1..=self.words.min(MAX_FUZZY_WORDS) as i32)
+            .map(|n| {
+                let alternatives: Vec<String> =
+                    fixes.iter().filter(|f| f.0 == n).map(|f| criteria::regex_literal(&f.1)).collect();
+                format!("(^| )({})( |$)", alternatives.join("|"))
+            })
+            .collect();
+        if patterns.iter().any(|p| p.ends_with("()( |$)")) {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as(include_str!("fuzzy.sql"))
+            .bind(self.term)
+            .bind(self.pattern)
+            .bind(self.criteria.date_of_birth)
+            .bind(&self.criteria.phone)
+            .bind(fixes.iter().map(|f| f.0).collect::<Vec<_>>())
+            .bind(fixes.iter().map(|f| f.1.as_str()).collect::<Vec<_>>())
+            .bind(fixes.iter().map(|f| f.2).collect::<Vec<_>>())
+            .bind(&patterns[0])
+            .bind(patterns.get(1))
+            .bind(patterns.get(2))
+            .bind(self.limit as i64)
+            .bind(self.skip as i64)
+            .bind(MIN_MEAN_SIMILARITY * self.words as f64)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await
+    }
 }
 
 /// The term as the stored names are normalized (`patient_search_name`),
