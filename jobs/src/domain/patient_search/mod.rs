@@ -139,8 +139,10 @@ async fn corrected(
     // A name holding every word's closest correction (ties included) has the
     // highest score, so those names rank first: when they alone fill the
     // page, the other corrections' namesakes need not be fetched and sorted.
+    // Only a one-word term is worth the extra query: there a correction's
+    // namesakes are a whole surname's, while several words narrow each other.
     let best: Vec<Fix> = fixes.iter().filter(|f| fixes.iter().all(|g| g.0 != f.0 || g.2 <= f.2)).cloned().collect();
-    if best.len() < fixes.len() {
+    if words.len() == 1 && best.len() < fixes.len() {
         let hits = typo.hits(conn, &best).await?;
         if hits.len() == limit {
             return Ok(hits);
