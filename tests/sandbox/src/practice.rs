@@ -158,10 +158,7 @@ pub(crate) fn reference(value: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// The appointment a record links to (a note, a medication, a line item).
 pub(crate) fn appointment_of(record: &Record) -> Option<i64> {
-    match record.get("appointment")? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
+    reference(record.get("appointment"))
 }

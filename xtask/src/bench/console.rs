@@ -16,6 +16,7 @@ use sandbox::{Sandbox, SandboxConfig};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+use super::report::nearest_rank_ms;
 use crate::{db, service};
 
 const DATABASE: &str = "bench_dcs_console";
@@ -89,9 +90,9 @@ pub async fn run(args: ConsoleArgs) -> Result<()> {
             jobs_in_table: args.jobs,
             deliveries_in_table: args.deliveries,
             requests: args.requests,
-            p50_ms: percentile(&times, 0.50),
-            p99_ms: percentile(&times, 0.99),
-            max_ms: percentile(&times, 1.0),
+            p50_ms: nearest_rank_ms(&times, 0.50),
+            p99_ms: nearest_rank_ms(&times, 0.99),
+            max_ms: nearest_rank_ms(&times, 1.0),
             build: if cfg!(debug_assertions) { "debug" } else { "release" },
         };
         println!("{}", serde_json::to_string(&line)?);
@@ -150,10 +151,4 @@ async fn time_page(http: &reqwest::Client, url: &str, requests: usize) -> Result
     }
     times.sort();
     Ok(times)
-}
-
-/// The `q` quantile of sorted `times`, in milliseconds to two places.
-fn percentile(times: &[Duration], q: f64) -> f64 {
-    let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len().max(1)) - 1;
-    times.get(i).map_or(0.0, |d| (d.as_secs_f64() * 100_000.0).round() / 100.0)
 }

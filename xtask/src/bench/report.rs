@@ -105,6 +105,13 @@ pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     Some(v[lo] + (v[hi] - v[lo]) * (rank - lo as f64))
 }
 
+/// The `q` quantile (0 to 1) of sorted `times` by nearest rank, in
+/// milliseconds to two places: what the page and search benchmarks print.
+pub fn nearest_rank_ms(times: &[std::time::Duration], q: f64) -> f64 {
+    let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len().max(1)) - 1;
+    times.get(i).map_or(0.0, |d| (d.as_secs_f64() * 100_000.0).round() / 100.0)
+}
+
 /// Three decimals, as the peers print.
 pub fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0

@@ -144,10 +144,7 @@ where
 }
 
 fn emit(query: &str, via: &'static str, args: &SearchArgs, times: &[Duration]) -> Result<()> {
-    let ms = |q: f64| {
-        let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len().max(1)) - 1;
-        times.get(i).map_or(0.0, |d| (d.as_secs_f64() * 100_000.0).round() / 100.0)
-    };
+    let ms = |q: f64| super::report::nearest_rank_ms(times, q);
     let line = Line {
         system: super::report::system(),
         workload: "patient_search",
