@@ -26,9 +26,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     NotConfigured(&'static str),
-    /// The database is unavailable; the sender should retry.
+    /// The database is unavailable; the sender should retry. Holds the
+    /// error's PHI-free description, for the log.
     #[error("database unavailable")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -53,13 +54,18 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
+impl ApiError {
+    /// The answer to `e`, which may be shared by several requests (the
+    /// members of a failed webhook batch).
+    pub fn of(e: &sqlx::Error) -> Self {
+        let described = job_runner::describe_db_error(e);
+        if is_transient(e) { Self::Unavailable(described) } else { Self::Internal(anyhow::anyhow!(described)) }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if is_transient(&e) {
-            Self::Unavailable(e)
-        } else {
-            Self::Internal(anyhow::anyhow!(job_runner::describe_db_error(&e)))
-        }
+        Self::of(&e)
     }
 }
 
@@ -77,7 +83,7 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid or missing credentials".into()),
             Self::NotConfigured(m) => (StatusCode::SERVICE_UNAVAILABLE, (*m).to_string()),
             Self::Unavailable(e) => {
-                tracing::error!(error = %job_runner::describe_db_error(e), "database unavailable");
+                tracing::error!(error = %e, "database unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable; retry later".into())
             }
             Self::Internal(e) => {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod connect;
 pub mod console;
 pub mod error;
+mod group_commit;
 mod inbox;
 mod listen;
 pub mod partner;

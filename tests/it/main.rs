@@ -53,5 +53,7 @@ mod sync_reconcile;
 mod sync_spec;
 mod telemetry;
 mod webhook_drchrono;
+mod webhook_group_commit;
+mod webhook_group_commit_crash;
 mod writeback;
 mod writeback_crash;

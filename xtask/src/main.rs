@@ -109,7 +109,9 @@ async fn main() {
     let default_filter = if quiet { "error,sqlx=error" } else { "warn,sqlx=error" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if !matches!(&cli.command, Command::Bench(b) if b.logs_on_its_own()) {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
 
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,

@@ -15,13 +15,13 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use crate::{job::BackgroundJob, state::ACTIVE_STATUS_IN, telemetry};
 
 /// The row values of one job, computed once so single and bulk inserts agree.
-struct NewJob {
-    id: String,
-    payload: Vec<u8>,
-    key: Option<String>,
+pub(crate) struct NewJob {
+    pub(crate) id: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) key: Option<String>,
 }
 
-fn new_job<J: BackgroundJob>(job: &J) -> Result<NewJob, serde_json::Error> {
+pub(crate) fn new_job<J: BackgroundJob>(job: &J) -> Result<NewJob, serde_json::Error> {
     Ok(NewJob {
         id: ulid::Ulid::generate().to_string(),
         payload: serde_json::to_vec(job)?,
@@ -30,9 +30,25 @@ fn new_job<J: BackgroundJob>(job: &J) -> Result<NewJob, serde_json::Error> {
 }
 
 /// A job whose key an active job holds is not inserted.
-fn active_key_conflict() -> String {
+pub(crate) fn active_key_conflict() -> String {
     format!(" ON CONFLICT (job_type, idempotency_key) WHERE {ACTIVE_STATUS_IN} DO NOTHING RETURNING id")
 }
+
+/// The insert [`enqueue`] runs, with SQL expressions for the job's id, type,
+/// payload and key in place of its parameters, no trace and the defaults of
+/// [`BackgroundJob`]: for a pgbench script that must write the same row
+/// (the ingest benchmark's one-transaction-per-delivery reference).
+pub fn enqueue_statement(id: &str, job_type: &str, payload: &str, key: &str) -> String {
+    format!(
+        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, \
+         priority, metadata, idempotency_key) \
+         VALUES ({id}, {job_type}, {payload}, 'Pending', 0, 5, now(), 0, NULL, {key}){}",
+        active_key_conflict()
+    )
+}
+
+/// The job table's name, for schema audits that list its indexes and triggers.
+pub const JOB_TABLE: &str = "apalis.jobs";
 
 /// Enqueues `job` to run now. Returns its id, or `None` when an active job
 /// already holds the same dedup key.
@@ -40,10 +56,16 @@ pub async fn enqueue<'e, J: BackgroundJob>(db: impl PgExecutor<'e>, job: &J) -> 
     enqueue_at(db, job, None, None).await
 }
 
-/// The job's metadata: its producer's `traceparent` and that trace's id
-/// (which `job_attempts.trace_id` copies); NULL outside any trace.
-const METADATA: &str = "CASE WHEN $7::text IS NULL THEN NULL \
-     ELSE hstore(ARRAY['traceparent', 'trace_id'], ARRAY[$7::text, split_part($7::text, '-', 2)]) END";
+/// The job's metadata: its producer's `traceparent` (the SQL expression
+/// `traceparent`) and that trace's id (which `job_attempts.trace_id`
+/// copies); NULL outside any trace.
+pub(crate) fn metadata_of(traceparent: &str) -> String {
+    format!(
+        "CASE WHEN {traceparent}::text IS NULL THEN NULL \
+         ELSE hstore(ARRAY['traceparent', 'trace_id'], \
+                     ARRAY[{traceparent}::text, split_part({traceparent}::text, '-', 2)]) END"
+    )
+}
 
 /// Enqueues `job` to run at `run_at` (now when `None`). Its trace continues
 /// `traceparent` when one is given (a W3C value from elsewhere), else the
@@ -62,7 +84,8 @@ pub async fn enqueue_at<'e, J: BackgroundJob>(
     let sql = format!(
         "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, \
          priority, metadata, idempotency_key) \
-         VALUES ($1, $2, $3, 'Pending', 0, $4, coalesce($5, now()), $6, {METADATA}, $8){}",
+         VALUES ($1, $2, $3, 'Pending', 0, $4, coalesce($5, now()), $6, {}, $8){}",
+        metadata_of("$7"),
         active_key_conflict()
     );
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -97,8 +120,9 @@ pub async fn enqueue_many<'e, J: BackgroundJob>(
     let sql = format!(
         "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, \
          priority, idempotency_key, metadata) \
-         SELECT t.id, $2, t.job, 'Pending', 0, $4, now(), $5, t.key, {METADATA} \
+         SELECT t.id, $2, t.job, 'Pending', 0, $4, now(), $5, t.key, {} \
          FROM unnest($1::text[], $3::bytea[], $6::text[]) AS t(id, job, key){}",
+        metadata_of("$7"),
         active_key_conflict()
     );
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))

@@ -12,6 +12,7 @@
 
 mod attempt_trace;
 mod enqueue;
+mod enqueue_rows;
 mod error;
 mod handler;
 mod heartbeat;
@@ -27,7 +28,8 @@ pub mod telemetry;
 pub mod testing;
 mod wakeups;
 
-pub use enqueue::{enqueue, enqueue_at, enqueue_many};
+pub use enqueue::{JOB_TABLE, enqueue, enqueue_at, enqueue_many, enqueue_statement};
+pub use enqueue_rows::{JobRow, active_jobs_with_keys, enqueue_rows};
 pub use error::{JobError, describe_db_error};
 pub use handler::current_job_id;
 pub use job::{BackgroundJob, JobOutcome};

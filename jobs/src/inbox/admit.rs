@@ -6,13 +6,9 @@ use job_runner::{BackgroundJob, enqueue};
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use super::{
-    Delivery,
-    drchrono_events::{Route, facts, route},
-    json_guard, store,
-};
+use super::{Delivery, json_guard, store};
 use crate::{
-    catalog::{DecryptGridhook, UpsertRecord},
+    catalog::DecryptGridhook,
     deepcura::{Scheme, check_shape, decode_base64},
 };
 
@@ -86,64 +82,10 @@ async fn duplicate(tx: &mut PgConnection, d: &Delivery<'_>, previous: String) ->
 }
 
 /// A verified DrChrono delivery: parsed, routed, stored and its job
-/// enqueued, all in `tx`.
+/// enqueued, all in `tx`, in the current span's trace; a batch of one.
 pub async fn drchrono(tx: &mut PgConnection, d: Delivery<'_>) -> Result<Admission, sqlx::Error> {
-    let parsed: Value = match serde_json::from_slice(d.body) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) | Err(_) => return malformed(tx, &d, "body is not a JSON object".into()).await,
-    };
-    if let Some(field) = json_guard::nul_field(&parsed) {
-        return malformed(tx, &d, json_guard::nul_message(&field)).await;
-    }
-    let event = event_of(d.event, &parsed);
-    let route = route(&event, &parsed);
-    let object = facts(&route, &parsed);
-    let d = Delivery {
-        event: Some(&event),
-        object_id: object.object_id,
-        record_kind: object.kind.map(|k| k.name()),
-        patient_id: object.patient_id,
-        object_updated_at: object.updated_at,
-        ..d
-    };
-    accept_drchrono(tx, &d, route).await
-}
-
-/// The delivery's event: the body's, when the body names one. The header
-/// is not covered by the signature, so a signed body replayed under another
-/// `X-drchrono-event` must not turn one event into another.
-fn event_of(header: Option<&str>, body: &Value) -> String {
-    let named = body.get("event").and_then(Value::as_str).filter(|e| !e.is_empty());
-    if let (Some(header), Some(named)) = (header, named)
-        && header != named
-    {
-        tracing::warn!(header, body = named, "X-drchrono-event differs from the body's event; the body's is used");
-    }
-    named.or(header).unwrap_or_default().to_string()
-}
-
-async fn accept_drchrono(tx: &mut PgConnection, d: &Delivery<'_>, route: Route) -> Result<Admission, sqlx::Error> {
-    if let Some(previous) = store::job_of_delivery_locked(tx, d).await? {
-        return duplicate(tx, d, previous).await;
-    }
-    let (outcome, reason) = match &route {
-        Route::Ping => (Outcome::Ping, None),
-        Route::NotModelled => (Outcome::NotModelled, Some("DrChrono event for data this service does not mirror")),
-        Route::Unhandled(why) => (Outcome::Unhandled, Some(*why)),
-        Route::Upsert { .. } | Route::Fetch(_) => (Outcome::Accepted, None),
-    };
-    let id = store::record(&mut *tx, d, outcome.name(), reason).await?;
-    let admission = Admission::new(id, outcome, reason.map(str::to_string), d);
-    let admission = match route {
-        Route::Ping | Route::NotModelled | Route::Unhandled(_) => admission,
-        Route::Fetch(job) => enqueue_or_existing(tx, admission, &job).await?,
-        Route::Upsert { kind, object_id, updated_at } => {
-            enqueue_or_existing(tx, admission, &UpsertRecord { kind, object_id, updated_at }).await?
-        }
-    };
-    let outcome = admission.outcome.name();
-    tracing::info!(inbox_id = id, event = d.event, object_id = d.object_id, outcome, "DrChrono delivery stored");
-    Ok(admission)
+    let mut admissions = super::admit_drchrono::admit_all(tx, &[d], &[tracing::Span::current()]).await?;
+    admissions.pop().ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Enqueues `job`, or, when an active job already holds its key, points the

@@ -5,6 +5,7 @@
 //! DrChrono.
 
 pub mod admit;
+mod admit_drchrono;
 pub mod drchrono_events;
 pub mod json_guard;
 mod listing;
@@ -12,5 +13,6 @@ pub mod replay;
 mod store;
 
 pub use admit::{Admission, Outcome};
+pub use admit_drchrono::admit_all as admit_drchrono_all;
 pub use listing::{DeliveryFilter, DeliveryRow, list};
 pub use store::{Delivery, job_of_delivery, job_of_delivery_locked, record, set_job};

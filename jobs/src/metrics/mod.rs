@@ -43,6 +43,25 @@ const S3_PUTS: Family = Family {
     kind: Kind::Counter,
 };
 
+const WEBHOOK_WAITING: Family = Family {
+    name: "drchrono_sync_webhook_deliveries_waiting",
+    help: "DrChrono deliveries received and waiting for their transaction (group commit).",
+    kind: Kind::Gauge,
+};
+const WEBHOOK_COMMITS: Family = Family {
+    name: "drchrono_sync_webhook_commits_total",
+    help: "Group-commit transactions of DrChrono deliveries: committed, split (one by one after a failure) or failed.",
+    kind: Kind::Counter,
+};
+const WEBHOOK_COMMITTED: Family = Family {
+    name: "drchrono_sync_webhook_committed_deliveries_total",
+    help: "DrChrono deliveries in committed group-commit transactions (over commits: the mean batch).",
+    kind: Kind::Counter,
+};
+
+/// Outcomes of [`webhook_commit`] that exist (at zero) before the first.
+pub const WEBHOOK_COMMIT_OUTCOMES: [&str; 3] = ["committed", "split", "failed"];
+
 /// Outcomes of [`s3_put`] that exist (at zero) before the first put.
 pub const S3_PUT_OUTCOMES: [&str; 2] = ["ok", "error"];
 
@@ -55,6 +74,25 @@ pub fn s3_put(outcome: &'static str) {
 /// with its inbox outcome (`accepted`, `duplicate`, `rejected_auth`, ...).
 pub fn webhook_delivery(endpoint: &'static str, outcome: &str) {
     local::add(WEBHOOKS.name, vec![("endpoint", endpoint.into()), ("outcome", outcome.into())], 1);
+}
+
+/// `delta` deliveries began (positive) or ended (negative) waiting for their commit.
+pub fn webhook_waiting(delta: i64) {
+    local::gauge_add(WEBHOOK_WAITING.name, Vec::new(), delta);
+}
+
+/// Deliveries waiting for their commit in this process now.
+pub fn webhook_waiting_now() -> i64 {
+    local::snapshot().gauges_of(WEBHOOK_WAITING.name).map(|(_, n)| n).sum()
+}
+
+/// One group-commit transaction of `deliveries`, with its `outcome` (one of
+/// [`WEBHOOK_COMMIT_OUTCOMES`]).
+pub fn webhook_commit(outcome: &'static str, deliveries: usize) {
+    local::add(WEBHOOK_COMMITS.name, vec![("outcome", outcome.into())], 1);
+    if outcome == "committed" {
+        local::add(WEBHOOK_COMMITTED.name, Vec::new(), deliveries as u64);
+    }
 }
 
 /// What a scrape needs to know about the service.
@@ -78,6 +116,7 @@ pub async fn render(pool: &PgPool, config: &ScrapeConfig) -> Result<String, sqlx
         t.sample(WEBHOOKS.name, &[("endpoint", &labels[0].1), ("outcome", &labels[1].1)], n as f64);
     }
     drchrono(&mut t, config.calls_per_hour, &budget, &token);
+    group_commit(&mut t, &local);
     t.family(&S3_PUTS);
     let mut puts: BTreeMap<&str, u64> = S3_PUT_OUTCOMES.iter().map(|o| (*o, 0)).collect();
     puts.extend(local.counters_of(S3_PUTS.name).map(|(l, n)| (l[0].1.as_str(), n)));
@@ -85,6 +124,21 @@ pub async fn render(pool: &PgPool, config: &ScrapeConfig) -> Result<String, sqlx
         t.sample(S3_PUTS.name, &[("outcome", outcome)], n as f64);
     }
     Ok(t.into_string())
+}
+
+/// The webhook group commit: waiting deliveries, transactions, deliveries committed.
+fn group_commit(t: &mut Text, local: &local::Local) {
+    t.family(&WEBHOOK_WAITING);
+    t.sample(WEBHOOK_WAITING.name, &[], local.gauges_of(WEBHOOK_WAITING.name).map(|(_, n)| n).sum::<i64>() as f64);
+    t.family(&WEBHOOK_COMMITS);
+    let mut commits: BTreeMap<&str, u64> = WEBHOOK_COMMIT_OUTCOMES.iter().map(|o| (*o, 0)).collect();
+    commits.extend(local.counters_of(WEBHOOK_COMMITS.name).map(|(l, n)| (l[0].1.as_str(), n)));
+    for (outcome, n) in commits {
+        t.sample(WEBHOOK_COMMITS.name, &[("outcome", outcome)], n as f64);
+    }
+    t.family(&WEBHOOK_COMMITTED);
+    let committed: u64 = local.counters_of(WEBHOOK_COMMITTED.name).map(|(_, n)| n).sum();
+    t.sample(WEBHOOK_COMMITTED.name, &[], committed as f64);
 }
 
 /// The shared hourly budget and the token row.

@@ -12,6 +12,8 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 20;
 pub const DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5000;
 pub const DEFAULT_WEBHOOK_REJECTED_PER_MINUTE: u32 = 30;
+pub const DEFAULT_INGEST_MAX_BATCH: usize = 64;
+pub const DEFAULT_INGEST_COMMITS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Limits")]
@@ -43,6 +45,17 @@ pub struct LimitSettings {
     /// Retry-After and are not stored; authentic ones always pass.
     #[arg(long, env = "WEBHOOK_REJECTED_PER_MINUTE", default_value_t = DEFAULT_WEBHOOK_REJECTED_PER_MINUTE)]
     pub webhook_rejected_per_minute: u32,
+
+    /// DrChrono deliveries written in one transaction at most (group
+    /// commit). Deliveries wait for no batch to fill: those that arrive
+    /// while commits are under way go together with the next one.
+    #[arg(long, env = "INGEST_MAX_BATCH", default_value_t = DEFAULT_INGEST_MAX_BATCH)]
+    pub ingest_max_batch: usize,
+
+    /// Webhook transactions under way at once; a delivery arriving while
+    /// all are busy waits for the next, with the others that arrive.
+    #[arg(long, env = "INGEST_COMMITS_IN_FLIGHT", default_value_t = DEFAULT_INGEST_COMMITS_IN_FLIGHT)]
+    pub ingest_commits_in_flight: usize,
 }
 
 impl LimitSettings {
@@ -63,6 +76,16 @@ impl LimitSettings {
     /// At least one, so a secret typo still leaves a stored trace.
     pub fn rejected_per_minute(&self) -> u32 {
         self.webhook_rejected_per_minute.max(1)
+    }
+
+    /// At least one delivery per transaction.
+    pub fn ingest_max_batch(&self) -> usize {
+        self.ingest_max_batch.max(1)
+    }
+
+    /// At least one transaction, or nothing would be stored.
+    pub fn ingest_commits_in_flight(&self) -> usize {
+        self.ingest_commits_in_flight.max(1)
     }
 
     pub fn database_acquire_timeout(&self) -> Duration {

@@ -1,7 +1,8 @@
 //! `GET|POST /webhooks/drchrono` (alias `/api/webhook`).
 //!
 //! Handlers never call DrChrono: they verify, store the delivery and enqueue
-//! its job in one transaction, then answer. A 2xx means the event is durable.
+//! its job in one transaction (shared with the deliveries arriving at the
+//! same time, `group_commit`), then answer. A 2xx means the event is durable.
 
 use axum::{
     Extension, Json,
@@ -10,7 +11,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use jobs::inbox::{Admission, Outcome, admit};
+use jobs::inbox::{Admission, Outcome};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -22,10 +23,11 @@ use crate::{
     AppState,
     config::secrets::{Inbound, Secrets},
     error::ApiError,
+    group_commit::{GroupCommit, Received},
     inbox::{self, Delivery},
 };
 
-const SOURCE: &str = "drchrono";
+const SOURCE: &str = super::DRCHRONO_SOURCE;
 
 #[derive(Deserialize)]
 pub struct Verify {
@@ -63,6 +65,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn deliver(
     State(state): State<AppState>,
     Extension(gate): Extension<Gate>,
+    Extension(commits): Extension<GroupCommit>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -86,10 +89,13 @@ pub async fn deliver(
     if !delivery.verified {
         return super::rejections::refuse(&state, &gate, &delivery, "signature does not match").await;
     }
-    let mut tx = state.pool.begin().await?;
-    let admission = admit::drchrono(&mut tx, delivery).await?;
-    tx.commit().await?;
-    answer(SOURCE, admission)
+    let received = Received {
+        delivery_id: delivery.delivery_id.map(str::to_string),
+        event: delivery.event.map(str::to_string),
+        headers: delivery.headers,
+        body: body.clone(),
+    };
+    answer(SOURCE, commits.admit(received).await?)
 }
 
 /// The answer to an admitted delivery: 400 with the reason for a malformed

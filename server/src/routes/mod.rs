@@ -22,7 +22,10 @@ use axum::{
 };
 use tower_http::timeout::TimeoutLayer;
 
-use crate::AppState;
+use crate::{AppState, group_commit::GroupCommit};
+
+/// The inbox's name for DrChrono's deliveries.
+pub const DRCHRONO_SOURCE: &str = "drchrono";
 
 /// Every route, inside the limits (outermost first): the request id, the
 /// concurrency limit, the limiter of repeated authentication failures, the
@@ -32,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let slots = limits::Slots::new(state.settings.limits.max_concurrent_requests());
     let timeout = state.settings.limits.request_timeout();
     let rejections = rejections::Rejections::new(state.settings.limits.rejected_per_minute());
+    let commits = GroupCommit::start(state.pool.clone(), state.settings.clone());
     Router::new()
         .route("/webhooks/drchrono", get(drchrono::verify).post(drchrono::deliver))
         .route("/api/webhook", get(drchrono::verify).post(drchrono::deliver))
@@ -45,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(patient_search::routes())
         .merge(crate::console::routes())
         .merge(metrics::on_main_listener(&state))
+        .layer(axum::Extension(commits))
         .layer(axum::middleware::from_fn(crate::telemetry::http::trace_request))
         .merge(writes::routes())
         .layer(DefaultBodyLimit::max(limit))

@@ -8,6 +8,7 @@
 //! speed; it reports one.
 
 mod console;
+mod ingest;
 mod pdf;
 mod report;
 mod search;
@@ -43,6 +44,14 @@ pub enum BenchCommand {
     /// phone) with 100,000 patients in a scratch database, beside a plain
     /// ILIKE scan for the same names; in process, through the library search.
     Search(search::SearchArgs),
+    /// DrChrono webhook ingest over HTTP at 1, 10 and 32 senders (the
+    /// service in release, in its own process), beside pgbench writing one
+    /// inbox row and one job row per transaction; `--audit` adds each
+    /// index's and trigger's cost.
+    Ingest(ingest::IngestArgs),
+    /// Internal: the service process of the ingest benchmark.
+    #[command(hide = true)]
+    IngestService,
     /// Internal: the separate producer process of the latency workload.
     #[command(hide = true)]
     LatencyProducer {
@@ -133,10 +142,19 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Pdf(args) => pdf::run(args).await,
         BenchCommand::Console(args) => console::run(args).await,
         BenchCommand::Search(args) => search::run(args).await,
+        BenchCommand::Ingest(args) => ingest::run(args).await,
+        BenchCommand::IngestService => ingest::service::serve().await,
         BenchCommand::LatencyProducer { jobs } => {
             let url = std::env::var("DATABASE_URL").context("latency-producer needs DATABASE_URL")?;
             workloads::produce(&url, jobs).await
         }
+    }
+}
+
+impl BenchCommand {
+    /// The ingest benchmark's service logs as the service does, not as xtask.
+    pub fn logs_on_its_own(&self) -> bool {
+        matches!(self, Self::IngestService)
     }
 }
 
