@@ -14,7 +14,7 @@
 //! refuses cannot fail its neighbours.
 
 use axum::body::Bytes;
-use jobs::inbox::{Admission, Delivery, admit_drchrono_all};
+use jobs::inbox::{Admission, Delivery, Outcome, admit_drchrono_all};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -125,9 +125,11 @@ impl Committer {
         jobs::metrics::webhook_commit(outcome, batch.len());
         match stored {
             Ok(admissions) => {
+                let woken: Vec<Admission> = admissions.clone();
                 for (p, a) in batch.into_iter().zip(admissions) {
                     let _ = p.answer.send(Ok(a));
                 }
+                self.notify(&woken).await;
             }
             Err(e) if batch.len() == 1 || crate::error::is_transient(&e) => {
                 for p in batch {
@@ -142,6 +144,9 @@ impl Committer {
                 );
                 for p in batch {
                     let alone = self.store(std::slice::from_ref(&p)).await;
+                    if let Ok(admissions) = &alone {
+                        self.notify(admissions).await;
+                    }
                     let _ = p.answer.send(alone.map_err(ApiError::from).and_then(first));
                 }
             }
@@ -154,9 +159,22 @@ impl Committer {
         let deliveries: Vec<Delivery<'_>> = batch.iter().map(|p| delivery(&p.received, zone)).collect();
         let spans: Vec<Span> = batch.iter().map(|p| p.span.clone()).collect();
         let mut tx = self.pool.begin().await?;
+        job_runner::notify_after_commit(&mut tx).await?;
         let admissions = admit_drchrono_all(&mut tx, &deliveries, &spans).await?;
         tx.commit().await?;
         Ok(admissions)
+    }
+
+    /// Wakes the queues of the jobs `admissions` made, after their commit.
+    /// A failure only delays them until the workers' next poll.
+    async fn notify(&self, admissions: &[Admission]) {
+        let mut queues: Vec<&str> =
+            admissions.iter().filter(|a| a.outcome == Outcome::Accepted).filter_map(|a| a.queue).collect();
+        queues.sort_unstable();
+        queues.dedup();
+        if let Err(e) = job_runner::notify_queues(&self.pool, &queues).await {
+            tracing::warn!(error = %job_runner::describe_db_error(&e), "cannot wake the workers; they find the jobs at their next poll");
+        }
     }
 }
 

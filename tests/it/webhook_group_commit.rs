@@ -189,3 +189,20 @@ async fn a_batch_with_one_unstorable_delivery_stores_the_others() {
         integration_tests::queue::count(app.pool(), Some("upsert_record"), &[job_runner::JobState::Pending]).await;
     assert_eq!(jobs, 7, "the blocker's job and the six good ones; none for the refused delivery");
 }
+
+#[tokio::test]
+async fn a_batch_wakes_the_workers_once_per_queue_after_its_commit() {
+    let app = app().await;
+    let mut listener = sqlx::postgres::PgListener::connect(&app.db.url).await.unwrap();
+    listener.listen("apalis::job::insert").await.unwrap();
+    let batch = (0..5).map(|i| Send::Object(format!("wake-{i}"), "PATIENT_MODIFY", patient(&app, i))).collect();
+    let (_, answers) = one_batch(&app, batch).await;
+    assert!(answers.iter().all(|a| a.0 == 200));
+    // The blocker's batch, then the five: one notification each, naming the queue.
+    for _ in 0..2 {
+        let note = tokio::time::timeout(Duration::from_secs(10), listener.recv()).await.expect("a wake-up").unwrap();
+        assert_eq!(serde_json::from_str::<Value>(note.payload()).unwrap(), json!({"job_type": "upsert_record"}));
+    }
+    let more = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
+    assert!(more.is_err(), "one notification per transaction and queue, not one per job: {more:?}");
+}

@@ -36,6 +36,7 @@ pub use job::{BackgroundJob, JobOutcome};
 pub use registry::{JobInfo, Registry};
 pub use state::JobState;
 pub use supervisor::OutageLog;
+pub use wakeups::{notify_after_commit, notify_queues};
 
 use std::time::Duration;
 

@@ -41,6 +41,12 @@ pub struct IngestArgs {
     /// Also measure each index's and trigger's cost on the two tables.
     #[arg(long)]
     pub audit: bool,
+    /// The service's INGEST_MAX_BATCH (1: one transaction per delivery).
+    #[arg(long)]
+    pub max_batch: Option<usize>,
+    /// The service's INGEST_COMMITS_IN_FLIGHT.
+    #[arg(long)]
+    pub commits_in_flight: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -88,7 +94,7 @@ pub async fn run(args: IngestArgs) -> Result<()> {
             build: build(),
         });
         let url = fresh(&pg.url).await?;
-        let measured = senders::measure(&url, senders, args.deliveries, &template).await?;
+        let measured = senders::measure(&url, senders, args.deliveries, &template, &service::tuning(&args)).await?;
         emit(&Line {
             system: report::system(),
             workload: "ingest",

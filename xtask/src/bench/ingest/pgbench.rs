@@ -26,9 +26,22 @@ pub fn check_installed() -> Result<()> {
     }
 }
 
+/// Where the transaction wakes the workers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Notify {
+    /// From the job insert's trigger, as any single enqueue does: the reference.
+    InTransaction,
+    /// After the commit, as the webhook group commit does (the audit of indexes).
+    AfterCommit,
+}
+
 /// pgbench at `clients` for `secs` on `url`.
 pub async fn reference(url: &str, clients: usize, secs: u64, template: &Value) -> Result<Rate> {
-    let script = script(template)?;
+    run(url, clients, secs, template, Notify::InTransaction).await
+}
+
+async fn run(url: &str, clients: usize, secs: u64, template: &Value, notify: Notify) -> Result<Rate> {
+    let script = script(template, notify)?;
     let c = clients.to_string();
     let jobs = clients.min(std::thread::available_parallelism().map_or(2, |n| n.get())).to_string();
     let t = secs.to_string();
@@ -55,7 +68,7 @@ fn parse(output: &str, secs: u64) -> Result<Rate> {
 
 /// The pgbench script: the delivery and the job a `PATIENT_MODIFY` makes,
 /// each a new patient, with the body and headers the service stores.
-fn script(template: &Value) -> Result<PathBuf> {
+fn script(template: &Value, notify: Notify) -> Result<PathBuf> {
     let patient = senders::patient(template, 0);
     let body = serde_json::to_string(&json!({ "receiver": { "id": 4242 }, "object": patient }))?;
     let headers = json!({
@@ -77,27 +90,37 @@ fn script(template: &Value) -> Result<PathBuf> {
     let text = format!(
         "\\set n random(1, 2000000000)\n\
          BEGIN;\n\
+         {defer}\
          INSERT INTO webhook_deliveries (source, delivery_id, event, object_id, headers, body, verified, outcome, \
          record_kind, patient_id, object_updated_at, body_size, body_sha256, job_id, received_at) VALUES \
          ('drchrono', md5(random()::text), 'PATIENT_MODIFY', :n, {headers}::jsonb, convert_to({body}, 'UTF8'), true, \
          'accepted', 'patient', :n, now(), {size}, '{sha}', md5(random()::text), now());\n\
          {job};\n\
          END;\n",
+        defer = match notify {
+            Notify::InTransaction => "",
+            Notify::AfterCommit => "SELECT set_config('drchrono_sync.notify_after_commit', 'on', true);\n",
+        },
         headers = quote(&headers.to_string()),
         body = quote(&body),
         size = body.len(),
     );
-    let path = std::env::temp_dir().join("bench-ingest-pgbench.sql");
+    let path = std::env::temp_dir().join(match notify {
+        Notify::InTransaction => "bench-ingest-pgbench.sql",
+        Notify::AfterCommit => "bench-ingest-pgbench-after-commit.sql",
+    });
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 
 /// What each droppable index and each trigger of the two tables costs:
-/// pgbench with it gone, beside pgbench with everything, on `url`.
+/// pgbench with it gone, beside pgbench with everything, on `url`. Indexes
+/// are measured as the group commit writes (notifying after the commit, so
+/// the disk's flushes do not hide them), triggers as the reference does.
 pub async fn audit(url: &str, clients: usize, secs: u64, template: &Value) -> Result<()> {
     let pool = PgPool::connect(url).await?;
     let tables = ["webhook_deliveries", job_runner::JOB_TABLE];
-    let baseline = reference(url, clients, secs, template).await?;
+    let baseline = run(url, clients, secs, template, Notify::AfterCommit).await?;
     let indexes: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT c.relname::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
          JOIN pg_class c ON c.oid = i.indrelid \
@@ -109,7 +132,7 @@ pub async fn audit(url: &str, clients: usize, secs: u64, template: &Value) -> Re
     .await?;
     for (table, index, definition) in indexes {
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {index}"))).execute(&pool).await?;
-        let without = reference(url, clients, secs, template).await?;
+        let without = run(url, clients, secs, template, Notify::AfterCommit).await?;
         sqlx::query(sqlx::AssertSqlSafe(definition)).execute(&pool).await?;
         line("index", &table, &index, clients, &baseline, &without);
     }
@@ -121,6 +144,7 @@ pub async fn audit(url: &str, clients: usize, secs: u64, template: &Value) -> Re
     .bind(&tables[..])
     .fetch_all(&pool)
     .await?;
+    let baseline = reference(url, clients, secs, template).await?;
     for (qualified, trigger, table) in triggers {
         let toggle = |on: &str| format!("ALTER TABLE {qualified} {on} TRIGGER \"{trigger}\"");
         sqlx::query(sqlx::AssertSqlSafe(toggle("DISABLE"))).execute(&pool).await?;

@@ -49,8 +49,14 @@ pub fn patient(template: &Value, n: usize) -> Value {
 
 /// Starts the service on `url`, warms it up, sends `deliveries` from
 /// `senders` at once, and checks the database holds each with its job.
-pub async fn measure(url: &str, senders: usize, deliveries: usize, template: &Value) -> Result<Measured> {
-    let svc = service::start(url).await?;
+pub async fn measure(
+    url: &str,
+    senders: usize,
+    deliveries: usize,
+    template: &Value,
+    tuning: &[(&str, String)],
+) -> Result<Measured> {
+    let svc = service::start(url, tuning).await?;
     let sender = Arc::new(WebhookSender::new(format!("{}/webhooks/drchrono", svc.url), service::SECRET));
     let template = Arc::new(template.clone());
     send(&sender, &template, 0..WARM_UP, senders).await?;

@@ -20,9 +20,21 @@ pub struct Service {
     _child: Child,
 }
 
-/// Starts the service on `database_url` (already migrated) and waits
-/// until it listens.
-pub async fn start(database_url: &str) -> Result<Service> {
+/// The service variables the benchmark's options set.
+pub fn tuning(args: &super::IngestArgs) -> Vec<(&'static str, String)> {
+    let mut env = Vec::new();
+    if let Some(n) = args.max_batch {
+        env.push(("INGEST_MAX_BATCH", n.to_string()));
+    }
+    if let Some(n) = args.commits_in_flight {
+        env.push(("INGEST_COMMITS_IN_FLIGHT", n.to_string()));
+    }
+    env
+}
+
+/// Starts the service on `database_url` (already migrated), with the
+/// variables `tuning`, and waits until it listens.
+pub async fn start(database_url: &str, tuning: &[(&str, String)]) -> Result<Service> {
     let exe = std::env::current_exe().context("cannot find the xtask binary")?;
     let log = std::env::temp_dir().join("bench-ingest-service.log");
     let out = std::fs::File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
@@ -31,6 +43,7 @@ pub async fn start(database_url: &str) -> Result<Service> {
         .env("XTASK_RELEASE", "1")
         .env("DATABASE_URL", database_url)
         .env("DRCHRONO_WEBHOOK_SECRET", SECRET)
+        .envs(tuning.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(out)
         .kill_on_drop(true)
