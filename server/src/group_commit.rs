@@ -158,8 +158,7 @@ impl Committer {
         let zone = self.settings.practice_timezone.name();
         let deliveries: Vec<Delivery<'_>> = batch.iter().map(|p| delivery(&p.received, zone)).collect();
         let spans: Vec<Span> = batch.iter().map(|p| p.span.clone()).collect();
-        let mut tx = self.pool.begin().await?;
-        job_runner::notify_after_commit(&mut tx).await?;
+        let mut tx = self.pool.begin_with(job_runner::BEGIN_NOTIFY_AFTER_COMMIT).await?;
         let admissions = admit_drchrono_all(&mut tx, &deliveries, &spans).await?;
         tx.commit().await?;
         Ok(admissions)

@@ -36,7 +36,7 @@ pub use job::{BackgroundJob, JobOutcome};
 pub use registry::{JobInfo, Registry};
 pub use state::JobState;
 pub use supervisor::OutageLog;
-pub use wakeups::{notify_after_commit, notify_queues};
+pub use wakeups::{BEGIN_NOTIFY_AFTER_COMMIT, notify_queues};
 
 use std::time::Duration;
 

@@ -75,15 +75,12 @@ impl Wakeups {
     }
 }
 
-/// Makes the job inserts of the transaction on `tx` notify no worker: the
-/// caller calls [`notify_queues`] once it has committed. A notifying commit
-/// holds Postgres's notification lock through its WAL flush, so commits that
-/// notify cannot share a flush; a notification sent after the commit holds
-/// it for none.
-pub async fn notify_after_commit(tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT set_config('drchrono_sync.notify_after_commit', 'on', true)").execute(tx).await?;
-    Ok(())
-}
+/// Begins a transaction whose job inserts notify no worker, in one round
+/// trip (for `Pool::begin_with`): the caller calls [`notify_queues`] once it
+/// has committed. A notifying commit holds Postgres's notification lock
+/// through its WAL flush, so commits that notify cannot share a flush; a
+/// notification sent after the commit holds it for none.
+pub const BEGIN_NOTIFY_AFTER_COMMIT: &str = "BEGIN; SELECT set_config('drchrono_sync.notify_after_commit', 'on', true)";
 
 /// Wakes the workers of `queues`, in a statement of its own.
 pub async fn notify_queues<'e>(db: impl sqlx::PgExecutor<'e>, queues: &[&str]) -> Result<(), sqlx::Error> {
