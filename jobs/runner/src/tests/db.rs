@@ -1,12 +1,11 @@
-//! A fresh database with apalis's and the project's migrations, dropped
-//! when the test is done with it.
+//! A fresh database with apalis's and the project's migrations, named
+//! `dcs_test_*` like the integration tests' so the same clean-up drops it
+//! (dropping it here would force a checkpoint of the whole shared server).
 
 use sqlx::{Connection, PgConnection, PgPool, postgres::PgPoolOptions};
 
 pub(super) struct FreshDb {
     pub pool: PgPool,
-    server: String,
-    name: String,
 }
 
 fn server_url() -> String {
@@ -41,14 +40,6 @@ impl FreshDb {
         let mut project = sqlx::migrate!("../../migrations");
         project.set_ignore_missing(true);
         project.run(&pool).await.expect("project migrations");
-        Self { pool, server, name }
-    }
-
-    pub async fn drop_db(self) {
-        self.pool.close().await;
-        if let Ok(mut admin) = PgConnection::connect(&self.server).await {
-            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await;
-        }
+        Self { pool }
     }
 }

@@ -16,7 +16,7 @@ use crate::{BackgroundJob, JobError, JobOutcome, JobState, Registry, RunnerConfi
 
 /// Inserts a job of `queue` as the table would hold it.
 async fn insert(pool: &PgPool, queue: &str, status: &str, attempts: i32, priority: i32, due_in_secs: i32) -> String {
-    let id = ulid::Ulid::new().to_string();
+    let id = ulid::Ulid::generate().to_string();
     sqlx::query(
         "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority) \
          VALUES ($1, $2, convert_to('{}', 'UTF8'), $3, $4, 3, now() + make_interval(secs => $5), $6)",
@@ -31,6 +31,14 @@ async fn insert(pool: &PgPool, queue: &str, status: &str, attempts: i32, priorit
     .await
     .expect("insert job");
     id
+}
+
+/// The claiming worker's row, which `lock_by` references.
+async fn register_worker(pool: &PgPool) {
+    sqlx::query("INSERT INTO apalis.workers (id, worker_type, storage_name) VALUES ('worker-1', 'q', 'test')")
+        .execute(pool)
+        .await
+        .expect("insert worker");
 }
 
 async fn claimed_ids(db: impl sqlx::PgExecutor<'_>, batch: usize) -> Vec<String> {
@@ -49,6 +57,7 @@ async fn status_and_lock(pool: &PgPool, id: &str) -> (String, Option<String>, bo
 #[tokio::test]
 async fn a_claim_takes_due_claimable_jobs_by_priority_then_due_time_up_to_its_batch() {
     let db = FreshDb::new().await;
+    register_worker(&db.pool).await;
     let p = &db.pool;
     let a = insert(p, "q", "Pending", 0, 0, -3).await;
     let urgent = insert(p, "q", "Pending", 0, 5, -1).await;
@@ -67,12 +76,13 @@ async fn a_claim_takes_due_claimable_jobs_by_priority_then_due_time_up_to_its_ba
     assert!(claimed_ids(p, 10).await.is_empty(), "nothing else is claimable");
     assert_eq!(status_and_lock(p, &used_up).await.0, "Failed", "attempts used up: never claimed again");
     assert_eq!(status_and_lock(p, &later).await.0, "Pending", "not due yet");
-    db.drop_db().await;
+    db.pool.close().await;
 }
 
 #[tokio::test]
 async fn a_claim_skips_rows_another_claim_holds_and_commits_on_its_own() {
     let db = FreshDb::new().await;
+    register_worker(&db.pool).await;
     let held = insert(&db.pool, "q", "Pending", 0, 1, -1).await;
     let free = insert(&db.pool, "q", "Pending", 0, 0, -1).await;
     let mut other = db.pool.begin().await.unwrap();
@@ -93,17 +103,18 @@ async fn a_claim_skips_rows_another_claim_holds_and_commits_on_its_own() {
     other.rollback().await.unwrap();
     assert_eq!(claimed_ids(&mut conn, 10).await, [held]);
     conn.close().await.unwrap();
-    db.drop_db().await;
+    db.pool.close().await;
 }
 
 #[tokio::test]
 async fn a_paused_queue_is_not_claimed() {
     let db = FreshDb::new().await;
+    register_worker(&db.pool).await;
     let id = insert(&db.pool, "q", "Pending", 0, 0, -1).await;
     sqlx::query("INSERT INTO paused_queues (queue, paused_by) VALUES ('q', 'test')").execute(&db.pool).await.unwrap();
     assert!(claimed_ids(&db.pool, 10).await.is_empty());
     assert_eq!(status_and_lock(&db.pool, &id).await, ("Pending".into(), None, false));
-    db.drop_db().await;
+    db.pool.close().await;
 }
 
 /// Runs one at a time, so a claimed batch waits in the worker's buffer.
@@ -155,5 +166,5 @@ async fn a_stopping_worker_hands_back_the_jobs_it_claimed_but_never_started() {
     .await
     .unwrap();
     assert_eq!((attempts, history), (0, 0), "handing back uses no attempt");
-    db.drop_db().await;
+    db.pool.close().await;
 }
