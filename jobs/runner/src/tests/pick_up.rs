@@ -90,7 +90,11 @@ async fn a_claim_skips_rows_another_claim_holds_and_commits_on_its_own() {
 
     let mut conn: PgConnection = db.pool.acquire().await.unwrap().detach();
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut conn).await.unwrap();
-    assert_eq!(claimed_ids(&mut conn, 10).await, [free.clone()], "the locked row is skipped, not waited for");
+    assert_eq!(
+        claimed_ids(&mut conn, 10).await,
+        std::slice::from_ref(&free),
+        "the locked row is skipped, not waited for"
+    );
     // Seen as claimed from elsewhere while the claiming connection sits idle: the claim committed by itself.
     assert_eq!(status_and_lock(&db.pool, &free).await.0, "Queued");
     let state: String = sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
