@@ -9,9 +9,14 @@ use integration_tests::{
     app::{ADMIN_TOKEN, PARTNER_TOKEN, TestApp, spawn_app_with},
     telemetry::capture,
 };
-use jobs::domain::{Locale, PhoneCountry, RecordKind, upsert_batch};
+use jobs::domain::{
+    Locale, PhoneCountry, RecordKind,
+    patient_search::{self, Criteria, RawCriteria},
+    upsert_batch,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sqlx::{Executor, postgres::PgPoolOptions};
 
 const NEW_YORK: Locale<'static> = Locale { time_zone: "America/New_York", phone_country: PhoneCountry::US };
 
@@ -84,6 +89,17 @@ async fn a_prefix_of_the_first_or_last_name_finds_the_patient() {
     assert_eq!(ids(&app, "q=a.n").await, Vec::<i64>::new(), "not as a pattern");
 }
 
+/// A term's last word is looked up among the name words it begins with a
+/// LIKE pattern: its wildcards and escape character must stay literal.
+#[tokio::test]
+async fn like_wildcards_and_backslashes_in_a_term_are_matched_as_themselves() {
+    let app = app_with(&[plain(1, "Al", r"Ko\Bo"), plain(2, "Al", "Ko_Bo"), plain(3, "Al", "Kozbo")]).await;
+    assert_eq!(ids(&app, "q=ko%5C").await, [1]);
+    assert_eq!(ids(&app, "q=ko_").await, [2]);
+    assert_eq!(ids(&app, "q=ko%25").await, Vec::<i64>::new());
+    assert_eq!(ids(&app, "q=al%20ko_").await.first(), Some(&2), "the prefix hit before typo hits");
+}
+
 #[tokio::test]
 async fn a_typo_still_finds_the_patient_and_nonsense_finds_nobody() {
     let app = app_with(&[plain(1, "John", "Smith"), plain(2, "Ana", "Ruiz"), plain(3, "Maria", "Martinez")]).await;
@@ -92,6 +108,28 @@ async fn a_typo_still_finds_the_patient_and_nonsense_finds_nobody() {
     assert_eq!(ids(&app, "q=Smith%20John").await, [1], "first and last name swapped");
     assert_eq!(ids(&app, "q=Qwxz%20Vbnk").await, Vec::<i64>::new());
     assert_eq!(ids(&app, "q=%CC%81").await, Vec::<i64>::new(), "a lone accent is not a match-all");
+}
+
+/// The search sets its own similarity floor for the corrections, in the
+/// statement that uses it: a stricter setting on the connection (or the
+/// database) changes no hit.
+#[tokio::test]
+async fn a_typo_is_corrected_whatever_the_connection_similarity_threshold() {
+    let app = app_with(&[plain(1, "John", "Smith"), plain(2, "Ana", "Ruiz")]).await;
+    let strict = PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move { conn.execute("SET pg_trgm.similarity_threshold = 0.9").await.map(drop) })
+        })
+        .connect(&app.db.url)
+        .await
+        .unwrap();
+    let raw = RawCriteria { name: Some("Jonh Smith"), ..Default::default() };
+    let criteria = Criteria::parse(raw, PhoneCountry::US).unwrap();
+    let page = patient_search::search(&strict, &criteria, "test", "test").await.unwrap();
+    assert_eq!(page.patients.iter().map(|p| p.id).collect::<Vec<_>>(), [1]);
+    let floor: String = sqlx::query_scalar("SHOW pg_trgm.similarity_threshold").fetch_one(&strict).await.unwrap();
+    assert_eq!(floor, "0.9", "the search's floor does not outlive it");
 }
 
 /// Typos are corrected against the words of the names stored: a patient

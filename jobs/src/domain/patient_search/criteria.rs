@@ -117,18 +117,6 @@ fn parse_phone(phone: &str, country: PhoneCountry) -> Result<String, CriteriaErr
     }
 }
 
-/// `text` as a literal inside a Postgres regular expression (ARE).
-pub fn regex_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\^$.|?*+()[]{}".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,12 +181,5 @@ mod tests {
         assert!(!parse(raw).unwrap_err().to_string().contains("HELP"));
         let c = parse(RawCriteria { name: Some("Ana Ruiz"), ..Default::default() }).unwrap();
         assert!(!format!("{c:?}").contains("Ruiz"));
-    }
-
-    #[test]
-    fn regex_metacharacters_are_escaped() {
-        assert_eq!(regex_literal(r"o'brien (jr.) a|b*"), r"o'brien \(jr\.\) a\|b\*");
-        assert_eq!(regex_literal(r"^$?+[]{}\"), r"\^\$\?\+\[\]\{\}\\");
-        assert_eq!(regex_literal("josé 50%_"), "josé 50%_");
     }
 }
