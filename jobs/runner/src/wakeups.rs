@@ -116,6 +116,26 @@ impl Wakeups {
     }
 }
 
+/// Begins a transaction whose job inserts notify no worker, in one round
+/// trip (for `Pool::begin_with`): the caller calls [`notify_queues`] once it
+/// has committed. A notifying commit holds Postgres's notification lock
+/// through its WAL flush, so commits that notify cannot share a flush; a
+/// notification sent after the commit holds it for none.
+pub const BEGIN_NOTIFY_AFTER_COMMIT: &str = "BEGIN; SELECT set_config('drchrono_sync.notify_after_commit', 'on', true)";
+
+/// Wakes the workers of `queues`, in a statement of its own.
+pub async fn notify_queues<'e>(db: impl sqlx::PgExecutor<'e>, queues: &[&str]) -> Result<(), sqlx::Error> {
+    if queues.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_notify($1, json_build_object('job_type', q)::text) FROM unnest($2::text[]) AS q")
+        .bind(CHANNEL)
+        .bind(queues)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,24 +160,4 @@ mod tests {
         assert!(restarted.next().now_or_never().is_none(), "two wake-ups coalesce into one");
         assert!(queues["b"].stream().next().now_or_never().is_none(), "another queue is not woken");
     }
-}
-
-/// Begins a transaction whose job inserts notify no worker, in one round
-/// trip (for `Pool::begin_with`): the caller calls [`notify_queues`] once it
-/// has committed. A notifying commit holds Postgres's notification lock
-/// through its WAL flush, so commits that notify cannot share a flush; a
-/// notification sent after the commit holds it for none.
-pub const BEGIN_NOTIFY_AFTER_COMMIT: &str = "BEGIN; SELECT set_config('drchrono_sync.notify_after_commit', 'on', true)";
-
-/// Wakes the workers of `queues`, in a statement of its own.
-pub async fn notify_queues<'e>(db: impl sqlx::PgExecutor<'e>, queues: &[&str]) -> Result<(), sqlx::Error> {
-    if queues.is_empty() {
-        return Ok(());
-    }
-    sqlx::query("SELECT pg_notify($1, json_build_object('job_type', q)::text) FROM unnest($2::text[]) AS q")
-        .bind(CHANNEL)
-        .bind(queues)
-        .execute(db)
-        .await?;
-    Ok(())
 }
