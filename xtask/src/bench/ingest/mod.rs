@@ -128,6 +128,9 @@ async fn fresh(admin_url: &str) -> Result<String> {
     let url = db::create_database(admin_url, DATABASE).await?;
     let pool = sqlx::PgPool::connect(&url).await?;
     jobs::migrate::run(&pool).await?;
+    // Dropping the last database forced a checkpoint; start each run after
+    // one of our own, so its writes do not land in the middle of the next.
+    sqlx::query("CHECKPOINT").execute(&pool).await?;
     pool.close().await;
     Ok(url)
 }
