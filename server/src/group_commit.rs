@@ -117,21 +117,24 @@ impl Committer {
     async fn commit(&self, batch: Vec<Pending>) {
         let span = tracing::info_span!("webhook batch", deliveries = batch.len());
         let stored = self.store(&batch).instrument(span).await;
-        let outcome = match &stored {
-            Ok(_) => "committed",
-            Err(e) if batch.len() == 1 || crate::error::is_transient(e) => "failed",
-            Err(_) => "split",
+        // Only a failure that is neither transient nor already a single
+        // delivery's may be one row's: that batch is split.
+        let split = matches!(&stored, Err(e) if batch.len() > 1 && !crate::error::is_transient(e));
+        let outcome = match (&stored, split) {
+            (Ok(_), _) => "committed",
+            (Err(_), true) => "split",
+            (Err(_), false) => "failed",
         };
         jobs::metrics::webhook_commit(outcome, batch.len());
         match stored {
             Ok(admissions) => {
-                let woken: Vec<Admission> = admissions.clone();
+                let queues = queues_of(&admissions);
                 for (p, a) in batch.into_iter().zip(admissions) {
                     let _ = p.answer.send(Ok(a));
                 }
-                self.notify(&woken).await;
+                self.notify(&queues).await;
             }
-            Err(e) if batch.len() == 1 || crate::error::is_transient(&e) => {
+            Err(e) if !split => {
                 for p in batch {
                     let _ = p.answer.send(Err(ApiError::of(&e)));
                 }
@@ -145,7 +148,7 @@ impl Committer {
                 for p in batch {
                     let alone = self.store(std::slice::from_ref(&p)).await;
                     if let Ok(admissions) = &alone {
-                        self.notify(admissions).await;
+                        self.notify(&queues_of(admissions)).await;
                     }
                     let _ = p.answer.send(alone.map_err(ApiError::from).and_then(first));
                 }
@@ -159,22 +162,27 @@ impl Committer {
         let deliveries: Vec<Delivery<'_>> = batch.iter().map(|p| delivery(&p.received, zone)).collect();
         let spans: Vec<Span> = batch.iter().map(|p| p.span.clone()).collect();
         let mut tx = self.pool.begin_with(job_runner::BEGIN_NOTIFY_AFTER_COMMIT).await?;
-        let admissions = admit_drchrono_all(&mut tx, &deliveries, &spans).await?;
+        let admissions = admit_drchrono_all(&mut tx, deliveries, &spans).await?;
         tx.commit().await?;
         Ok(admissions)
     }
 
-    /// Wakes the queues of the jobs `admissions` made, after their commit.
-    /// A failure only delays them until the workers' next poll.
-    async fn notify(&self, admissions: &[Admission]) {
-        let mut queues: Vec<&str> =
-            admissions.iter().filter(|a| a.outcome == Outcome::Accepted).filter_map(|a| a.queue).collect();
-        queues.sort_unstable();
-        queues.dedup();
-        if let Err(e) = job_runner::notify_queues(&self.pool, &queues).await {
+    /// Wakes `queues` after their commit. A failure only delays their jobs
+    /// until the workers' next poll.
+    async fn notify(&self, queues: &[&str]) {
+        if let Err(e) = job_runner::notify_queues(&self.pool, queues).await {
             tracing::warn!(error = %job_runner::describe_db_error(&e), "cannot wake the workers; they find the jobs at their next poll");
         }
     }
+}
+
+/// The queues of the jobs `admissions` made, each once.
+fn queues_of(admissions: &[Admission]) -> Vec<&'static str> {
+    let mut queues: Vec<&'static str> =
+        admissions.iter().filter(|a| a.outcome == Outcome::Accepted).filter_map(|a| a.queue).collect();
+    queues.sort_unstable();
+    queues.dedup();
+    queues
 }
 
 fn first(mut admissions: Vec<Admission>) -> Result<Admission, ApiError> {

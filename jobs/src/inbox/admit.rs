@@ -84,7 +84,7 @@ async fn duplicate(tx: &mut PgConnection, d: &Delivery<'_>, previous: String) ->
 /// A verified DrChrono delivery: parsed, routed, stored and its job
 /// enqueued, all in `tx`, in the current span's trace; a batch of one.
 pub async fn drchrono(tx: &mut PgConnection, d: Delivery<'_>) -> Result<Admission, sqlx::Error> {
-    let mut admissions = super::admit_drchrono::admit_all(tx, &[d], &[tracing::Span::current()]).await?;
+    let mut admissions = super::admit_drchrono::admit_all(tx, vec![d], &[tracing::Span::current()]).await?;
     admissions.pop().ok_or(sqlx::Error::RowNotFound)
 }
 

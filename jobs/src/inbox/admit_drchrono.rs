@@ -74,14 +74,18 @@ enum Fate {
 /// span in `spans`; the admissions come back in the same order.
 pub async fn admit_all(
     tx: &mut PgConnection,
-    deliveries: &[Delivery<'_>],
+    deliveries: Vec<Delivery<'_>>,
     spans: &[Span],
 ) -> Result<Vec<Admission>, sqlx::Error> {
     let reads: Vec<Read> = deliveries.iter().map(read).collect();
     let routes: Vec<Option<Route>> =
         reads.iter().map(|r| r.body.as_ref().ok().map(|body| route(&r.event, body))).collect();
-    let ds: Vec<Delivery<'_>> =
-        deliveries.iter().zip(&reads).zip(&routes).map(|((d, r), route)| with_facts(d, r, route.as_ref())).collect();
+    let ds: Vec<Delivery<'_>> = deliveries
+        .into_iter()
+        .zip(&reads)
+        .zip(&routes)
+        .map(|((d, r), route)| with_facts(d, r, route.as_ref()))
+        .collect();
     let previous = previous_jobs(tx, &ds, &routes).await?;
     let (fates, jobs) = decide(&ds, &reads, routes, &previous, spans)?;
     let enqueued = enqueue(tx, &jobs).await?;
@@ -95,8 +99,8 @@ pub async fn admit_all(
 
 /// The delivery with what its body says: the event, and the object the
 /// inbox row names.
-fn with_facts<'a>(d: &Delivery<'a>, r: &'a Read, route: Option<&Route>) -> Delivery<'a> {
-    let (Ok(body), Some(route)) = (&r.body, route) else { return Delivery { headers: d.headers.clone(), ..*d } };
+fn with_facts<'a>(d: Delivery<'a>, r: &'a Read, route: Option<&Route>) -> Delivery<'a> {
+    let (Ok(body), Some(route)) = (&r.body, route) else { return d };
     let object = facts(route, body);
     Delivery {
         event: Some(&r.event),
@@ -104,8 +108,7 @@ fn with_facts<'a>(d: &Delivery<'a>, r: &'a Read, route: Option<&Route>) -> Deliv
         record_kind: object.kind.map(|k| k.name()),
         patient_id: object.patient_id,
         object_updated_at: object.updated_at,
-        headers: d.headers.clone(),
-        ..*d
+        ..d
     }
 }
 

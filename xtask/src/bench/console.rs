@@ -93,7 +93,7 @@ pub async fn run(args: ConsoleArgs) -> Result<()> {
             p50_ms: nearest_rank_ms(&times, 0.50),
             p99_ms: nearest_rank_ms(&times, 0.99),
             max_ms: nearest_rank_ms(&times, 1.0),
-            build: if cfg!(debug_assertions) { "debug" } else { "release" },
+            build: super::report::build(),
         };
         println!("{}", serde_json::to_string(&line)?);
     }

@@ -140,7 +140,7 @@ pub async fn run(args: PdfArgs) -> Result<()> {
             reference: "lopdf load_mem + extract_text, all pages",
             reference_mb_per_sec: r3(reference_mb_per_sec),
             ratio_to_reference: r3(mb_per_sec / reference_mb_per_sec),
-            build: if cfg!(debug_assertions) { "debug" } else { "release" },
+            build: super::report::build(),
         };
         eprintln!(
             "bench: {pages}-page PDFs: median {:.3} ms per document",

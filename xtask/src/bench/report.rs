@@ -112,6 +112,12 @@ pub fn nearest_rank_ms(times: &[std::time::Duration], q: f64) -> f64 {
     times.get(i).map_or(0.0, |d| (d.as_secs_f64() * 100_000.0).round() / 100.0)
 }
 
+/// The build a figure came from: `release`, unless someone forced a debug
+/// build with `XTASK_RELEASE=1`.
+pub fn build() -> &'static str {
+    if cfg!(debug_assertions) { "debug" } else { "release" }
+}
+
 /// Three decimals, as the peers print.
 pub fn r3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0

@@ -155,7 +155,7 @@ fn emit(query: &str, via: &'static str, args: &SearchArgs, times: &[Duration]) -
         p99_ms: ms(0.99),
         max_ms: ms(1.0),
         via,
-        build: if cfg!(debug_assertions) { "debug" } else { "release" },
+        build: super::report::build(),
     };
     println!("{}", serde_json::to_string(&line)?);
     Ok(())

@@ -77,7 +77,7 @@ impl Plan {
             batch_size: self.batch_size,
             poll_ms: self.poll.as_millis() as u64,
             pool_size: self.pool_size(),
-            build: if cfg!(debug_assertions) { "debug" } else { "release" },
+            build: super::report::build(),
         }
     }
 }

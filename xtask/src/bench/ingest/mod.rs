@@ -67,10 +67,6 @@ fn emit(line: &impl Serialize) {
     println!("{}", serde_json::to_string(line).unwrap_or_default());
 }
 
-fn build() -> &'static str {
-    if cfg!(debug_assertions) { "debug" } else { "release" }
-}
-
 pub async fn run(args: IngestArgs) -> Result<()> {
     if args.senders.is_empty() || args.senders.contains(&0) {
         bail!("--senders takes one or more counts of at least 1, such as 1,10,32");
@@ -91,7 +87,7 @@ pub async fn run(args: IngestArgs) -> Result<()> {
             p50_ms: None,
             p99_ms: None,
             via: "pgbench",
-            build: build(),
+            build: report::build(),
         });
         let url = fresh(&pg.url).await?;
         let measured = senders::measure(&url, senders, args.deliveries, &template, &service::tuning(&args)).await?;
@@ -105,7 +101,7 @@ pub async fn run(args: IngestArgs) -> Result<()> {
             p50_ms: Some(report::nearest_rank_ms(&measured.latencies, 0.50)),
             p99_ms: Some(report::nearest_rank_ms(&measured.latencies, 0.99)),
             via: "http",
-            build: build(),
+            build: report::build(),
         });
         emit(&serde_json::json!({
             "system": report::system(),
