@@ -69,6 +69,9 @@ pub async fn serve(
             () = stopped(&mut shutdown) => break,
         };
         let (socket, peer) = socket;
+        if let Err(e) = socket.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+        }
         let service = TowerToHyperService::new(with_peer(router.clone(), peer));
         let conn = builder.serve_connection_with_upgrades(TokioIo::new(socket), service).into_owned();
         let conn = graceful.watch(conn);

@@ -21,6 +21,7 @@ mod field_mappings;
 mod fuzz_slice;
 mod hostile_input;
 mod http_limits;
+mod inbox_plans;
 mod key_rotation;
 mod logs_phi;
 mod logs_phi_failures;
