@@ -16,7 +16,7 @@
 use axum::body::Bytes;
 use jobs::inbox::{Admission, Delivery, Outcome, admit_drchrono_all};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool, Postgres, pool::PoolConnection};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{Instrument as _, Span};
@@ -127,12 +127,12 @@ impl Committer {
         };
         jobs::metrics::webhook_commit(outcome, batch.len());
         match stored {
-            Ok(admissions) => {
+            Ok((admissions, mut conn)) => {
                 let queues = queues_of(&admissions);
                 for (p, a) in batch.into_iter().zip(admissions) {
                     let _ = p.answer.send(Ok(a));
                 }
-                self.notify(&queues).await;
+                notify(&mut conn, &queues).await;
             }
             Err(e) if !split => {
                 for p in batch {
@@ -146,33 +146,38 @@ impl Committer {
                     "webhook batch failed; storing its deliveries one by one"
                 );
                 for p in batch {
-                    let alone = self.store(std::slice::from_ref(&p)).await;
-                    if let Ok(admissions) = &alone {
-                        self.notify(&queues_of(admissions)).await;
-                    }
+                    let alone = match self.store(std::slice::from_ref(&p)).await {
+                        Ok((admissions, mut conn)) => {
+                            notify(&mut conn, &queues_of(&admissions)).await;
+                            Ok(admissions)
+                        }
+                        Err(e) => Err(e),
+                    };
                     let _ = p.answer.send(alone.map_err(ApiError::from).and_then(first));
                 }
             }
         }
     }
 
-    /// Admits `batch` in one transaction; the admissions in its order.
-    async fn store(&self, batch: &[Pending]) -> Result<Vec<Admission>, sqlx::Error> {
+    /// Admits `batch` in one transaction; the admissions in its order, and
+    /// the connection, to wake the workers on without another checkout.
+    async fn store(&self, batch: &[Pending]) -> Result<(Vec<Admission>, PoolConnection<Postgres>), sqlx::Error> {
         let zone = self.settings.practice_timezone.name();
         let deliveries: Vec<Delivery<'_>> = batch.iter().map(|p| delivery(&p.received, zone)).collect();
         let spans: Vec<Span> = batch.iter().map(|p| p.span.clone()).collect();
-        let mut tx = self.pool.begin_with(job_runner::BEGIN_NOTIFY_AFTER_COMMIT).await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin_with(job_runner::BEGIN_NOTIFY_AFTER_COMMIT).await?;
         let admissions = admit_drchrono_all(&mut tx, deliveries, &spans).await?;
         tx.commit().await?;
-        Ok(admissions)
+        Ok((admissions, conn))
     }
+}
 
-    /// Wakes `queues` after their commit. A failure only delays their jobs
-    /// until the workers' next poll.
-    async fn notify(&self, queues: &[&str]) {
-        if let Err(e) = job_runner::notify_queues(&self.pool, queues).await {
-            tracing::warn!(error = %job_runner::describe_db_error(&e), "cannot wake the workers; they find the jobs at their next poll");
-        }
+/// Wakes `queues` after their commit. A failure only delays their jobs
+/// until the workers' next poll.
+async fn notify(conn: &mut PgConnection, queues: &[&str]) {
+    if let Err(e) = job_runner::notify_queues(conn, queues).await {
+        tracing::warn!(error = %job_runner::describe_db_error(&e), "cannot wake the workers; they find the jobs at their next poll");
     }
 }
 

@@ -43,6 +43,7 @@ mod records_lists;
 mod records_webhooks;
 mod rejected_deliveries;
 mod retention;
+mod runner_claim;
 mod runner_limits;
 mod runner_payloads;
 mod runner_processes;

@@ -22,15 +22,18 @@ pub(crate) fn attempt_span(queue: &'static str, job_id: &str, attempt: usize, me
 /// The `job_hardening` triggers copy the job's `metadata -> 'trace_id'` into
 /// each `job_attempts` row. It holds the producer's trace id, which is this
 /// attempt's only on a first attempt that continued it; otherwise (a retry,
-/// or a job enqueued outside any trace) it is rewritten before the attempt
-/// runs. Outside any trace nothing is written.
+/// or a job enqueued outside any trace) it is rewritten while the attempt
+/// runs. Outside any trace nothing is written. The write does not wait for
+/// its WAL flush: the attempt's result, written after it, flushes it, and a
+/// crash before that loses only the attempt's trace id, not the job.
 pub(crate) async fn record_trace_id(pool: &PgPool, job_id: &str, span: &Span, meta: &MetadataStore) {
     let Some(trace_id) = telemetry::trace_id(span) else { return };
     if meta.get("trace_id") == Some(trace_id.as_str()) {
         return;
     }
     let written = sqlx::query(
-        "UPDATE apalis.jobs SET metadata = coalesce(metadata, ''::hstore) || hstore('trace_id', $2) WHERE id = $1",
+        "UPDATE apalis.jobs SET metadata = coalesce(metadata, ''::hstore) || hstore('trace_id', $2) \
+         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait WHERE id = $1",
     )
     .bind(job_id)
     .bind(&trace_id)

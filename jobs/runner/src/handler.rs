@@ -36,10 +36,13 @@ pub(crate) async fn handle<J: BackgroundJob>(
     let job_id = task_id.to_string();
     let span = attempt_span(J::NAME, &job_id, attempt.current(), &meta);
     async move {
-        record_trace_id(&(*traces).0, &job_id, &tracing::Span::current(), &meta).await;
+        // The attempt's trace id only has to be stored before its result is,
+        // so it is written while the attempt runs, not before it starts.
+        let span = tracing::Span::current();
+        let trace = record_trace_id(&(*traces).0, &job_id, &span, &meta);
         let metric = JobAttempt::start(J::NAME, attempt.current());
         let started = Instant::now();
-        let result = run_attempt::<J>(args, (*ctx).clone(), job_id).await;
+        let ((), result) = tokio::join!(trace, run_attempt::<J>(args, (*ctx).clone(), job_id.clone()));
         metric.finish(result.is_ok());
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {

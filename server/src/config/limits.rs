@@ -13,7 +13,7 @@ pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 20;
 pub const DEFAULT_DATABASE_ACQUIRE_TIMEOUT_MS: u64 = 5000;
 pub const DEFAULT_WEBHOOK_REJECTED_PER_MINUTE: u32 = 30;
 pub const DEFAULT_INGEST_MAX_BATCH: usize = 64;
-pub const DEFAULT_INGEST_COMMITS_IN_FLIGHT: usize = 4;
+pub const DEFAULT_INGEST_COMMITS_IN_FLIGHT: usize = 2;
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Limits")]
