@@ -11,6 +11,7 @@
 //! A job never does work on the request path: producers only [`enqueue`].
 
 mod attempt_trace;
+mod claim;
 mod enqueue;
 mod enqueue_rows;
 mod error;
@@ -22,10 +23,13 @@ pub mod ops;
 pub mod queries;
 mod registry;
 mod state;
+mod storage;
 mod supervisor;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 mod wakeups;
 
 pub use enqueue::{JOB_TABLE, enqueue, enqueue_at, enqueue_many, enqueue_statement};

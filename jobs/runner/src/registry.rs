@@ -76,7 +76,7 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
             .into_iter()
             .filter(|(name, _)| config.queues.as_ref().is_none_or(|q| q.iter().any(|n| n == name)))
             .collect();
-        let (wakeups, mut receivers) = wakeups::Wakeups::new(selected.iter().map(|(n, _)| *n));
+        let (wakeups, mut queue_wakeups) = wakeups::Wakeups::new(selected.iter().map(|(n, _)| *n));
         let listener = tokio::spawn(wakeups.run(pool.clone()));
         let live = LiveWorkers::default();
         let outages = Arc::new(OutageLog::default());
@@ -85,7 +85,7 @@ impl<C: Clone + Send + Sync + 'static> Registry<C> {
         let mut tasks = Vec::new();
         for (name, start) in selected {
             tasks.push(tokio::spawn(start(QueueRun {
-                wakeups: receivers.remove(name).expect("one receiver per queue"),
+                wakeups: queue_wakeups.remove(name).expect("one wake-up per queue"),
                 pool: pool.clone(),
                 ctx: ctx.clone(),
                 config: config.clone(),

@@ -7,7 +7,6 @@
 
 use apalis::prelude::*;
 use apalis_postgres::{Config, PostgresStorage};
-use futures::{StreamExt, channel::mpsc};
 use sqlx::PgPool;
 use std::{
     sync::Arc,
@@ -15,7 +14,10 @@ use std::{
 };
 use tokio::sync::watch;
 
-use crate::{RunnerConfig, attempt_trace::TracePool, handler::handle, heartbeat::LiveWorkers, job::BackgroundJob};
+use crate::{
+    RunnerConfig, attempt_trace::TracePool, handler::handle, heartbeat::LiveWorkers, job::BackgroundJob,
+    storage::ClaimingStorage, wakeups::QueueWakeup,
+};
 
 /// Shared by every queue of a process, so one outage makes one log line a second.
 #[derive(Default)]
@@ -46,7 +48,7 @@ impl OutageLog {
 pub(crate) struct QueueRun<C> {
     pub pool: PgPool,
     /// Wake-ups from the process's one notification listener.
-    pub wakeups: mpsc::Receiver<()>,
+    pub wakeups: QueueWakeup,
     pub ctx: C,
     pub config: RunnerConfig,
     pub live: LiveWorkers,
@@ -61,7 +63,7 @@ pub(crate) async fn supervise<J: BackgroundJob>(mut run: QueueRun<J::Context>) {
         let name = format!("{}-{}-{generation}", run.config.process_id, J::NAME);
         run.live.insert(&name);
         let started = Instant::now();
-        let result = run_worker::<J>(&mut run, &name).await;
+        let result = run_worker::<J>(&run, &name).await;
         run.live.remove(&name);
         if *run.shutdown.borrow() {
             return;
@@ -82,7 +84,7 @@ pub(crate) async fn supervise<J: BackgroundJob>(mut run: QueueRun<J::Context>) {
     }
 }
 
-async fn run_worker<J: BackgroundJob>(run: &mut QueueRun<J::Context>, name: &str) -> Result<(), WorkerError> {
+async fn run_worker<J: BackgroundJob>(run: &QueueRun<J::Context>, name: &str) -> Result<(), WorkerError> {
     let cfg = &run.config;
     let storage = PostgresStorage::<serde_json::Value>::new(&run.pool).with_config(
         Config::default()
@@ -91,19 +93,8 @@ async fn run_worker<J: BackgroundJob>(run: &mut QueueRun<J::Context>, name: &str
             .heartbeat_interval(cfg.heartbeat_interval)
             .missed_heartbeats(cfg.missed_heartbeats),
     );
-    // The worker owns its wake-up stream while it lives; a forwarder keeps the
-    // queue's receiver across worker restarts.
-    let (forward_tx, forward_rx) = mpsc::channel::<()>(1);
-    let wakeups = &mut run.wakeups;
-    let forward = async move {
-        let mut tx = forward_tx;
-        while wakeups.next().await.is_some() {
-            let _ = tx.try_send(());
-        }
-        std::future::pending::<()>().await
-    };
-    let strategy = Strategy::new().stream(forward_rx).interval(cfg.poll_interval);
-    let backend = PollWith::new(storage, strategy);
+    let strategy = Strategy::new().stream(run.wakeups.stream()).interval(cfg.poll_interval);
+    let backend = PollWith::new(ClaimingStorage::new(storage, run.wakeups.clone()), strategy);
     let worker_ctx = WorkerContext::new(name);
     let worker = WorkerBuilder::new(&worker_ctx)
         .backend(backend)
@@ -121,6 +112,5 @@ async fn run_worker<J: BackgroundJob>(run: &mut QueueRun<J::Context>, name: &str
     tokio::select! {
         r = worker.run() => r,
         _ = stop_on_shutdown => Ok(()),
-        _ = forward => Ok(()),
     }
 }
