@@ -127,13 +127,7 @@ impl Committer {
         };
         jobs::metrics::webhook_commit(outcome, batch.len());
         match stored {
-            Ok((admissions, mut conn)) => {
-                let queues = queues_of(&admissions);
-                for (p, a) in batch.into_iter().zip(admissions) {
-                    let _ = p.answer.send(Ok(a));
-                }
-                notify(&mut conn, &queues).await;
-            }
+            Ok((admissions, conn)) => answer_and_wake(batch, admissions, conn).await,
             Err(e) if !split => {
                 for p in batch {
                     let _ = p.answer.send(Err(ApiError::of(&e)));
@@ -146,14 +140,12 @@ impl Committer {
                     "webhook batch failed; storing its deliveries one by one"
                 );
                 for p in batch {
-                    let alone = match self.store(std::slice::from_ref(&p)).await {
-                        Ok((admissions, mut conn)) => {
-                            notify(&mut conn, &queues_of(&admissions)).await;
-                            Ok(admissions)
+                    match self.store(std::slice::from_ref(&p)).await {
+                        Ok((admissions, conn)) => answer_and_wake(vec![p], admissions, conn).await,
+                        Err(e) => {
+                            let _ = p.answer.send(Err(ApiError::from(e)));
                         }
-                        Err(e) => Err(e),
-                    };
-                    let _ = p.answer.send(alone.map_err(ApiError::from).and_then(first));
+                    }
                 }
             }
         }
@@ -173,6 +165,16 @@ impl Committer {
     }
 }
 
+/// Answers each member of a committed batch, then wakes the queues of
+/// its new jobs on the connection it committed on.
+async fn answer_and_wake(batch: Vec<Pending>, admissions: Vec<Admission>, mut conn: PoolConnection<Postgres>) {
+    let queues = queues_of(&admissions);
+    for (p, a) in batch.into_iter().zip(admissions) {
+        let _ = p.answer.send(Ok(a));
+    }
+    notify(&mut conn, &queues).await;
+}
+
 /// Wakes `queues` after their commit. A failure only delays their jobs
 /// until the workers' next poll.
 async fn notify(conn: &mut PgConnection, queues: &[&str]) {
@@ -188,10 +190,6 @@ fn queues_of(admissions: &[Admission]) -> Vec<&'static str> {
     queues.sort_unstable();
     queues.dedup();
     queues
-}
-
-fn first(mut admissions: Vec<Admission>) -> Result<Admission, ApiError> {
-    admissions.pop().ok_or_else(stopped)
 }
 
 fn delivery<'a>(r: &'a Received, time_zone: &'a str) -> Delivery<'a> {

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod archive;
 pub mod browser;
+pub mod child;
 pub mod console;
 pub mod db;
 pub mod inbox;

@@ -117,7 +117,7 @@ impl Wakeups {
 }
 
 /// Begins a transaction whose job inserts notify no worker, in one round
-/// trip (for `Pool::begin_with`): the caller calls [`notify_queues`] once it
+/// trip (for `begin_with`): the caller calls [`notify_queues`] once it
 /// has committed. A notifying commit holds Postgres's notification lock
 /// through its WAL flush, so commits that notify cannot share a flush; a
 /// notification sent after the commit holds it for none.

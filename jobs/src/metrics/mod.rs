@@ -83,7 +83,11 @@ pub fn webhook_waiting(delta: i64) {
 
 /// Deliveries waiting for their commit in this process now.
 pub fn webhook_waiting_now() -> i64 {
-    local::snapshot().gauges_of(WEBHOOK_WAITING.name).map(|(_, n)| n).sum()
+    waiting(&local::snapshot())
+}
+
+fn waiting(local: &local::Local) -> i64 {
+    local.gauges_of(WEBHOOK_WAITING.name).map(|(_, n)| n).sum()
 }
 
 /// One group-commit transaction of `deliveries`, with its `outcome` (one of
@@ -117,28 +121,28 @@ pub async fn render(pool: &PgPool, config: &ScrapeConfig) -> Result<String, sqlx
     }
     drchrono(&mut t, config.calls_per_hour, &budget, &token);
     group_commit(&mut t, &local);
-    t.family(&S3_PUTS);
-    let mut puts: BTreeMap<&str, u64> = S3_PUT_OUTCOMES.iter().map(|o| (*o, 0)).collect();
-    puts.extend(local.counters_of(S3_PUTS.name).map(|(l, n)| (l[0].1.as_str(), n)));
-    for (outcome, n) in puts {
-        t.sample(S3_PUTS.name, &[("outcome", outcome)], n as f64);
-    }
+    by_outcome(&mut t, &local, &S3_PUTS, &S3_PUT_OUTCOMES);
     Ok(t.into_string())
 }
 
 /// The webhook group commit: waiting deliveries, transactions, deliveries committed.
 fn group_commit(t: &mut Text, local: &local::Local) {
     t.family(&WEBHOOK_WAITING);
-    t.sample(WEBHOOK_WAITING.name, &[], local.gauges_of(WEBHOOK_WAITING.name).map(|(_, n)| n).sum::<i64>() as f64);
-    t.family(&WEBHOOK_COMMITS);
-    let mut commits: BTreeMap<&str, u64> = WEBHOOK_COMMIT_OUTCOMES.iter().map(|o| (*o, 0)).collect();
-    commits.extend(local.counters_of(WEBHOOK_COMMITS.name).map(|(l, n)| (l[0].1.as_str(), n)));
-    for (outcome, n) in commits {
-        t.sample(WEBHOOK_COMMITS.name, &[("outcome", outcome)], n as f64);
-    }
+    t.sample(WEBHOOK_WAITING.name, &[], waiting(local) as f64);
+    by_outcome(t, local, &WEBHOOK_COMMITS, &WEBHOOK_COMMIT_OUTCOMES);
     t.family(&WEBHOOK_COMMITTED);
     let committed: u64 = local.counters_of(WEBHOOK_COMMITTED.name).map(|(_, n)| n).sum();
     t.sample(WEBHOOK_COMMITTED.name, &[], committed as f64);
+}
+
+/// A counter labelled by `outcome`, with each of `outcomes` shown from zero.
+fn by_outcome(t: &mut Text, local: &local::Local, family: &Family, outcomes: &[&str]) {
+    t.family(family);
+    let mut counts: BTreeMap<&str, u64> = outcomes.iter().map(|o| (*o, 0)).collect();
+    counts.extend(local.counters_of(family.name).map(|(l, n)| (l[0].1.as_str(), n)));
+    for (outcome, n) in counts {
+        t.sample(family.name, &[("outcome", outcome)], n as f64);
+    }
 }
 
 /// The shared hourly budget and the token row.

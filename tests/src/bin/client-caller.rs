@@ -16,24 +16,13 @@
 //! so a test can start several at the same moment. Exits 0 when every call
 //! succeeded, 1 otherwise.
 
-use clap::Parser;
 use job_runner::JobError;
 use jobs::{JobContext, drchrono::Priority};
 use std::io::{BufRead, Write};
 
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: server::Settings,
-}
-
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info,jobs=debug,sqlx=warn"))
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
-        .init();
+    integration_tests::child::log_to_stderr("info,jobs=debug,sqlx=warn");
     let mut argv: Vec<String> = std::env::args().collect();
     let wait_stdin = take_flag(&mut argv, "--wait-stdin");
     let reconcile = take_flag(&mut argv, "--reconcile");
@@ -41,7 +30,7 @@ async fn main() {
         [_, mode, path, n] => (mode.clone(), path.clone(), n.parse::<usize>().expect("COUNT is a number")),
         _ => panic!("usage: client-caller get|walk PATH COUNT|PAGE_SIZE [--wait-stdin] [--reconcile]"),
     };
-    let settings = server::config::secrets::parse::<Args>(["client-caller"]).settings;
+    let settings = integration_tests::child::service_settings("client-caller");
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
         .connect(settings.database_url().expect("DATABASE_URL"))

@@ -6,24 +6,13 @@
 //! variables; the database already migrated). Prints the address it
 //! listens on as the first line of stdout, then serves until killed.
 
-use clap::Parser;
 use std::{io::Write, sync::Arc};
-
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: server::Settings,
-}
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,sqlx=warn"))
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
-        .init();
+    integration_tests::child::log_to_stderr("warn,sqlx=warn");
     let url = std::env::args().nth(1).expect("usage: service-http DATABASE_URL");
-    let mut settings = server::config::secrets::parse::<Args>(["service-http"]).settings;
+    let mut settings = integration_tests::child::service_settings("service-http");
     settings.database_url = Some(url);
     if let Err(line) = settings.check_at_start() {
         eprintln!("error: {line}");

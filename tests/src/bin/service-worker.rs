@@ -6,26 +6,15 @@
 //! variables). Prints its process id on the first line of stdout, then runs
 //! until killed.
 
-use clap::Parser;
 use std::io::Write;
-
-#[derive(Parser)]
-struct Args {
-    #[command(flatten)]
-    settings: server::Settings,
-}
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info,apalis=warn,apalis_core=warn,sqlx=warn"))
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
-        .init();
+    integration_tests::child::log_to_stderr("info,apalis=warn,apalis_core=warn,sqlx=warn");
     let mut argv = std::env::args().skip(1);
     let url = argv.next().expect("usage: service-worker DATABASE_URL QUEUES");
     let queues = argv.next().expect("usage: service-worker DATABASE_URL QUEUES");
-    let mut settings = server::config::secrets::parse::<Args>(["service-worker"]).settings;
+    let mut settings = integration_tests::child::service_settings("service-worker");
     if let Err(line) = settings.check_at_start() {
         eprintln!("error: {line}");
         std::process::exit(2);
